@@ -1,0 +1,106 @@
+"""The composition root: settings in, a wired container out.
+
+The only module that knows every adapter. `create_app` (web), the worker and the CLI each build
+one `Container` from `Settings`; nothing builds an engine or reads the environment at import.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import structlog
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from eventpay.config import Settings
+from eventpay.db import SqlUnitOfWorkFactory, make_engine
+from eventpay.domain import FeePolicy
+from eventpay.metrics import Metrics
+from eventpay.ports import Clock, PaymentProvider, ProviderName, WebhookVerifier
+from eventpay.providers import StripeProvider, StripeWebhookVerifier, stripe_client
+from eventpay.services.webhooks import RetryPolicy
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    uow_factory: SqlUnitOfWorkFactory
+    providers: dict[ProviderName, PaymentProvider]
+    verifiers: dict[ProviderName, WebhookVerifier]
+    fee_policy: FeePolicy
+    retry: RetryPolicy
+    metrics: Metrics
+    clock: Clock = utc_now
+    order_expiry: timedelta = field(default=timedelta(minutes=60))
+
+    def database_ready(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    def stripe_ready(self) -> bool:
+        try:
+            httpx.get(self.settings.stripe_api_base, timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer()
+        if settings.log_json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        cache_logger_on_first_use=True,
+    )
+
+
+def build_container(settings: Settings, *, pool_size: int = 10) -> Container:
+    engine = make_engine(settings.database_url, pool_size=pool_size)
+    client = stripe_client(
+        secret_key=settings.stripe_secret_key.get_secret_value(),
+        api_base=settings.stripe_api_base,
+        timeout_s=settings.stripe_timeout_s,
+        max_network_retries=settings.stripe_max_network_retries,
+    )
+    verifier = StripeWebhookVerifier(
+        [s.get_secret_value() for s in settings.stripe_webhook_secrets],
+        tolerance_s=settings.webhook_tolerance_s,
+    )
+    return Container(
+        settings=settings,
+        engine=engine,
+        uow_factory=SqlUnitOfWorkFactory(engine),
+        providers={ProviderName.STRIPE: StripeProvider(client)},
+        verifiers={ProviderName.STRIPE: verifier},
+        fee_policy=FeePolicy(
+            percent=settings.platform_fee_percent, fixed_minor=settings.platform_fee_fixed_minor
+        ),
+        retry=RetryPolicy(max_attempts=settings.worker_max_attempts),
+        metrics=Metrics(),
+        order_expiry=timedelta(minutes=settings.order_expiry_minutes),
+    )

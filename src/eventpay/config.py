@@ -1,0 +1,110 @@
+"""Settings: the one place the environment is read.
+
+`Settings()` is built once by the composition root (`create_app`, the CLI); nothing else reads
+environment variables. Secrets are `SecretStr` so they never reach a log line or a repr. The
+validators here are the guard rails between environments: production refuses test keys and
+sandbox bases, every other environment refuses live keys.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_JWT_KEY = "eventpay-development-signing-key-not-for-production"
+STRIPE_PUBLIC_API = "https://api.stripe.com"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ConfigError(ValueError):
+    """A setting combination that must never run."""
+
+
+def _split_secrets(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EVENTPAY_", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path('var/eventpay.db')}")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str | None = None
+
+    stripe_secret_key: SecretStr = SecretStr("sk_test_eventpay_sandbox")
+    stripe_publishable_key: str = "pk_test_eventpay_sandbox"
+    # Several secrets are accepted at once so a rotated endpoint secret keeps working.
+    stripe_webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=lambda: [SecretStr("whsec_eventpay_sandbox_secret")]
+    )
+    stripe_api_base: str = "http://127.0.0.1:12111"
+    stripe_timeout_s: float = 10.0
+    stripe_max_network_retries: int = 0
+
+    jwt_key: SecretStr = SecretStr(DEV_JWT_KEY)
+    jwt_algorithm: str = "HS256"
+    jwt_audience: str | None = None
+
+    webhook_tolerance_s: int = 300
+    webhook_max_body_bytes: int = 1024 * 1024
+    worker_poll_interval_s: float = 0.2
+    worker_max_attempts: int = 8
+
+    platform_fee_percent: Decimal = Decimal("5.0")
+    platform_fee_fixed_minor: int = 50
+    order_expiry_minutes: int = 60
+
+    log_json: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_csv(cls, data: object) -> object:
+        if isinstance(data, dict) and "stripe_webhook_secrets" in data:
+            data["stripe_webhook_secrets"] = _split_secrets(data["stripe_webhook_secrets"])
+        return data
+
+    @model_validator(mode="after")
+    def _environment_guard(self) -> Settings:
+        secret = self.stripe_secret_key.get_secret_value()
+        if self.environment is Environment.PRODUCTION:
+            if secret.startswith("sk_test_") or self.stripe_publishable_key.startswith("pk_test_"):
+                raise ConfigError("production refuses Stripe test keys")
+            if self.stripe_api_base.rstrip("/") != STRIPE_PUBLIC_API:
+                raise ConfigError("production refuses a Stripe API base other than Stripe's own")
+            if self.jwt_key.get_secret_value() == DEV_JWT_KEY:
+                raise ConfigError("production refuses the development JWT key")
+            if any(
+                s.get_secret_value().startswith("whsec_eventpay_sandbox")
+                for s in self.stripe_webhook_secrets
+            ):
+                raise ConfigError("production refuses the sandbox webhook secret")
+        else:
+            if secret.startswith(
+                ("sk_live_", "rk_live_")
+            ) or self.stripe_publishable_key.startswith("pk_live_"):
+                raise ConfigError(f"{self.environment.value} refuses live Stripe keys")
+        if not self.stripe_webhook_secrets:
+            raise ConfigError("at least one Stripe webhook secret is required")
+        return self
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.stripe_api_base.rstrip("/") != STRIPE_PUBLIC_API
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION

@@ -1,0 +1,171 @@
+"""Orders, their lines and registrations; refunds (read side for now)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from eventpay.db.models import OrderLineRow, OrderRow, RefundRow, RegistrationRow
+from eventpay.domain import RefundStatus
+from eventpay.domain.orders import RegistrationStatus
+from eventpay.ports import (
+    OrderLineRecord,
+    OrderRecord,
+    ProviderName,
+    RefundRecord,
+    RegistrationRecord,
+)
+
+
+def _registration(row: RegistrationRow) -> RegistrationRecord:
+    return RegistrationRecord(
+        id=row.id,
+        order_id=row.order_id,
+        event_id=row.event_id,
+        competitor_id=row.competitor_id,
+        class_ids=list(row.class_ids),
+        status=RegistrationStatus(row.status),
+        created_at=row.created_at,
+        confirmed_at=row.confirmed_at,
+    )
+
+
+class SqlOrderRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, order: OrderRecord) -> None:
+        self._s.add(
+            OrderRow(
+                id=order.id,
+                buyer_id=order.buyer_id,
+                currency=order.currency,
+                subtotal=order.subtotal,
+                discount=order.discount,
+                fees=order.fees,
+                tax=order.tax,
+                total=order.total,
+                platform_fee=order.platform_fee,
+                organizer_net=order.organizer_net,
+                created_at=order.created_at,
+                updated_at=order.created_at,
+                expires_at=order.expires_at,
+                cancelled_at=order.cancelled_at,
+            )
+        )
+        self._s.flush()
+        for line in order.lines:
+            self._s.add(
+                OrderLineRow(
+                    id=line.id,
+                    order_id=order.id,
+                    position=line.position,
+                    kind=line.kind,
+                    description=line.description,
+                    amount=line.amount,
+                    event_id=line.event_id,
+                    class_id=line.class_id,
+                    price_rule=line.price_rule,
+                )
+            )
+        for reg in order.registrations:
+            self._s.add(
+                RegistrationRow(
+                    id=reg.id,
+                    order_id=order.id,
+                    event_id=reg.event_id,
+                    competitor_id=reg.competitor_id,
+                    class_ids=list(reg.class_ids),
+                    status=reg.status.value,
+                    created_at=reg.created_at,
+                    updated_at=reg.created_at,
+                    confirmed_at=reg.confirmed_at,
+                )
+            )
+        self._s.flush()
+
+    def get(self, order_id: str, *, for_update: bool = False) -> OrderRecord | None:
+        stmt = select(OrderRow).where(OrderRow.id == order_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self._s.scalar(stmt)
+        if row is None:
+            return None
+        lines = self._s.scalars(
+            select(OrderLineRow)
+            .where(OrderLineRow.order_id == order_id)
+            .order_by(OrderLineRow.position)
+        )
+        regs = self._s.scalars(
+            select(RegistrationRow)
+            .where(RegistrationRow.order_id == order_id)
+            .order_by(RegistrationRow.created_at, RegistrationRow.id)
+        )
+        return OrderRecord(
+            id=row.id,
+            buyer_id=row.buyer_id,
+            currency=row.currency,
+            subtotal=row.subtotal,
+            discount=row.discount,
+            fees=row.fees,
+            tax=row.tax,
+            total=row.total,
+            platform_fee=row.platform_fee,
+            organizer_net=row.organizer_net,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            cancelled_at=row.cancelled_at,
+            lines=[
+                OrderLineRecord(
+                    id=ln.id,
+                    position=ln.position,
+                    kind=ln.kind,
+                    description=ln.description,
+                    amount=ln.amount,
+                    event_id=ln.event_id,
+                    class_id=ln.class_id,
+                    price_rule=ln.price_rule,
+                )
+                for ln in lines
+            ],
+            registrations=[_registration(r) for r in regs],
+        )
+
+    def set_registration_status(
+        self, registration_id: str, status: RegistrationStatus, *, at: datetime
+    ) -> None:
+        row = self._s.get(RegistrationRow, registration_id)
+        if row is None:
+            raise LookupError(f"registration {registration_id} does not exist")
+        row.status = status.value
+        row.updated_at = at
+        if status is RegistrationStatus.CONFIRMED and row.confirmed_at is None:
+            row.confirmed_at = at
+        self._s.flush()
+
+
+class SqlRefundRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def list_for_order(self, order_id: str) -> Sequence[RefundRecord]:
+        rows = self._s.scalars(
+            select(RefundRow).where(RefundRow.order_id == order_id).order_by(RefundRow.created_at)
+        )
+        return [
+            RefundRecord(
+                id=r.id,
+                order_id=r.order_id,
+                payment_id=r.payment_id,
+                provider=ProviderName(r.provider),
+                amount=r.amount,
+                currency=r.currency,
+                status=RefundStatus(r.status),
+                reason=r.reason,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]

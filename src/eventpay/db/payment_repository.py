@@ -1,0 +1,151 @@
+"""Payment attempts and the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from eventpay.db.models import PaymentAuditLogRow, PaymentRow
+from eventpay.domain import PaymentStatus
+from eventpay.ports import AuditEntry, PaymentRecord, ProviderName
+
+
+def _record(row: PaymentRow) -> PaymentRecord:
+    return PaymentRecord(
+        id=row.id,
+        order_id=row.order_id,
+        provider=ProviderName(row.provider),
+        amount=row.amount,
+        currency=row.currency,
+        status=PaymentStatus(row.status),
+        idempotency_key=row.idempotency_key,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        stripe_payment_intent_id=row.stripe_payment_intent_id,
+        paypal_order_id=row.paypal_order_id,
+        metadata={str(k): str(v) for k, v in (row.metadata_ or {}).items()},
+        failure_code=row.failure_code,
+        failure_message=row.failure_message,
+        amount_received=row.amount_received,
+    )
+
+
+def _copy_into(row: PaymentRow, p: PaymentRecord) -> None:
+    row.order_id = p.order_id
+    row.provider = p.provider.value
+    row.amount = p.amount
+    row.currency = p.currency
+    row.status = p.status.value
+    row.idempotency_key = p.idempotency_key
+    row.created_at = p.created_at
+    row.updated_at = p.updated_at
+    row.stripe_payment_intent_id = p.stripe_payment_intent_id
+    row.paypal_order_id = p.paypal_order_id
+    row.metadata_ = dict(p.metadata)
+    row.failure_code = p.failure_code
+    row.failure_message = p.failure_message
+    row.amount_received = p.amount_received
+
+
+class SqlPaymentRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, payment: PaymentRecord) -> None:
+        row = PaymentRow(id=payment.id)
+        _copy_into(row, payment)
+        self._s.add(row)
+        self._s.flush()
+
+    def get(self, payment_id: str, *, for_update: bool = False) -> PaymentRecord | None:
+        stmt = select(PaymentRow).where(PaymentRow.id == payment_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self._s.scalar(stmt)
+        return None if row is None else _record(row)
+
+    def by_provider_ref(
+        self, provider: ProviderName, ref: str, *, for_update: bool = False
+    ) -> PaymentRecord | None:
+        column = (
+            PaymentRow.stripe_payment_intent_id
+            if provider is ProviderName.STRIPE
+            else PaymentRow.paypal_order_id
+        )
+        stmt = select(PaymentRow).where(column == ref)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self._s.scalar(stmt)
+        return None if row is None else _record(row)
+
+    def list_for_order(self, order_id: str) -> Sequence[PaymentRecord]:
+        stmt = (
+            select(PaymentRow)
+            .where(PaymentRow.order_id == order_id)
+            .order_by(PaymentRow.created_at, PaymentRow.id)
+        )
+        return [_record(r) for r in self._s.scalars(stmt)]
+
+    def list_by_status(self, status: PaymentStatus, *, limit: int) -> Sequence[PaymentRecord]:
+        stmt = (
+            select(PaymentRow)
+            .where(PaymentRow.status == status.value)
+            .order_by(PaymentRow.updated_at)
+            .limit(limit)
+        )
+        return [_record(r) for r in self._s.scalars(stmt)]
+
+    def save(self, payment: PaymentRecord) -> None:
+        row = self._s.get(PaymentRow, payment.id)
+        if row is None:
+            raise LookupError(f"payment {payment.id} does not exist")
+        _copy_into(row, payment)
+        self._s.flush()
+
+
+class SqlAuditRepository:
+    """Append-only: there is deliberately no update or delete here."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, entry: AuditEntry) -> None:
+        self._s.add(
+            PaymentAuditLogRow(
+                id=str(uuid.uuid4()),
+                payment_id=entry.payment_id,
+                order_id=entry.order_id,
+                entity_type=entry.entity_type,
+                entity_id=entry.entity_id,
+                action=entry.action,
+                actor_id=entry.actor_id,
+                details=entry.details,
+                ip_address=entry.ip_address,
+                created_at=entry.created_at,
+            )
+        )
+        self._s.flush()
+
+    def list_for(self, *, order_id: str) -> Sequence[AuditEntry]:
+        stmt = (
+            select(PaymentAuditLogRow)
+            .where(PaymentAuditLogRow.order_id == order_id)
+            .order_by(PaymentAuditLogRow.created_at, PaymentAuditLogRow.id)
+        )
+        return [
+            AuditEntry(
+                entity_type=r.entity_type,
+                entity_id=r.entity_id,
+                action=r.action,
+                actor_id=r.actor_id,
+                details=dict(r.details),
+                created_at=r.created_at,
+                payment_id=r.payment_id,
+                order_id=r.order_id,
+                ip_address=r.ip_address,
+            )
+            for r in self._s.scalars(stmt)
+        ]

@@ -1,0 +1,82 @@
+"""The SQLAlchemy unit of work: one session, one transaction, explicit commit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from eventpay.db.catalog_repository import SqlCatalogRepository
+from eventpay.db.order_repository import SqlOrderRepository, SqlRefundRepository
+from eventpay.db.payment_repository import SqlAuditRepository, SqlPaymentRepository
+from eventpay.db.webhook_repository import SqlIdempotencyRepository, SqlWebhookEventRepository
+from eventpay.ports import (
+    AuditRepository,
+    CatalogRepository,
+    IdempotencyRepository,
+    OrderRepository,
+    PaymentRepository,
+    RefundRepository,
+    UnitOfWork,
+    WebhookEventRepository,
+)
+
+
+class SqlUnitOfWork:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+        self._session: Session | None = None
+
+    def __enter__(self) -> Self:
+        session = self._factory()
+        self._session = session
+        self.catalog: CatalogRepository = SqlCatalogRepository(session)
+        self.orders: OrderRepository = SqlOrderRepository(session)
+        self.payments: PaymentRepository = SqlPaymentRepository(session)
+        self.refunds: RefundRepository = SqlRefundRepository(session)
+        self.audit: AuditRepository = SqlAuditRepository(session)
+        self.webhooks: WebhookEventRepository = SqlWebhookEventRepository(session)
+        self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self._session
+        if session is None:
+            return
+        self._session = None
+        try:
+            session.rollback()
+        finally:
+            session.close()
+
+    def commit(self) -> None:
+        if self._session is None:
+            raise RuntimeError("commit outside a unit of work")
+        self._session.commit()
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    """Callable that opens a new unit of work on `engine`; the composition root builds one."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions)
+
+
+def _conforms(uow: SqlUnitOfWork) -> UnitOfWork:
+    # Type-checked statement that SqlUnitOfWork implements the port (mypy fails otherwise).
+    return uow

@@ -1,0 +1,164 @@
+"""Stored webhook events and API idempotency keys.
+
+Both tables are written concurrently by many requests and workers, so inserts are
+`ON CONFLICT DO NOTHING` (the unique key decides who was first) and the worker's claim uses
+`FOR UPDATE SKIP LOCKED` on PostgreSQL. On SQLite every write transaction is `BEGIN IMMEDIATE`,
+which serialises writers, so the same statements are safe there without row locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from eventpay.db.models import IdempotencyKeyRow, WebhookEventRow
+from eventpay.ports import IdempotencyRecord, ProviderName, WebhookEventRecord, WebhookStatus
+
+_DUE = (WebhookStatus.PENDING.value, WebhookStatus.RETRYING.value)
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def _event(row: WebhookEventRow) -> WebhookEventRecord:
+    return WebhookEventRecord(
+        id=row.id,
+        provider=ProviderName(row.provider),
+        event_id=row.event_id,
+        type=row.type,
+        payload=row.payload,
+        status=WebhookStatus(row.status),
+        received_at=row.received_at,
+        next_attempt_at=row.next_attempt_at,
+        attempts=row.attempts,
+        processed_at=row.processed_at,
+        last_error=row.last_error,
+    )
+
+
+class SqlWebhookEventRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def insert_if_new(self, event: WebhookEventRecord) -> bool:
+        stmt = (
+            _insert(self._s, WebhookEventRow)
+            .values(
+                id=event.id,
+                provider=event.provider.value,
+                event_id=event.event_id,
+                type=event.type,
+                payload=event.payload,
+                status=event.status.value,
+                attempts=event.attempts,
+                received_at=event.received_at,
+                next_attempt_at=event.next_attempt_at,
+            )
+            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        )
+        result = self._s.execute(stmt)
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    def claim_next(self, *, now: datetime) -> WebhookEventRecord | None:
+        stmt = (
+            select(WebhookEventRow)
+            .where(WebhookEventRow.status.in_(_DUE))
+            .where(WebhookEventRow.next_attempt_at <= now)
+            .order_by(WebhookEventRow.next_attempt_at, WebhookEventRow.received_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        row = self._s.scalar(stmt)
+        return None if row is None else _event(row)
+
+    def get(self, event_row_id: str, *, for_update: bool = False) -> WebhookEventRecord | None:
+        stmt = select(WebhookEventRow).where(WebhookEventRow.id == event_row_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self._s.scalar(stmt)
+        return None if row is None else _event(row)
+
+    def save(self, event: WebhookEventRecord) -> None:
+        row = self._s.get(WebhookEventRow, event.id)
+        if row is None:
+            raise LookupError(f"webhook event {event.id} does not exist")
+        row.status = event.status.value
+        row.attempts = event.attempts
+        row.next_attempt_at = event.next_attempt_at
+        row.processed_at = event.processed_at
+        row.last_error = event.last_error
+        self._s.flush()
+
+    def list(self, *, status: WebhookStatus | None, limit: int) -> Sequence[WebhookEventRecord]:
+        stmt = select(WebhookEventRow).order_by(WebhookEventRow.received_at.desc()).limit(limit)
+        if status is not None:
+            stmt = stmt.where(WebhookEventRow.status == status.value)
+        return [_event(r) for r in self._s.scalars(stmt)]
+
+
+class SqlIdempotencyRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(
+        self, principal: str, key: str, *, for_update: bool = False
+    ) -> IdempotencyRecord | None:
+        stmt = select(IdempotencyKeyRow).where(
+            IdempotencyKeyRow.principal == principal, IdempotencyKeyRow.key == key
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self._s.scalar(stmt)
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            principal=row.principal,
+            key=row.key,
+            fingerprint=row.fingerprint,
+            created_at=row.created_at,
+            locked_until=row.locked_until,
+            response_status=row.response_status,
+            response_body=row.response_body,
+        )
+
+    def insert_if_new(self, record: IdempotencyRecord) -> bool:
+        stmt = (
+            _insert(self._s, IdempotencyKeyRow)
+            .values(
+                principal=record.principal,
+                key=record.key,
+                fingerprint=record.fingerprint,
+                created_at=record.created_at,
+                locked_until=record.locked_until,
+            )
+            .on_conflict_do_nothing(index_elements=["principal", "key"])
+        )
+        return bool(getattr(self._s.execute(stmt), "rowcount", 0) == 1)
+
+    def save(self, record: IdempotencyRecord) -> None:
+        row = self._s.scalar(
+            select(IdempotencyKeyRow).where(
+                IdempotencyKeyRow.principal == record.principal, IdempotencyKeyRow.key == record.key
+            )
+        )
+        if row is None:
+            raise LookupError("idempotency key does not exist")
+        row.fingerprint = record.fingerprint
+        row.locked_until = record.locked_until
+        row.response_status = record.response_status
+        row.response_body = record.response_body
+        self._s.flush()
+
+    def delete(self, principal: str, key: str) -> None:
+        self._s.execute(
+            delete(IdempotencyKeyRow).where(
+                IdempotencyKeyRow.principal == principal, IdempotencyKeyRow.key == key
+            )
+        )

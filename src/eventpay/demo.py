@@ -1,0 +1,108 @@
+"""`make demo`: migrate SQLite, start the Stripe sandbox, the API and the worker, seed, print.
+
+Everything runs in this one process (the sandbox and the worker in threads) and stops on
+Ctrl-C. Refused in production: the demo wires the sandbox and mints development tokens.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+from eventpay.bootstrap import build_container, configure_logging
+from eventpay.config import Settings
+from eventpay.db import migrate
+from eventpay.ports import Role
+from eventpay.sample_data import MEMBER_ID, NON_MEMBER_ID, seed
+from eventpay.serving import ThreadedServer, port_is_free
+from eventpay.web import create_app
+from eventpay.web.auth import issue_token
+from eventpay.worker import Worker
+
+SANDBOX_PORT = 12111
+
+
+def _sandbox_port(settings: Settings) -> int:
+    base = settings.stripe_api_base.rstrip("/")
+    tail = base.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else SANDBOX_PORT
+
+
+def start_stack(settings: Settings) -> tuple[ThreadedServer, ThreadedServer, Worker]:
+    """Sandbox, API and worker for `settings`; the caller stops them (see `stop_stack`)."""
+    from eventpay.sandbox.stripe import create_app as create_sandbox
+
+    if settings.is_production:
+        raise RuntimeError("the demo stack never runs in production")
+    for port in (settings.port, _sandbox_port(settings)):
+        if not port_is_free(port, settings.host):
+            raise RuntimeError(
+                f"port {port} is in use; set EVENTPAY_PORT / EVENTPAY_STRIPE_API_BASE to others"
+            )
+    migrate(settings.database_url)
+    container = build_container(settings)
+    seed(uow_factory=container.uow_factory, now=container.clock())
+    webhook_url = f"http://{settings.host}:{settings.port}/v1/webhooks/stripe"
+    secret = settings.stripe_webhook_secrets[0].get_secret_value()
+    sandbox = ThreadedServer(
+        create_sandbox(environment=settings.environment.value, endpoints=[(webhook_url, secret)]),
+        host=settings.host,
+        port=_sandbox_port(settings),
+        name="stripe-sandbox",
+    ).start()
+    api = ThreadedServer(
+        create_app(container=container), host=settings.host, port=settings.port, name="api"
+    ).start()
+    worker = Worker(container)
+    worker.start_thread()
+    return sandbox, api, worker
+
+
+def stop_stack(sandbox: ThreadedServer, api: ThreadedServer, worker: Worker) -> None:
+    worker.stop()
+    api.stop()
+    sandbox.stop()
+
+
+def run_demo(settings: Settings) -> int:
+    configure_logging(settings)
+    sandbox, api, worker = start_stack(settings)
+    key = settings.jwt_key.get_secret_value()
+    member = issue_token(
+        key=key, algorithm=settings.jwt_algorithm, subject=MEMBER_ID, role=Role.COMPETITOR
+    )
+    non_member = issue_token(
+        key=key, algorithm=settings.jwt_algorithm, subject=NON_MEMBER_ID, role=Role.COMPETITOR
+    )
+    print(
+        f"""
+eventpay demo is running (database: {settings.database_url})
+
+  API            {api.url}
+  API docs       {api.url}/docs
+  Events         {api.url}/v1/events
+  Stripe sandbox {sandbox.url}
+
+Competitor token (member {MEMBER_ID}):
+  {member}
+Competitor token (non-member {NON_MEMBER_ID}):
+  {non_member}
+
+Try:  curl -s {api.url}/v1/events
+Self-test against it:  .venv/bin/eventpay selftest --base-url {api.url}
+Press Ctrl-C to stop.
+""",
+        flush=True,
+    )
+    stopped = threading.Event()
+
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    stopped.wait()
+    print("stopping...", flush=True)
+    stop_stack(sandbox, api, worker)
+    return 0

@@ -1,0 +1,165 @@
+"""The catalog a buyer chooses from: organizers, events and their competition classes.
+
+These are immutable values checked on construction (one currency per event, non-negative
+prices, a registration window that opens before it closes, a real IANA time zone) plus the few
+queries every rule needs: which class has this id, and is registration open at ``now``.
+
+What must not live here: prices for a particular buyer (``pricing``), refund decisions, and
+anything that loads or stores an event. Catalog data that breaks a structural rule raises
+``ValueError`` (it is a data bug); money rules raise the ``MoneyError`` family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from eventpay.domain.deadlines import has_passed, has_started, require_aware
+from eventpay.domain.errors import (
+    CurrencyMismatch,
+    DuplicateClass,
+    InvalidAmount,
+    RegistrationClosed,
+    UnknownClass,
+)
+from eventpay.domain.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class Organizer:
+    """The club or company that runs events and receives their payouts."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompetitionClass:
+    """One class a competitor can enter at an event (SPL, SQ, ...) and its prices.
+
+    ``additional_class_price`` is what this class costs when entered besides a more expensive
+    one; the early-bird price applies strictly before ``early_bird_deadline``.
+    """
+
+    id: str
+    code: str
+    name: str
+    member_price: Money
+    non_member_price: Money
+    additional_class_price: Money | None = None
+    early_bird_price: Money | None = None
+    early_bird_deadline: datetime | None = None
+
+    def __post_init__(self) -> None:
+        currency = self.member_price.currency
+        for price in self.prices():
+            if price.currency != currency:
+                raise CurrencyMismatch(currency, price.currency)
+            if price.is_negative():
+                raise InvalidAmount(f"class {self.id!r} has a negative price: {price}")
+        if (self.early_bird_price is None) != (self.early_bird_deadline is None):
+            raise ValueError(
+                f"class {self.id!r}: early-bird price and deadline must be given together"
+            )
+        if self.early_bird_deadline is not None:
+            require_aware(self.early_bird_deadline, "early_bird_deadline")
+
+    @property
+    def currency(self) -> str:
+        return self.member_price.currency
+
+    def prices(self) -> tuple[Money, ...]:
+        """Every price this class defines, in field order, skipping absent ones."""
+        optional = (self.additional_class_price, self.early_bird_price)
+        return (
+            self.member_price,
+            self.non_member_price,
+            *(price for price in optional if price is not None),
+        )
+
+
+class RegistrationWindow(StrEnum):
+    """Where ``now`` falls relative to an event's registration window."""
+
+    NOT_YET_OPEN = "not_yet_open"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event with its registration window, its currency and the classes it offers.
+
+    Registration is open on the half-open interval ``[registration_opens_at,
+    registration_closes_at)``. ``timezone`` is the event's IANA zone, for display and for
+    organizers' local deadlines; every instant stored here is timezone-aware.
+    """
+
+    id: str
+    organizer_id: str
+    name: str
+    timezone: str
+    currency: str
+    starts_at: datetime
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+    refund_cutoff_at: datetime | None
+    classes: tuple[CompetitionClass, ...]
+
+    def __post_init__(self) -> None:
+        _require_time_zone(self.timezone)
+        # Money validates and lowercases the code, so "USD" in catalog data is accepted.
+        object.__setattr__(self, "currency", Money.zero(self.currency).currency)
+        object.__setattr__(self, "classes", tuple(self.classes))
+        require_aware(self.starts_at, "starts_at")
+        require_aware(self.registration_opens_at, "registration_opens_at")
+        require_aware(self.registration_closes_at, "registration_closes_at")
+        if self.refund_cutoff_at is not None:
+            require_aware(self.refund_cutoff_at, "refund_cutoff_at")
+        if self.registration_opens_at >= self.registration_closes_at:
+            raise ValueError(f"event {self.id!r}: registration must open before it closes")
+        seen: set[str] = set()
+        for competition_class in self.classes:
+            if competition_class.currency != self.currency:
+                raise CurrencyMismatch(self.currency, competition_class.currency)
+            if competition_class.id in seen:
+                raise DuplicateClass(competition_class.id)
+            seen.add(competition_class.id)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The event's time zone, for rendering its instants in local time."""
+        return ZoneInfo(self.timezone)
+
+    def window_state(self, now: datetime) -> RegistrationWindow:
+        if not has_started(self.registration_opens_at, now):
+            return RegistrationWindow.NOT_YET_OPEN
+        if has_passed(self.registration_closes_at, now):
+            return RegistrationWindow.CLOSED
+        return RegistrationWindow.OPEN
+
+    def ensure_open(self, now: datetime) -> None:
+        """Raise ``RegistrationClosed`` (with its reason) unless registration is open."""
+        state = self.window_state(now)
+        if state is RegistrationWindow.NOT_YET_OPEN:
+            raise RegistrationClosed("not_yet_open", event_id=self.id)
+        if state is RegistrationWindow.CLOSED:
+            raise RegistrationClosed("closed", event_id=self.id)
+
+    def class_by_id(self, class_id: str) -> CompetitionClass:
+        for competition_class in self.classes:
+            if competition_class.id == class_id:
+                return competition_class
+        raise UnknownClass(class_id)
+
+
+def _require_time_zone(name: str) -> None:
+    if not isinstance(name, str):
+        raise ValueError(f"time zone must be an IANA name, got {name!r}")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a directory such as "America" is a path under the zone database but no zone.
+        raise ValueError(f"unknown IANA time zone: {name!r}") from None

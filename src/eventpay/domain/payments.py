@@ -1,0 +1,111 @@
+"""The payment attempt state machine: which provider status updates may move an attempt.
+
+A payment attempt (one Stripe PaymentIntent, one PayPal order) learns its status from webhooks
+and provider reads that can arrive late, twice or out of order. ``transition`` decides, for the
+attempt's current status and a reported one, whether to move:
+
+- ``applied``: the move is forward, take it;
+- ``duplicate``: the attempt is already there, nothing to do;
+- ``stale``: the report is older than what is known (or impossible), ignore it.
+
+Allowed moves, each one forward in progress::
+
+    created         → unknown | requires_action | processing | succeeded | failed | canceled
+    unknown         → requires_action | processing | succeeded | failed | canceled
+    requires_action → processing | succeeded | failed | canceled
+    processing      → succeeded | failed | canceled
+    failed          → succeeded | canceled
+    succeeded, canceled: terminal
+
+``failed → succeeded`` exists because a customer may retry on the same intent after a decline,
+and money received must never be ignored. ``processing → canceled`` exists because Stripe can
+cancel a processing intent, and because without it a ``canceled`` report arriving before the
+``failed`` it followed would be lost for good: with every forward move allowed, the status
+reached from any set of reports is the most advanced one, however they are ordered or repeated.
+
+What must not live here: amounts (see ``orders``), provider names and I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class PaymentStatus(StrEnum):
+    """A payment attempt's status, provider-neutral."""
+
+    CREATED = "created"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    UNKNOWN = "unknown"
+    """The provider's answer was lost (a timeout on create); a later report settles it."""
+
+
+class TransitionOutcome(StrEnum):
+    """The ``outcome`` values of a ``Transition``."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+
+
+_S = PaymentStatus
+
+_ALLOWED: Mapping[PaymentStatus, frozenset[PaymentStatus]] = MappingProxyType(
+    {
+        _S.CREATED: frozenset(
+            {_S.UNKNOWN, _S.REQUIRES_ACTION, _S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.CANCELED}
+        ),
+        _S.UNKNOWN: frozenset(
+            {_S.REQUIRES_ACTION, _S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.CANCELED}
+        ),
+        _S.REQUIRES_ACTION: frozenset({_S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.CANCELED}),
+        _S.PROCESSING: frozenset({_S.SUCCEEDED, _S.FAILED, _S.CANCELED}),
+        _S.FAILED: frozenset({_S.SUCCEEDED, _S.CANCELED}),
+        _S.SUCCEEDED: frozenset(),
+        _S.CANCELED: frozenset(),
+    }
+)
+
+TERMINAL_STATUSES: frozenset[PaymentStatus] = frozenset(
+    status for status, targets in _ALLOWED.items() if not targets
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The decision for one reported status: whether it applies and the status afterwards."""
+
+    applied: bool
+    from_status: PaymentStatus
+    to_status: PaymentStatus
+    outcome: str  # a TransitionOutcome: "applied" | "duplicate" | "stale"
+
+
+def allowed_targets(status: PaymentStatus) -> frozenset[PaymentStatus]:
+    """The statuses an attempt in ``status`` may move to."""
+    return _ALLOWED[PaymentStatus(status)]
+
+
+def is_terminal(status: PaymentStatus) -> bool:
+    return PaymentStatus(status) in TERMINAL_STATUSES
+
+
+def transition(current: PaymentStatus, target: PaymentStatus) -> Transition:
+    """Decide whether an attempt in ``current`` moves to the reported ``target``.
+
+    Plain strings are accepted and checked (``ValueError`` for an unknown status), since
+    statuses arrive from storage and provider payloads.
+    """
+    current, target = PaymentStatus(current), PaymentStatus(target)
+    if target is current:
+        return Transition(False, current, current, TransitionOutcome.DUPLICATE)
+    if target in _ALLOWED[current]:
+        return Transition(True, current, target, TransitionOutcome.APPLIED)
+    return Transition(False, current, current, TransitionOutcome.STALE)

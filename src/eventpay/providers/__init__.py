@@ -1,0 +1,11 @@
+"""Payment provider adapters: each implements `eventpay.ports.PaymentProvider`.
+
+Adapters translate between a provider's API and our records; they never touch the database
+and never decide business outcomes (over-payment, partial refunds): they return values and the
+core decides.
+"""
+
+from eventpay.providers.stripe import StripeProvider, stripe_client
+from eventpay.providers.stripe_webhook import StripeWebhookVerifier
+
+__all__ = ["StripeProvider", "StripeWebhookVerifier", "stripe_client"]

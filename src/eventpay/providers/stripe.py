@@ -1,0 +1,151 @@
+"""Stripe adapter: PaymentIntents through the official SDK's `StripeClient`.
+
+The API base is configurable so the same code talks to Stripe, the project's sandbox or
+localstripe. Every create carries an idempotency key derived from our payment attempt id, so a
+retried create after a timeout returns the same PaymentIntent instead of making a second one.
+A timeout, connection error, 409 or 5xx is `ProviderOutcomeUnknown`, never a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import stripe
+
+from eventpay.domain import Money, PaymentStatus
+from eventpay.ports import (
+    Capabilities,
+    CreatePayment,
+    PaymentUpdate,
+    ProviderName,
+    ProviderOutcomeUnknown,
+    ProviderPayment,
+    ProviderRejected,
+)
+
+# Stripe's PaymentIntent statuses mapped to our attempt states. `requires_payment_method` after
+# a confirmation is a failed try (last_payment_error set); before any try it is just "created".
+_STATUS = {
+    "requires_confirmation": PaymentStatus.CREATED,
+    "requires_action": PaymentStatus.REQUIRES_ACTION,
+    "processing": PaymentStatus.PROCESSING,
+    "requires_capture": PaymentStatus.PROCESSING,
+    "succeeded": PaymentStatus.SUCCEEDED,
+    "canceled": PaymentStatus.CANCELED,
+}
+
+_EVENT_STATUS = {
+    "payment_intent.succeeded": PaymentStatus.SUCCEEDED,
+    "payment_intent.payment_failed": PaymentStatus.FAILED,
+    "payment_intent.requires_action": PaymentStatus.REQUIRES_ACTION,
+    "payment_intent.processing": PaymentStatus.PROCESSING,
+    "payment_intent.canceled": PaymentStatus.CANCELED,
+}
+
+
+def stripe_client(
+    *, secret_key: str, api_base: str, timeout_s: float, max_network_retries: int = 0
+) -> stripe.StripeClient:
+    base = api_base.rstrip("/")
+    return stripe.StripeClient(
+        secret_key,
+        base_addresses={"api": base, "connect": base, "files": base},
+        max_network_retries=max_network_retries,
+        http_client=stripe.HTTPXClient(timeout=timeout_s, allow_sync_methods=True),
+    )
+
+
+def _status_of(intent: Mapping[str, Any]) -> PaymentStatus:
+    status = str(intent.get("status"))
+    if status == "requires_payment_method":
+        return PaymentStatus.FAILED if intent.get("last_payment_error") else PaymentStatus.CREATED
+    return _STATUS.get(status, PaymentStatus.CREATED)
+
+
+def _to_payment(intent: Mapping[str, Any]) -> ProviderPayment:
+    error = intent.get("last_payment_error") or {}
+    received = intent.get("amount_received")
+    return ProviderPayment(
+        provider_ref=str(intent["id"]),
+        status=_status_of(intent),
+        amount=Money(int(intent["amount"]), str(intent["currency"])),
+        amount_received=int(received) if isinstance(received, int) else None,
+        client_secret=intent.get("client_secret"),
+        failure_code=error.get("decline_code") or error.get("code"),
+        failure_message=error.get("message"),
+        metadata={str(k): str(v) for k, v in (intent.get("metadata") or {}).items()},
+    )
+
+
+def _translate(exc: stripe.StripeError) -> Exception:
+    code = exc.code or type(exc).__name__
+    message = exc.user_message or "Stripe refused the request"
+    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError):
+        return ProviderOutcomeUnknown("provider_unreachable", "Stripe did not answer in time")
+    status = exc.http_status or 0
+    if status >= 500 or status == 409:
+        return ProviderOutcomeUnknown("provider_error", f"Stripe answered {status}")
+    return ProviderRejected(str(code), str(message))
+
+
+class StripeProvider:
+    name = ProviderName.STRIPE
+    capabilities = Capabilities(
+        partial_refund=True, payouts=True, disputes=True, client_confirmation=True
+    )
+
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self._client = client
+
+    def create_payment(self, request: CreatePayment) -> ProviderPayment:
+        params: dict[str, Any] = {
+            "amount": request.amount.amount,
+            "currency": request.amount.currency,
+            "automatic_payment_methods": {"enabled": True},
+            "description": request.description,
+            "metadata": dict(request.metadata),
+        }
+        try:
+            intent = self._client.v1.payment_intents.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from None
+        return _to_payment(intent.to_dict())
+
+    def retrieve_payment(self, provider_ref: str) -> ProviderPayment:
+        try:
+            intent = self._client.v1.payment_intents.retrieve(provider_ref)
+        except stripe.StripeError as exc:
+            raise _translate(exc) from None
+        return _to_payment(intent.to_dict())
+
+    def cancel_payment(self, provider_ref: str, *, idempotency_key: str) -> ProviderPayment:
+        try:
+            intent = self._client.v1.payment_intents.cancel(
+                provider_ref, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from None
+        return _to_payment(intent.to_dict())
+
+    def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
+        """Reduce a Stripe event to a payment update; None for events that move no attempt."""
+        status = _EVENT_STATUS.get(event_type)
+        if status is None:
+            return None
+        intent = payload["data"]["object"]
+        error = intent.get("last_payment_error") or {}
+        metadata = intent.get("metadata") or {}
+        received = intent.get("amount_received")
+        return PaymentUpdate(
+            provider_ref=str(intent["id"]),
+            status=status,
+            payment_id_hint=metadata.get("payment_id"),
+            amount=Money(int(intent["amount"]), str(intent["currency"])),
+            amount_received=int(received) if isinstance(received, int) else None,
+            failure_code=error.get("decline_code") or error.get("code"),
+            failure_message=error.get("message"),
+        )

@@ -1,0 +1,137 @@
+"""The composition root: `create_app` wires state, the gateway and every route into one ASGI app.
+
+Route table here, behaviour elsewhere: `/v1/...` operations in payment_intents.py and
+resources.py (run through gateway.py), the 3-D Secure page in challenge.py, test controls in
+control.py, the index page and script in browser.py. Webhook delivery starts and stops with
+the app's lifespan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import payment_intents, resources
+from .browser import browser_routes
+from .challenge import challenge_routes
+from .control import control_routes
+from .faults import FaultBook
+from .gateway import Call, Gateway
+from .idempotency import IdempotencyLedger
+from .objects import JSON
+from .store import Store
+from .webhooks import Dispatcher, RetryPolicy
+
+StoreOperation = Callable[[Store, Call], tuple[int, JSON]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def refuse_production(environment: str) -> None:
+    """The sandbox accepts any test key and fakes money movement: never in production."""
+    if environment.strip().lower() in ("production", "prod"):
+        raise RuntimeError("The Stripe sandbox refuses to run in the production environment.")
+
+
+def _check_endpoints(endpoints: Sequence[tuple[str, str]]) -> None:
+    for url, secret in endpoints:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"webhook URL must be http(s)://host/...: {url!r}")
+        if not secret.startswith("whsec_"):
+            raise ValueError("webhook secrets look like whsec_...")
+
+
+async def _unrecognized(request: Request) -> Response:
+    message = (
+        f"Unrecognized request URL ({request.method}: {request.url.path}). Please see "
+        "https://stripe.com/docs or we can help at https://support.stripe.com/."
+    )
+    return JSONResponse({"error": {"type": "invalid_request_error", "message": message}}, 404)
+
+
+def create_app(
+    *,
+    webhook_retry: RetryPolicy | None = None,
+    endpoints: Sequence[tuple[str, str]] = (),
+    environment: str = "development",
+) -> Starlette:
+    """A fresh sandbox; `endpoints` are `(url, whsec_secret)` pairs subscribed to every event."""
+    refuse_production(environment)
+    _check_endpoints(endpoints)
+    store = Store(endpoints)
+    faults = FaultBook()
+    ledger = IdempotencyLedger()
+    dispatcher = Dispatcher(store, webhook_retry or RetryPolicy())
+    gateway = Gateway(store, faults, ledger)
+
+    def api(operation: StoreOperation, *, publishable_ok: bool = False) -> Endpoint:
+        def bound(call: Call) -> tuple[int, JSON]:
+            return operation(store, call)
+
+        async def endpoint(request: Request) -> Response:
+            return await gateway.handle(request, bound, publishable_ok=publishable_ok)
+
+        return endpoint
+
+    pi = payment_intents
+    routes = [
+        Route("/v1/payment_intents", api(pi.create), methods=["POST"]),
+        Route("/v1/payment_intents", api(pi.list_all), methods=["GET"]),
+        Route("/v1/payment_intents/{id}", api(pi.retrieve, publishable_ok=True), methods=["GET"]),
+        Route("/v1/payment_intents/{id}", api(pi.update), methods=["POST"]),
+        Route(
+            "/v1/payment_intents/{id}/confirm",
+            api(pi.confirm, publishable_ok=True),
+            methods=["POST"],
+        ),
+        Route("/v1/payment_intents/{id}/cancel", api(pi.cancel), methods=["POST"]),
+        Route("/v1/charges", api(resources.list_charges), methods=["GET"]),
+        Route("/v1/charges/{id}", api(resources.retrieve_charge), methods=["GET"]),
+        Route("/v1/events", api(resources.list_events), methods=["GET"]),
+        Route("/v1/events/{id}", api(resources.retrieve_event), methods=["GET"]),
+        Route("/v1/webhook_endpoints", api(resources.create_webhook_endpoint), methods=["POST"]),
+        Route("/v1/webhook_endpoints", api(resources.list_webhook_endpoints), methods=["GET"]),
+        Route(
+            "/v1/webhook_endpoints/{id}",
+            api(resources.retrieve_webhook_endpoint),
+            methods=["GET"],
+        ),
+        Route(
+            "/v1/webhook_endpoints/{id}", api(resources.update_webhook_endpoint), methods=["POST"]
+        ),
+        Route(
+            "/v1/webhook_endpoints/{id}",
+            api(resources.delete_webhook_endpoint),
+            methods=["DELETE"],
+        ),
+        Route("/v1/{rest:path}", _unrecognized, methods=["GET", "POST", "DELETE"]),
+        *challenge_routes(store),
+        *control_routes(store, faults, ledger, dispatcher),
+        *browser_routes(),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await dispatcher.start()
+        try:
+            yield
+        finally:
+            await dispatcher.stop()
+
+    # Browsers confirm from the service's pages, a different origin, as they do with Stripe.
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Stripe-Version"],
+        expose_headers=["Request-Id", "Idempotent-Replayed", "Original-Request"],
+    )
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[cors])

@@ -1,0 +1,73 @@
+"""Audit records: every change of a payment, order or registration appends one.
+
+Details are redacted here, at the single place rows are built, so no caller can forget:
+anything whose key looks like a secret, token, client secret, signature or card field is
+replaced, however deeply nested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from eventpay.ports import AuditEntry, Principal, UnitOfWork
+
+REDACTED = "[redacted]"
+_SENSITIVE = (
+    "secret",
+    "token",
+    "password",
+    "authorization",
+    "signature",
+    "card",
+    "cvc",
+    "pan",
+    "api_key",
+)
+
+
+def _is_sensitive(key: str) -> bool:
+    lowered = key.lower()
+    return any(marker in lowered for marker in _SENSITIVE)
+
+
+def redact(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            str(k): (REDACTED if _is_sensitive(str(k)) else redact(v)) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    if isinstance(value, str) and ("_secret_" in value or value.startswith(("sk_", "whsec_"))):
+        return REDACTED
+    return value
+
+
+def record(
+    uow: UnitOfWork,
+    *,
+    entity_type: str,
+    entity_id: str,
+    action: str,
+    actor: Principal | str,
+    now: datetime,
+    details: Mapping[str, Any] | None = None,
+    payment_id: str | None = None,
+    order_id: str | None = None,
+) -> None:
+    actor_id = actor if isinstance(actor, str) else actor.user_id
+    ip_address = None if isinstance(actor, str) else actor.ip_address
+    uow.audit.add(
+        AuditEntry(
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            actor_id=actor_id,
+            details=redact(dict(details or {})),
+            created_at=now,
+            payment_id=payment_id,
+            order_id=order_id,
+            ip_address=ip_address,
+        )
+    )

@@ -1,0 +1,48 @@
+"""Catalog reads for buyers, and seeding for the demo and tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from eventpay.domain import Event, Organizer
+from eventpay.ports import UnitOfWorkFactory
+from eventpay.services.errors import NotFound
+
+
+def list_events(*, uow_factory: UnitOfWorkFactory) -> Sequence[Event]:
+    with uow_factory() as uow:
+        return uow.catalog.list_events()
+
+
+def get_event(*, uow_factory: UnitOfWorkFactory, event_id: str) -> Event:
+    with uow_factory() as uow:
+        event = uow.catalog.get_event(event_id)
+    if event is None:
+        raise NotFound("event_not_found", "No such event.", {"event_id": event_id})
+    return event
+
+
+def add_event(
+    *, uow_factory: UnitOfWorkFactory, organizer: Organizer, event: Event, now: datetime
+) -> bool:
+    """Store `event` (and its organizer if new); False when the event already exists."""
+    with uow_factory() as uow:
+        if uow.catalog.get_event(event.id) is not None:
+            return False
+        if uow.catalog.get_organizer(organizer.id) is None:
+            uow.catalog.add_organizer(organizer, created_at=now)
+        uow.catalog.add_event(event, created_at=now)
+        uow.commit()
+        return True
+
+
+def grant_membership(
+    *, uow_factory: UnitOfWorkFactory, user_id: str, valid_from: datetime, valid_until: datetime
+) -> None:
+    with uow_factory() as uow:
+        if not uow.catalog.is_member(user_id, at=valid_from):
+            uow.catalog.add_membership(
+                user_id=user_id, valid_from=valid_from, valid_until=valid_until
+            )
+        uow.commit()

@@ -1,0 +1,92 @@
+"""API idempotency keys: the same key and body replay the first response, exactly.
+
+A key is claimed (inserted) before the request runs, with a lease. While the lease is live a
+second request with the key gets `idempotency_key_in_use`; a different body gets
+`idempotency_key_reused`; after completion the stored status and body are replayed byte for
+byte. A 5xx result is not stored (the key is released) so the client can retry; a lease left by
+a crashed process expires and the next request takes the key over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from eventpay.ports import IdempotencyRecord, UnitOfWorkFactory
+from eventpay.services.errors import Conflict, InvalidRequest
+
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status: int
+    body: str
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (method.upper().encode(), path.encode(), body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def begin(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    principal: str,
+    key: str,
+    request_fingerprint: str,
+    now: datetime,
+) -> StoredResponse | None:
+    """Claim `key`; returns the stored response to replay, or None when the caller proceeds."""
+    if not 1 <= len(key) <= 255:
+        raise InvalidRequest("invalid_idempotency_key", "Idempotency-Key must be 1-255 characters.")
+    with uow_factory() as uow:
+        claimed = uow.idempotency.insert_if_new(
+            IdempotencyRecord(
+                principal=principal,
+                key=key,
+                fingerprint=request_fingerprint,
+                created_at=now,
+                locked_until=now + LEASE,
+            )
+        )
+        if claimed:
+            uow.commit()
+            return None
+        existing = uow.idempotency.get(principal, key, for_update=True)
+        if existing is None:  # pragma: no cover - released between insert and read
+            raise Conflict("idempotency_key_in_use", "A request with this key is still running.")
+        if existing.fingerprint != request_fingerprint:
+            raise InvalidRequest(
+                "idempotency_key_reused",
+                "This Idempotency-Key was used with a different request.",
+            )
+        if existing.response_status is not None and existing.response_body is not None:
+            return StoredResponse(status=existing.response_status, body=existing.response_body)
+        if existing.locked_until is not None and existing.locked_until > now:
+            raise Conflict("idempotency_key_in_use", "A request with this key is still running.")
+        existing.locked_until = now + LEASE
+        uow.idempotency.save(existing)
+        uow.commit()
+        return None
+
+
+def complete(
+    *, uow_factory: UnitOfWorkFactory, principal: str, key: str, status: int, body: str
+) -> None:
+    with uow_factory() as uow:
+        if status >= 500:
+            uow.idempotency.delete(principal, key)
+        else:
+            record = uow.idempotency.get(principal, key, for_update=True)
+            if record is None:
+                return
+            record.response_status = status
+            record.response_body = body
+            record.locked_until = None
+            uow.idempotency.save(record)
+        uow.commit()

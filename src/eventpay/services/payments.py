@@ -1,0 +1,268 @@
+"""Starting a payment for an order, and resolving attempts whose outcome is unknown.
+
+A provider call never runs inside a database transaction: the attempt (with its idempotency
+key) is committed first, the provider is called, and the answer is applied in a second
+transaction through `settlement.apply_status`. If the process dies in between, the attempt is
+`created` or `unknown` with its key stored, and calling the provider again with the same key
+returns the same provider object: retries cannot create a second charge.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+
+from eventpay.domain import Money, OrderStatus, PaymentStatus
+from eventpay.ports import (
+    SYSTEM_ACTOR,
+    Clock,
+    CreatePayment,
+    PaymentProvider,
+    PaymentRecord,
+    Principal,
+    ProviderName,
+    ProviderOutcomeUnknown,
+    ProviderPayment,
+    ProviderRegistry,
+    ProviderRejected,
+    UnitOfWorkFactory,
+)
+from eventpay.services import audit
+from eventpay.services.errors import Conflict, InvalidRequest, Unavailable
+from eventpay.services.orders import load_owned, view_of
+from eventpay.services.settlement import apply_status
+
+log = structlog.get_logger(__name__)
+
+_REUSABLE = (PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION, PaymentStatus.UNKNOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentStart:
+    payment: PaymentRecord
+    client_secret: str | None
+    approve_url: str | None
+
+
+def _request_for(payment: PaymentRecord, *, return_url: str | None) -> CreatePayment:
+    return CreatePayment(
+        payment_id=payment.id,
+        order_id=payment.order_id,
+        amount=Money(payment.amount, payment.currency),
+        idempotency_key=payment.idempotency_key,
+        description=f"eventpay order {payment.order_id}",
+        metadata=payment.metadata,
+        return_url=return_url,
+    )
+
+
+def _prepare(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    caller: Principal,
+    order_id: str,
+    provider: ProviderName,
+    now: datetime,
+) -> tuple[PaymentRecord, bool]:
+    """Commit a new attempt, or pick an open one to reuse; returns (attempt, is_new)."""
+    with uow_factory() as uow:
+        order = load_owned(uow, order_id=order_id, caller=caller, for_update=True)
+        view = view_of(uow, order, now=now)
+        if view.status is not OrderStatus.AWAITING_PAYMENT:
+            code = "order_already_paid" if view.status is OrderStatus.PAID else "order_not_payable"
+            raise Conflict(
+                code,
+                f"The order cannot be paid: it is {view.status.value}.",
+                {"status": view.status.value},
+            )
+        due = view.summary.balance_due.amount
+        for existing in reversed(view.payments):
+            if (
+                existing.provider is provider
+                and existing.status in _REUSABLE
+                and existing.amount == due
+            ):
+                return existing, False
+        payment = PaymentRecord(
+            id=str(uuid.uuid4()),
+            order_id=order.id,
+            provider=provider,
+            amount=due,
+            currency=order.currency,
+            status=PaymentStatus.CREATED,
+            idempotency_key=f"eventpay-payment-{uuid.uuid4()}",
+            created_at=now,
+            updated_at=now,
+        )
+        # The seed's metadata, so a provider object can always be traced back to us, even
+        # when the create call's answer was lost.
+        registration = order.registrations[0] if order.registrations else None
+        payment.metadata = {
+            "payment_id": payment.id,
+            "order_id": order.id,
+            "competitor_id": order.buyer_id,
+            "event_id": registration.event_id if registration else "",
+            "registration_id": registration.id if registration else "",
+        }
+        uow.payments.add(payment)
+        audit.record(
+            uow,
+            entity_type="payment",
+            entity_id=payment.id,
+            payment_id=payment.id,
+            order_id=order.id,
+            action="payment.created",
+            actor=caller,
+            now=now,
+            details={"provider": provider.value, "amount": due, "currency": order.currency},
+        )
+        uow.commit()
+        return payment, True
+
+
+def _call_provider(
+    gateway: PaymentProvider, payment: PaymentRecord, *, return_url: str | None
+) -> ProviderPayment:
+    if payment.provider_ref is not None:
+        return gateway.retrieve_payment(payment.provider_ref)
+    return gateway.create_payment(_request_for(payment, return_url=return_url))
+
+
+def _record_answer(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    payment_id: str,
+    answer: ProviderPayment | ProviderOutcomeUnknown | ProviderRejected,
+    actor: Principal | str,
+    now: datetime,
+) -> PaymentRecord:
+    with uow_factory() as uow:
+        payment = uow.payments.get(payment_id, for_update=True)
+        if payment is None:  # pragma: no cover - committed by _prepare
+            raise LookupError(payment_id)
+        source = {"source": "provider_call"}
+        if isinstance(answer, ProviderOutcomeUnknown):
+            apply_status(uow, payment, PaymentStatus.UNKNOWN, actor=actor, now=now, source=source)
+        elif isinstance(answer, ProviderRejected):
+            apply_status(
+                uow,
+                payment,
+                PaymentStatus.FAILED,
+                actor=actor,
+                now=now,
+                source=source,
+                failure_code=answer.code,
+                failure_message=answer.message,
+            )
+        else:
+            if payment.provider_ref is None:
+                if payment.provider is ProviderName.STRIPE:
+                    payment.stripe_payment_intent_id = answer.provider_ref
+                else:
+                    payment.paypal_order_id = answer.provider_ref
+                payment.updated_at = now
+                uow.payments.save(payment)
+                audit.record(
+                    uow,
+                    entity_type="payment",
+                    entity_id=payment.id,
+                    payment_id=payment.id,
+                    order_id=payment.order_id,
+                    action="payment.provider_linked",
+                    actor=actor,
+                    now=now,
+                    details={"provider_ref": answer.provider_ref},
+                )
+            apply_status(
+                uow,
+                payment,
+                answer.status,
+                actor=actor,
+                now=now,
+                source=source,
+                failure_code=answer.failure_code,
+                failure_message=answer.failure_message,
+                amount_received=answer.amount_received,
+            )
+        uow.commit()
+        return payment
+
+
+def start_payment(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    caller: Principal,
+    order_id: str,
+    provider: ProviderName,
+    return_url: str | None,
+    clock: Clock,
+) -> PaymentStart:
+    gateway = providers.get(provider)
+    if gateway is None:
+        raise InvalidRequest(
+            "provider_unavailable",
+            f"Payments with {provider.value} are not available.",
+            {"provider": provider.value, "available": sorted(p.value for p in providers)},
+        )
+    payment, _ = _prepare(
+        uow_factory=uow_factory, caller=caller, order_id=order_id, provider=provider, now=clock()
+    )
+    try:
+        answer: ProviderPayment | ProviderOutcomeUnknown | ProviderRejected = _call_provider(
+            gateway, payment, return_url=return_url
+        )
+    except (ProviderOutcomeUnknown, ProviderRejected) as exc:
+        answer = exc
+    payment = _record_answer(
+        uow_factory=uow_factory, payment_id=payment.id, answer=answer, actor=caller, now=clock()
+    )
+    if isinstance(answer, ProviderOutcomeUnknown):
+        raise Unavailable(
+            "provider_outcome_unknown",
+            "The payment provider did not answer in time; try again shortly.",
+            {"payment_id": payment.id},
+        )
+    if isinstance(answer, ProviderRejected):
+        raise Unavailable(
+            "provider_rejected",
+            "The payment provider refused to start this payment.",
+            {"payment_id": payment.id, "provider_code": answer.code},
+        )
+    return PaymentStart(
+        payment=payment, client_secret=answer.client_secret, approve_url=answer.approve_url
+    )
+
+
+def resolve_unknown(
+    *, uow_factory: UnitOfWorkFactory, providers: ProviderRegistry, clock: Clock, limit: int = 50
+) -> int:
+    """Ask providers about attempts whose outcome is unknown; returns how many were resolved.
+
+    Re-sending the create with the stored idempotency key is safe: the provider replays its
+    first answer, or creates the object now if the first call never arrived.
+    """
+    with uow_factory() as uow:
+        pending = list(uow.payments.list_by_status(PaymentStatus.UNKNOWN, limit=limit))
+    resolved = 0
+    for payment in pending:
+        gateway = providers.get(payment.provider)
+        if gateway is None:
+            continue
+        try:
+            answer = _call_provider(gateway, payment, return_url=None)
+        except (ProviderOutcomeUnknown, ProviderRejected) as exc:
+            log.info("payment.still_unknown", payment_id=payment.id, code=exc.code)
+            continue
+        _record_answer(
+            uow_factory=uow_factory,
+            payment_id=payment.id,
+            answer=answer,
+            actor=SYSTEM_ACTOR,
+            now=clock(),
+        )
+        resolved += 1
+    return resolved

@@ -1,0 +1,136 @@
+"""Applying a provider-confirmed status to a payment attempt, and its consequences.
+
+The one place where a payment attempt changes state after creation, whoever learned of it (a
+webhook, a provider read after a create call, the janitor). The domain's transition table
+decides whether the change applies: a duplicate or older status changes nothing. When a
+success makes the order paid, its registrations are confirmed in the same transaction; a
+success on an order that was already paid is recorded as an over-payment for a person (or the
+automatic refund of a later issue) to return, never hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from eventpay.domain import OrderStatus, PaymentStatus, Transition, transition
+from eventpay.domain.orders import RegistrationStatus, registration_status_for
+from eventpay.ports import PaymentRecord, Principal, UnitOfWork
+from eventpay.services import audit
+from eventpay.services.orders import view_of
+
+log = structlog.get_logger(__name__)
+
+
+def apply_status(
+    uow: UnitOfWork,
+    payment: PaymentRecord,
+    target: PaymentStatus,
+    *,
+    actor: Principal | str,
+    now: datetime,
+    source: Mapping[str, Any],
+    failure_code: str | None = None,
+    failure_message: str | None = None,
+    amount_received: int | None = None,
+) -> Transition:
+    """Move `payment` (already locked by the caller) toward `target`; returns what happened."""
+    step = transition(payment.status, target)
+    if not step.applied:
+        log.info(
+            "payment.transition_skipped",
+            payment_id=payment.id,
+            current=payment.status.value,
+            target=target.value,
+            outcome=str(step.outcome),
+        )
+        return step
+    previous = payment.status
+    payment.status = step.to_status
+    payment.updated_at = now
+    if target is PaymentStatus.FAILED:
+        payment.failure_code = failure_code
+        payment.failure_message = failure_message
+    if amount_received is not None:
+        payment.amount_received = amount_received
+    uow.payments.save(payment)
+    audit.record(
+        uow,
+        entity_type="payment",
+        entity_id=payment.id,
+        payment_id=payment.id,
+        order_id=payment.order_id,
+        action=f"payment.{target.value}",
+        actor=actor,
+        now=now,
+        details={
+            "from": previous.value,
+            "to": target.value,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "failure_code": failure_code,
+            **dict(source),
+        },
+    )
+    if target is PaymentStatus.SUCCEEDED:
+        _settle_order(uow, payment, actor=actor, now=now)
+    return step
+
+
+def _settle_order(
+    uow: UnitOfWork, payment: PaymentRecord, *, actor: Principal | str, now: datetime
+) -> None:
+    order = uow.orders.get(payment.order_id, for_update=True)
+    if order is None:  # pragma: no cover - foreign key guarantees it
+        raise LookupError(f"order {payment.order_id} of payment {payment.id} is missing")
+    view = view_of(uow, order, now=now)
+    paid_before = view.summary.paid.amount - payment.amount
+    if paid_before >= order.total and order.total > 0:
+        audit.record(
+            uow,
+            entity_type="order",
+            entity_id=order.id,
+            order_id=order.id,
+            payment_id=payment.id,
+            action="order.overpaid",
+            actor=actor,
+            now=now,
+            details={
+                "overpaid": view.summary.overpaid.amount,
+                "currency": order.currency,
+                "reason": "a further payment attempt succeeded after the order was paid",
+            },
+        )
+        log.warning("order.overpaid", order_id=order.id, payment_id=payment.id)
+        return
+    if view.status is not OrderStatus.PAID:
+        return
+    audit.record(
+        uow,
+        entity_type="order",
+        entity_id=order.id,
+        order_id=order.id,
+        payment_id=payment.id,
+        action="order.paid",
+        actor=actor,
+        now=now,
+        details={"total": order.total, "currency": order.currency, "payment_id": payment.id},
+    )
+    target = registration_status_for(view.status)
+    for reg in order.registrations:
+        if reg.status is RegistrationStatus.PENDING and target is RegistrationStatus.CONFIRMED:
+            uow.orders.set_registration_status(reg.id, target, at=now)
+            audit.record(
+                uow,
+                entity_type="registration",
+                entity_id=reg.id,
+                order_id=order.id,
+                payment_id=payment.id,
+                action="registration.confirmed",
+                actor=actor,
+                now=now,
+                details={"event_id": reg.event_id, "class_ids": reg.class_ids},
+            )

@@ -1,0 +1,229 @@
+"""Webhook ingestion and processing.
+
+Ingest (on the request path) only verifies and stores: one row per (provider, event id), a
+duplicate is a no-op, and the answer goes back in milliseconds. Processing happens in the
+worker: an event is claimed, applied and marked processed in ONE transaction, so a crash
+anywhere leaves it unprocessed (retried) and never half-applied; a failure is retried with
+exponential backoff and, past the attempt limit, dead-lettered with its error kept for a
+person to read and replay.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+
+from eventpay.domain import PaymentStatus
+from eventpay.ports import (
+    Clock,
+    PaymentRecord,
+    PaymentUpdate,
+    ProviderRegistry,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    WebhookEventRecord,
+    WebhookStatus,
+    WebhookVerifier,
+)
+from eventpay.services import audit
+from eventpay.services.errors import NotFound
+from eventpay.services.settlement import apply_status
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_delay_s: float = 2.0
+    max_delay_s: float = 3600.0
+
+    def delay_after(self, attempts: int) -> timedelta:
+        return timedelta(
+            seconds=min(self.base_delay_s * 2 ** max(attempts - 1, 0), self.max_delay_s)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    event_id: str
+    stored: bool
+
+
+class UnmatchedPayment(Exception):
+    """An event names a payment we cannot reconcile; it must reach a person, not vanish."""
+
+
+def ingest(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    verifier: WebhookVerifier,
+    body: bytes,
+    headers: Mapping[str, str],
+    now: datetime,
+) -> IngestResult:
+    verified = verifier.verify(body, headers, now=now)
+    record = WebhookEventRecord(
+        id=str(uuid.uuid4()),
+        provider=verified.provider,
+        event_id=verified.event_id,
+        type=verified.type,
+        payload=body.decode("utf-8"),
+        status=WebhookStatus.PENDING,
+        received_at=now,
+        next_attempt_at=now,
+    )
+    with uow_factory() as uow:
+        stored = uow.webhooks.insert_if_new(record)
+        uow.commit()
+    return IngestResult(event_id=verified.event_id, stored=stored)
+
+
+def _find_payment(
+    uow: UnitOfWork, event: WebhookEventRecord, update: PaymentUpdate
+) -> PaymentRecord | None:
+    payment = uow.payments.by_provider_ref(event.provider, update.provider_ref, for_update=True)
+    if payment is not None or update.payment_id_hint is None:
+        return payment
+    payment = uow.payments.get(update.payment_id_hint, for_update=True)
+    if payment is None:
+        return None
+    if payment.provider is not event.provider or (
+        payment.provider_ref is not None and payment.provider_ref != update.provider_ref
+    ):
+        raise UnmatchedPayment(
+            f"event {event.event_id} names payment {payment.id} but a different provider object"
+        )
+    return payment
+
+
+def _apply(
+    uow: UnitOfWork, event: WebhookEventRecord, providers: ProviderRegistry, now: datetime
+) -> WebhookStatus:
+    provider = providers.get(event.provider)
+    if provider is None:
+        raise RuntimeError(f"no {event.provider.value} provider is configured")
+    update = provider.parse_event(event.type, json.loads(event.payload))
+    if update is None:
+        return WebhookStatus.IGNORED
+    payment = _find_payment(uow, event, update)
+    if payment is None:
+        if update.status is PaymentStatus.SUCCEEDED:
+            raise UnmatchedPayment(f"money received for unknown {update.provider_ref}")
+        return WebhookStatus.IGNORED
+    actor = f"{event.provider.value}-webhook"
+    source = {"source": "webhook", "event_id": event.event_id, "event_type": event.type}
+    if payment.provider_ref is None:
+        if event.provider.value == "stripe":
+            payment.stripe_payment_intent_id = update.provider_ref
+        else:
+            payment.paypal_order_id = update.provider_ref
+        uow.payments.save(payment)
+    if update.amount is not None and (
+        update.amount.amount != payment.amount or update.amount.currency != payment.currency
+    ):
+        audit.record(
+            uow,
+            entity_type="payment",
+            entity_id=payment.id,
+            payment_id=payment.id,
+            order_id=payment.order_id,
+            action="payment.amount_mismatch",
+            actor=actor,
+            now=now,
+            details={
+                **source,
+                "expected": payment.amount,
+                "expected_currency": payment.currency,
+                "provider_amount": update.amount.amount,
+                "provider_currency": update.amount.currency,
+            },
+        )
+    apply_status(
+        uow,
+        payment,
+        update.status,
+        actor=actor,
+        now=now,
+        source=source,
+        failure_code=update.failure_code,
+        failure_message=update.failure_message,
+        amount_received=update.amount_received,
+    )
+    return WebhookStatus.PROCESSED
+
+
+def process_next(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    clock: Clock,
+    retry: RetryPolicy,
+) -> WebhookEventRecord | None:
+    """Claim and apply one due event; None when nothing is due."""
+    now = clock()
+    error: str | None = None
+    with uow_factory() as uow:
+        event = uow.webhooks.claim_next(now=now)
+        if event is None:
+            return None
+        try:
+            event.status = _apply(uow, event, providers, now)
+            event.attempts += 1
+            event.processed_at = now
+            event.last_error = None
+            uow.webhooks.save(event)
+            uow.commit()
+            return event
+        except Exception as exc:
+            uow.rollback()
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+    return _record_failure(
+        uow_factory=uow_factory, event_id=event.id, error=error, retry=retry, now=now
+    )
+
+
+def _record_failure(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    event_id: str,
+    error: str,
+    retry: RetryPolicy,
+    now: datetime,
+) -> WebhookEventRecord | None:
+    with uow_factory() as uow:
+        event = uow.webhooks.get(event_id, for_update=True)
+        if event is None or event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED):
+            return event
+        event.attempts += 1
+        event.last_error = error
+        if event.attempts >= retry.max_attempts:
+            event.status = WebhookStatus.DEAD
+            log.error("webhook.dead_lettered", event_id=event.event_id, error=error)
+        else:
+            event.status = WebhookStatus.RETRYING
+            event.next_attempt_at = now + retry.delay_after(event.attempts)
+            log.warning("webhook.retry_scheduled", event_id=event.event_id, attempts=event.attempts)
+        uow.webhooks.save(event)
+        uow.commit()
+        return event
+
+
+def replay(
+    *, uow_factory: UnitOfWorkFactory, event_row_id: str, now: datetime
+) -> WebhookEventRecord:
+    """Make a stored event due again (after a fix); applying it twice changes nothing."""
+    with uow_factory() as uow:
+        event = uow.webhooks.get(event_row_id, for_update=True)
+        if event is None:
+            raise NotFound("webhook_event_not_found", "No such stored webhook event.")
+        event.status = WebhookStatus.PENDING
+        event.next_attempt_at = now
+        uow.webhooks.save(event)
+        uow.commit()
+        return event

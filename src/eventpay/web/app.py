@@ -1,0 +1,37 @@
+"""`create_app(settings)`: the FastAPI application, wired by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from eventpay.bootstrap import Container, build_container, configure_logging
+from eventpay.config import Settings
+from eventpay.web import errors
+from eventpay.web.routes import events, health, orders, webhooks
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+    if container is None:
+        settings = settings or Settings()
+        configure_logging(settings)
+        container = build_container(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        container.close()
+
+    app = FastAPI(
+        title="eventpay",
+        version="0.1.0",
+        summary="Payments for the Car Audio Events Platform.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    errors.install(app)
+    for router in (events.router, orders.router, webhooks.router, health.router):
+        app.include_router(router)
+    return app

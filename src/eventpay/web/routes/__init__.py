@@ -1,0 +1,1 @@
+"""HTTP routes, one module per resource; each translates HTTP to one service call."""

@@ -1,0 +1,93 @@
+"""`/v1/orders` and `/v1/orders/{id}/payments`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from eventpay.ports import ProviderName
+from eventpay.services import orders, payments
+from eventpay.web.deps import CallerDep, ContainerDep, RawBodyDep
+from eventpay.web.idempotency import respond_idempotently
+from eventpay.web.schemas import (
+    AuditOut,
+    MoneyOut,
+    OrderCreate,
+    OrderOut,
+    PaymentCreate,
+    PaymentStartOut,
+    audit_out,
+    order_out,
+)
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+
+@router.post("", status_code=201, response_model=OrderOut)
+async def create_order(
+    body: OrderCreate, request: Request, container: ContainerDep, caller: CallerDep, raw: RawBodyDep
+) -> Response:
+    def handler() -> tuple[int, OrderOut]:
+        view = orders.create_order(
+            uow=container.uow_factory(),
+            buyer=caller,
+            items=[
+                orders.RegistrationItem(event_id=i.event_id, class_ids=tuple(i.class_ids))
+                for i in body.items
+            ],
+            promo_code=body.promo_code,
+            fee_policy=container.fee_policy,
+            now=container.clock(),
+            expires_in=container.order_expiry,
+        )
+        return 201, order_out(view)
+
+    return await respond_idempotently(request, container, caller, raw, handler)
+
+
+@router.get("/{order_id}", response_model=OrderOut)
+def get_order(order_id: str, container: ContainerDep, caller: CallerDep) -> OrderOut:
+    view = orders.get_order(
+        uow=container.uow_factory(), caller=caller, order_id=order_id, now=container.clock()
+    )
+    return order_out(view)
+
+
+@router.get("/{order_id}/audit", response_model=list[AuditOut])
+def get_order_audit(order_id: str, container: ContainerDep, caller: CallerDep) -> list[AuditOut]:
+    """The order's audit trail (admins only; anyone else gets 404)."""
+    entries = orders.audit_trail(uow=container.uow_factory(), caller=caller, order_id=order_id)
+    return [audit_out(e) for e in entries]
+
+
+@router.post("/{order_id}/payments", status_code=201, response_model=PaymentStartOut)
+async def start_payment(
+    order_id: str,
+    body: PaymentCreate,
+    request: Request,
+    container: ContainerDep,
+    caller: CallerDep,
+    raw: RawBodyDep,
+) -> Response:
+    def handler() -> tuple[int, PaymentStartOut]:
+        started = payments.start_payment(
+            uow_factory=container.uow_factory,
+            providers=container.providers,
+            caller=caller,
+            order_id=order_id,
+            provider=ProviderName(body.provider),
+            return_url=body.return_url,
+            clock=container.clock,
+        )
+        p = started.payment
+        container.metrics.payments_started.labels(p.provider.value, p.status.value).inc()
+        return 201, PaymentStartOut(
+            id=p.id,
+            provider=p.provider.value,
+            status=p.status.value,
+            amount=MoneyOut(amount=p.amount, currency=p.currency),
+            client_secret=started.client_secret,
+            approve_url=started.approve_url,
+        )
+
+    return await respond_idempotently(request, container, caller, raw, handler)

@@ -1,0 +1,277 @@
+"""The HTTP contract's bodies (Pydantic, only here at the boundary).
+
+Requests forbid unknown fields: a client-sent `amount` or `price` is a 422, never ignored and
+never trusted. Responses are built from service views by the `*_out` functions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from eventpay.domain import Event, Money
+from eventpay.ports import AuditEntry, PaymentRecord, RefundRecord
+from eventpay.services.orders import OrderView
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoneyOut(BaseModel):
+    amount: int = Field(description="Integer amount in the currency's minor unit.")
+    currency: str = Field(description="Lowercase ISO 4217 code.")
+
+    @classmethod
+    def of(cls, money: Money) -> MoneyOut:
+        return cls(amount=money.amount, currency=money.currency)
+
+
+class RegistrationItemIn(Strict):
+    kind: Literal["registration"]
+    event_id: str = Field(min_length=1, max_length=64)
+    class_ids: list[str] = Field(min_length=1, max_length=20)
+
+
+class OrderCreate(Strict):
+    items: list[RegistrationItemIn] = Field(min_length=1, max_length=20)
+    promo_code: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class PaymentCreate(Strict):
+    provider: Literal["stripe", "paypal"]
+    return_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+
+
+class ClassOut(BaseModel):
+    id: str
+    code: str
+    name: str
+    member_price: MoneyOut
+    non_member_price: MoneyOut
+    additional_class_price: MoneyOut | None
+    early_bird_price: MoneyOut | None
+    early_bird_deadline: datetime | None
+
+
+class RefundPolicyOut(BaseModel):
+    refund_cutoff_at: datetime | None
+    summary: str
+
+
+class EventOut(BaseModel):
+    id: str
+    organizer_id: str
+    name: str
+    timezone: str
+    currency: str
+    starts_at: datetime
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+    registration_status: str
+    refund_policy: RefundPolicyOut
+    classes: list[ClassOut]
+
+
+def _opt(money: Money | None) -> MoneyOut | None:
+    return None if money is None else MoneyOut.of(money)
+
+
+def event_out(event: Event, *, now: datetime) -> EventOut:
+    cutoff = event.refund_cutoff_at
+    summary = (
+        f"Full refund before {cutoff.isoformat()}; no refund after."
+        if cutoff is not None
+        else "No refund policy has been published for this event."
+    )
+    return EventOut(
+        id=event.id,
+        organizer_id=event.organizer_id,
+        name=event.name,
+        timezone=event.timezone,
+        currency=event.currency,
+        starts_at=event.starts_at,
+        registration_opens_at=event.registration_opens_at,
+        registration_closes_at=event.registration_closes_at,
+        registration_status=event.window_state(now).value,
+        refund_policy=RefundPolicyOut(refund_cutoff_at=cutoff, summary=summary),
+        classes=[
+            ClassOut(
+                id=c.id,
+                code=c.code,
+                name=c.name,
+                member_price=MoneyOut.of(c.member_price),
+                non_member_price=MoneyOut.of(c.non_member_price),
+                additional_class_price=_opt(c.additional_class_price),
+                early_bird_price=_opt(c.early_bird_price),
+                early_bird_deadline=c.early_bird_deadline,
+            )
+            for c in event.classes
+        ],
+    )
+
+
+class LineOut(BaseModel):
+    description: str
+    amount: MoneyOut
+    kind: str
+    event_id: str | None
+    class_id: str | None
+    price_rule: str | None
+
+
+class PaymentOut(BaseModel):
+    id: str
+    provider: str
+    status: str
+    amount: MoneyOut
+    failure_code: str | None = None
+    created_at: datetime
+
+
+class RefundOut(BaseModel):
+    id: str
+    provider: str
+    status: str
+    amount: MoneyOut
+    reason: str
+    created_at: datetime
+
+
+class RegistrationOut(BaseModel):
+    id: str
+    event_id: str
+    competitor_id: str
+    class_ids: list[str]
+    status: str
+
+
+class OrderOut(BaseModel):
+    id: str
+    status: str
+    currency: str
+    lines: list[LineOut]
+    subtotal: MoneyOut
+    discount: MoneyOut
+    fees: MoneyOut
+    tax: MoneyOut
+    total: MoneyOut
+    amount_paid: MoneyOut
+    balance_due: MoneyOut
+    payments: list[PaymentOut]
+    refunds: list[RefundOut]
+    registrations: list[RegistrationOut]
+    created_at: datetime
+    expires_at: datetime | None
+
+
+def payment_out(p: PaymentRecord) -> PaymentOut:
+    return PaymentOut(
+        id=p.id,
+        provider=p.provider.value,
+        status=p.status.value,
+        amount=MoneyOut(amount=p.amount, currency=p.currency),
+        failure_code=p.failure_code,
+        created_at=p.created_at,
+    )
+
+
+def _refund_out(r: RefundRecord) -> RefundOut:
+    return RefundOut(
+        id=r.id,
+        provider=r.provider.value,
+        status=r.status.value,
+        amount=MoneyOut(amount=r.amount, currency=r.currency),
+        reason=r.reason,
+        created_at=r.created_at,
+    )
+
+
+def order_out(view: OrderView) -> OrderOut:
+    o = view.order
+
+    def m(amount: int) -> MoneyOut:
+        return MoneyOut(amount=amount, currency=o.currency)
+
+    return OrderOut(
+        id=o.id,
+        status=view.status.value,
+        currency=o.currency,
+        lines=[
+            LineOut(
+                description=ln.description,
+                amount=m(ln.amount),
+                kind=ln.kind,
+                event_id=ln.event_id,
+                class_id=ln.class_id,
+                price_rule=ln.price_rule,
+            )
+            for ln in o.lines
+        ],
+        subtotal=m(o.subtotal),
+        discount=m(o.discount),
+        fees=m(o.fees),
+        tax=m(o.tax),
+        total=m(o.total),
+        amount_paid=MoneyOut.of(view.summary.net_paid),
+        balance_due=MoneyOut.of(view.summary.balance_due),
+        payments=[payment_out(p) for p in view.payments],
+        refunds=[_refund_out(r) for r in view.refunds],
+        registrations=[
+            RegistrationOut(
+                id=r.id,
+                event_id=r.event_id,
+                competitor_id=r.competitor_id,
+                class_ids=list(r.class_ids),
+                status=r.status.value,
+            )
+            for r in o.registrations
+        ],
+        created_at=o.created_at,
+        expires_at=o.expires_at,
+    )
+
+
+class PaymentStartOut(BaseModel):
+    id: str
+    provider: str
+    status: str
+    amount: MoneyOut
+    client_secret: str | None = None
+    approve_url: str | None = None
+
+
+class StripeConfigOut(BaseModel):
+    publishable_key: str
+    api_base: str | None = None
+
+
+class PaymentConfigOut(BaseModel):
+    stripe: StripeConfigOut
+    paypal: dict[str, str] | None = None
+
+
+class AuditOut(BaseModel):
+    action: str
+    entity_type: str
+    entity_id: str
+    actor_id: str
+    payment_id: str | None
+    ip_address: str | None
+    details: dict[str, Any]
+    created_at: datetime
+
+
+def audit_out(entry: AuditEntry) -> AuditOut:
+    return AuditOut(
+        action=entry.action,
+        entity_type=entry.entity_type,
+        entity_id=entry.entity_id,
+        actor_id=entry.actor_id,
+        payment_id=entry.payment_id,
+        ip_address=entry.ip_address,
+        details=entry.details,
+        created_at=entry.created_at,
+    )

@@ -1,0 +1,70 @@
+"""The webhook worker loop: apply stored events, and now and then resolve unknown payments.
+
+Any number of workers may run against one database: PostgreSQL hands each one different rows
+(`FOR UPDATE SKIP LOCKED`), SQLite serialises them. `stop` ends the loop after the current event.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import structlog
+
+from eventpay.bootstrap import Container
+from eventpay.services import payments, webhooks
+
+log = structlog.get_logger(__name__)
+
+
+class Worker:
+    def __init__(self, container: Container, *, janitor_every_s: float = 60.0) -> None:
+        self._c = container
+        self._stop = threading.Event()
+        self._janitor_every_s = janitor_every_s
+        self._last_janitor = 0.0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run_once(self) -> int:
+        """Apply every due event; returns how many were handled."""
+        handled = 0
+        while not self._stop.is_set():
+            event = webhooks.process_next(
+                uow_factory=self._c.uow_factory,
+                providers=self._c.providers,
+                clock=self._c.clock,
+                retry=self._c.retry,
+            )
+            if event is None:
+                break
+            handled += 1
+            self._c.metrics.webhooks_processed.labels(
+                event.provider.value, event.status.value
+            ).inc()
+        return handled
+
+    def run_janitor(self) -> int:
+        return payments.resolve_unknown(
+            uow_factory=self._c.uow_factory, providers=self._c.providers, clock=self._c.clock
+        )
+
+    def run_forever(self) -> None:
+        log.info("worker.started")
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+                if time.monotonic() - self._last_janitor >= self._janitor_every_s:
+                    self._last_janitor = time.monotonic()
+                    self.run_janitor()
+            except Exception:
+                log.exception("worker.loop_error")
+                self._stop.wait(1.0)
+            self._stop.wait(self._c.settings.worker_poll_interval_s)
+        log.info("worker.stopped")
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run_forever, name="eventpay-worker", daemon=True)
+        thread.start()
+        return thread
