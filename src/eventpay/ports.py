@@ -226,6 +226,13 @@ class AuditRepository(Protocol):
 
 class WebhookEventRepository(Protocol):
     def insert_if_new(self, event: WebhookEventRecord) -> bool: ...
+    def insert_many_if_new(self, events: Sequence[WebhookEventRecord]) -> set[str]:
+        """Insert the events whose (provider, event id) is not stored yet; the new rows' ids.
+
+        The events must have distinct (provider, event id) keys.
+        """
+        ...
+
     def claim_next(self, *, now: datetime) -> WebhookEventRecord | None:
         """Lock and return one due event; the lock lasts until the unit of work ends."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy
 import stripe
 
@@ -26,6 +27,7 @@ def test_stripe_sdk_creates_and_retrieves_a_payment_intent(localstripe_url: str)
     assert fetched.currency == "usd"
 
 
+@pytest.mark.postgres
 def test_postgres_url_connects_to_postgresql(postgres_url: str) -> None:
     engine = sqlalchemy.create_engine(postgres_url)
     try:

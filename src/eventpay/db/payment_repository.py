@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from eventpay.db.ids import uuid7
 from eventpay.db.models import PaymentAuditLogRow, PaymentRow
 from eventpay.domain import PaymentStatus
 from eventpay.ports import AuditEntry, PaymentRecord, ProviderName
@@ -115,7 +115,7 @@ class SqlAuditRepository:
     def add(self, entry: AuditEntry) -> None:
         self._s.add(
             PaymentAuditLogRow(
-                id=str(uuid.uuid4()),
+                id=str(uuid7()),
                 payment_id=entry.payment_id,
                 order_id=entry.order_id,
                 entity_type=entry.entity_type,

@@ -62,9 +62,38 @@ class SqlWebhookEventRepository:
                 next_attempt_at=event.next_attempt_at,
             )
             .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+            .returning(WebhookEventRow.id)
         )
-        result = self._s.execute(stmt)
-        return bool(getattr(result, "rowcount", 0) == 1)
+        # RETURNING, not rowcount: drivers disagree on rowcount after ON CONFLICT DO NOTHING.
+        return self._s.execute(stmt).first() is not None
+
+    def insert_many_if_new(self, events: Sequence[WebhookEventRecord]) -> set[str]:
+        if not events:
+            return set()
+        # The Core table, not the mapped class: an ORM bulk insert would build and track
+        # objects nobody reads. One executemany with RETURNING becomes multi-row INSERTs
+        # (SQLAlchemy's "insertmanyvalues"); only the rows that won their key come back.
+        table = WebhookEventRow.__table__
+        stmt = (
+            _insert(self._s, table)
+            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+            .returning(table.c.id)
+        )
+        rows = [
+            {
+                "id": event.id,
+                "provider": event.provider.value,
+                "event_id": event.event_id,
+                "type": event.type,
+                "payload": event.payload,
+                "status": event.status.value,
+                "attempts": event.attempts,
+                "received_at": event.received_at,
+                "next_attempt_at": event.next_attempt_at,
+            }
+            for event in events
+        ]
+        return set(self._s.execute(stmt, rows).scalars())
 
     def claim_next(self, *, now: datetime) -> WebhookEventRecord | None:
         stmt = (
@@ -139,8 +168,9 @@ class SqlIdempotencyRepository:
                 locked_until=record.locked_until,
             )
             .on_conflict_do_nothing(index_elements=["principal", "key"])
+            .returning(IdempotencyKeyRow.id)
         )
-        return bool(getattr(self._s.execute(stmt), "rowcount", 0) == 1)
+        return self._s.execute(stmt).first() is not None
 
     def save(self, record: IdempotencyRecord) -> None:
         row = self._s.scalar(

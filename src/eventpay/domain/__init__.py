@@ -45,6 +45,7 @@ from eventpay.domain.payments import (
     TransitionOutcome,
     allowed_targets,
     is_terminal,
+    resolve_observed,
     transition,
 )
 from eventpay.domain.pricing import (
@@ -105,6 +106,7 @@ __all__ = [
     "quote_order",
     "registration_status_for",
     "require_aware",
+    "resolve_observed",
     "sum_money",
     "summarize",
     "transition",

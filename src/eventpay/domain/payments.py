@@ -109,3 +109,16 @@ def transition(current: PaymentStatus, target: PaymentStatus) -> Transition:
     if target in _ALLOWED[current]:
         return Transition(True, current, target, TransitionOutcome.APPLIED)
     return Transition(False, current, current, TransitionOutcome.STALE)
+
+
+def resolve_observed(current: PaymentStatus, observed: PaymentStatus) -> Transition:
+    """Apply what a fresh provider read (not an event) says about an attempt.
+
+    An ``unknown`` attempt takes whatever the provider reports, ``created`` included: the read
+    ends the uncertainty, and "the object exists and waits for the buyer" is not a step back
+    from "we do not know". For any other current status a read is judged like an event.
+    """
+    current, observed = PaymentStatus(current), PaymentStatus(observed)
+    if current is PaymentStatus.UNKNOWN and observed is not PaymentStatus.UNKNOWN:
+        return Transition(True, current, observed, TransitionOutcome.APPLIED)
+    return transition(current, observed)

@@ -95,8 +95,13 @@ class StripeProvider:
         partial_refund=True, payouts=True, disputes=True, client_confirmation=True
     )
 
-    def __init__(self, client: stripe.StripeClient) -> None:
+    def __init__(
+        self, client: stripe.StripeClient, *, omit_params: frozenset[str] = frozenset()
+    ) -> None:
+        # `omit_params` exists for localstripe, which rejects parameters real Stripe requires
+        # us to send (automatic_payment_methods, description); production never sets it.
         self._client = client
+        self._omit = omit_params
 
     def create_payment(self, request: CreatePayment) -> ProviderPayment:
         params: dict[str, Any] = {
@@ -106,6 +111,8 @@ class StripeProvider:
             "description": request.description,
             "metadata": dict(request.metadata),
         }
+        for name in self._omit:
+            params.pop(name, None)
         try:
             intent = self._client.v1.payment_intents.create(
                 params=params,  # type: ignore[arg-type]

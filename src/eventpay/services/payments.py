@@ -186,6 +186,7 @@ def _record_answer(
                 failure_code=answer.failure_code,
                 failure_message=answer.failure_message,
                 amount_received=answer.amount_received,
+                observed=True,
             )
         uow.commit()
         return payment

@@ -16,7 +16,13 @@ from typing import Any
 
 import structlog
 
-from eventpay.domain import OrderStatus, PaymentStatus, Transition, transition
+from eventpay.domain import (
+    OrderStatus,
+    PaymentStatus,
+    Transition,
+    resolve_observed,
+    transition,
+)
 from eventpay.domain.orders import RegistrationStatus, registration_status_for
 from eventpay.ports import PaymentRecord, Principal, UnitOfWork
 from eventpay.services import audit
@@ -36,9 +42,16 @@ def apply_status(
     failure_code: str | None = None,
     failure_message: str | None = None,
     amount_received: int | None = None,
+    observed: bool = False,
 ) -> Transition:
-    """Move `payment` (already locked by the caller) toward `target`; returns what happened."""
-    step = transition(payment.status, target)
+    """Move `payment` (already locked by the caller) toward `target`; returns what happened.
+
+    `observed` marks a fresh provider read (which may end an `unknown`), as opposed to an
+    event report (which only ever moves forward).
+    """
+    step = (
+        resolve_observed(payment.status, target) if observed else transition(payment.status, target)
+    )
     if not step.applied:
         log.info(
             "payment.transition_skipped",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +23,7 @@ from eventpay.ports import (
     Clock,
     PaymentRecord,
     PaymentUpdate,
+    ProviderName,
     ProviderRegistry,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -59,16 +60,15 @@ class UnmatchedPayment(Exception):
     """An event names a payment we cannot reconcile; it must reach a person, not vanish."""
 
 
-def ingest(
-    *,
-    uow_factory: UnitOfWorkFactory,
-    verifier: WebhookVerifier,
-    body: bytes,
-    headers: Mapping[str, str],
-    now: datetime,
-) -> IngestResult:
+def verify_event(
+    *, verifier: WebhookVerifier, body: bytes, headers: Mapping[str, str], now: datetime
+) -> WebhookEventRecord:
+    """Verify one delivery and build the row that stores it; stores nothing.
+
+    Raises `WebhookRejected` for a bad, stale or missing signature or a malformed body.
+    """
     verified = verifier.verify(body, headers, now=now)
-    record = WebhookEventRecord(
+    return WebhookEventRecord(
         id=str(uuid.uuid4()),
         provider=verified.provider,
         event_id=verified.event_id,
@@ -78,10 +78,44 @@ def ingest(
         received_at=now,
         next_attempt_at=now,
     )
+
+
+def ingest(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    verifier: WebhookVerifier,
+    body: bytes,
+    headers: Mapping[str, str],
+    now: datetime,
+) -> IngestResult:
+    """Verify and store one delivery in its own transaction (the HTTP route batches instead)."""
+    record = verify_event(verifier=verifier, body=body, headers=headers, now=now)
     with uow_factory() as uow:
         stored = uow.webhooks.insert_if_new(record)
         uow.commit()
-    return IngestResult(event_id=verified.event_id, stored=stored)
+    return IngestResult(event_id=record.event_id, stored=stored)
+
+
+def store_events(
+    *, uow_factory: UnitOfWorkFactory, events: Sequence[WebhookEventRecord]
+) -> list[bool]:
+    """Store verified events of many deliveries in ONE transaction (group commit).
+
+    Returns, in order, whether each event was newly stored (False: a duplicate, already stored
+    or delivered twice within this batch). When this returns, every event is durably stored;
+    when it raises, the transaction rolled back and none of them may be acknowledged.
+    """
+    # Stripe may deliver one event on two connections at once. Only the first delivery in the
+    # batch is offered to the database, so the insert never sees a key twice and exactly one
+    # delivery is answered "stored", whichever process wins.
+    first: dict[tuple[ProviderName, str], str] = {}
+    for event in events:
+        first.setdefault((event.provider, event.event_id), event.id)
+    offered = [e for e in events if first[(e.provider, e.event_id)] == e.id]
+    with uow_factory() as uow:
+        inserted = uow.webhooks.insert_many_if_new(offered)
+        uow.commit()
+    return [event.id in inserted for event in events]
 
 
 def _find_payment(

@@ -72,10 +72,17 @@ def sandbox_server() -> Iterator[str]:
         yield server.base_url
 
 
+@pytest.fixture(scope="session")
+def http_session(sandbox_server: str) -> Iterator[httpx.Client]:
+    # One client for the session: building an httpx.Client costs more than a request.
+    with httpx.Client(base_url=sandbox_server, timeout=5) as session:
+        yield session
+
+
 @pytest.fixture
-def sandbox_url(sandbox_server: str) -> str:
+def sandbox_url(sandbox_server: str, http_session: httpx.Client) -> str:
     """Base URL of the session's sandbox, reset to empty for this test."""
-    httpx.post(f"{sandbox_server}/_sandbox/reset", timeout=5).raise_for_status()
+    http_session.post("/_sandbox/reset").raise_for_status()
     return sandbox_server
 
 
@@ -85,9 +92,9 @@ def client(sandbox_url: str) -> stripe.StripeClient:
 
 
 @pytest.fixture
-def http(sandbox_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sandbox_url, timeout=5) as session:
-        yield session
+def http(sandbox_url: str, http_session: httpx.Client) -> httpx.Client:
+    """httpx against the (reset) sandbox, for routes the SDK does not cover."""
+    return http_session
 
 
 @dataclass
@@ -130,7 +137,7 @@ def receiver() -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/stripe"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield state

@@ -15,6 +15,7 @@ from eventpay.domain import (
     Transition,
     allowed_targets,
     is_terminal,
+    resolve_observed,
     transition,
 )
 
@@ -151,3 +152,18 @@ def test_the_most_advanced_report_wins_whatever_the_order(
     if not {S.SUCCEEDED, S.CANCELED} <= set(reports):
         # Only the two terminal outcomes can race; any other set of reports converges.
         assert replay(S.CREATED, shuffled) is final
+
+
+@pytest.mark.parametrize("observed", list(PaymentStatus))
+def test_a_provider_read_ends_unknown_whatever_it_says(observed: PaymentStatus) -> None:
+    result = resolve_observed(S.UNKNOWN, observed)
+    assert result.to_status is observed
+    assert result.applied is (observed is not S.UNKNOWN)
+
+
+@given(current=STATUSES, observed=STATUSES)
+def test_a_provider_read_of_a_known_attempt_is_judged_like_an_event(
+    current: PaymentStatus, observed: PaymentStatus
+) -> None:
+    if current is not S.UNKNOWN:
+        assert resolve_observed(current, observed) == transition(current, observed)

@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             log_level=args.log_level,
             on_ready=announce,
         )
-    except (RuntimeError, ValueError) as exc:
+    except (RuntimeError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
 

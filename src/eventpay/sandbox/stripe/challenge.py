@@ -31,6 +31,12 @@ button{{font-size:1rem;padding:.5rem 1rem;margin-right:1rem}}</style></head>
 """
 
 
+_BUTTON = (
+    '<form method="post" action="{base}/{choice}" style="display:inline">'
+    '<button type="submit" name="choice" value="{choice}" id="{choice}">{label}</button></form>'
+)
+
+
 def _page(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(_PAGE.format(body=body), status_code=status)
 
@@ -61,10 +67,8 @@ def challenge_routes(store: Store) -> list[Route]:
         return _page(
             f"<p>Authenticate the payment <code>{escape(pi_id)}</code> of "
             f"<strong>{escape(amount)}</strong> (minor units).</p>"
-            f'<form method="post" action="{base}/complete" style="display:inline">'
-            '<button type="submit" id="complete">Complete</button></form>'
-            f'<form method="post" action="{base}/fail" style="display:inline">'
-            '<button type="submit" id="fail">Fail</button></form>'
+            + _BUTTON.format(base=base, choice="complete", label="Complete")
+            + _BUTTON.format(base=base, choice="fail", label="Fail")
         )
 
     async def finish(request: Request, succeeded: bool) -> Response:

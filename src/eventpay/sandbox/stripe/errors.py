@@ -7,7 +7,7 @@ about HTTP frameworks or state.
     StripeError                 base: status, type, code, message, param, extra fields
     ├── InvalidRequestError     400 invalid_request_error (state conflicts, bad combinations)
     │   ├── ParameterError      400, raised before the endpoint runs: idempotency does not keep it
-    │   └── ResourceMissing     404 resource_missing, also not kept by idempotency
+    │   └── ResourceMissing     404 (path) or 400 (parameter) resource_missing, not kept
     ├── AuthenticationError     401 invalid_request_error (missing, invalid or publishable key)
     ├── CardError               402 card_error (declines), kept by idempotency like real Stripe
     ├── IdempotencyError        400 idempotency_error (same key, different parameters)
@@ -67,13 +67,13 @@ class ParameterError(InvalidRequestError):
 
 
 class ResourceMissing(InvalidRequestError):
-    """The id in the path or in a parameter names nothing."""
+    """The id names nothing: 404 when it is in the path, 400 when a parameter carries it."""
 
-    status = 404
     stored = False
 
     def __init__(self, kind: str, object_id: str, *, param: str | None = None) -> None:
         super().__init__(f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
+        self.status = 404 if param is None else 400
 
 
 class AuthenticationError(StripeError):

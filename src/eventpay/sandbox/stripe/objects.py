@@ -56,7 +56,7 @@ def payment_intent(
         "canceled_at": None,
         "cancellation_reason": None,
         "capture_method": capture_method,
-        "client_secret": f"{pi_id}_secret_{new_id('', 25)}",
+        "client_secret": f"{pi_id}_secret_{new_id('')}",
         "confirmation_method": "automatic",
         "created": created,
         "currency": currency,

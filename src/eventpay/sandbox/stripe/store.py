@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from . import objects
 from .cards import TestCard
@@ -204,8 +203,3 @@ class Store:
     def endpoints_for(self, event_type: str) -> list[str]:
         with self.lock:
             return [we for we, ep in self._state.endpoints.items() if ep.wants(event_type)]
-
-
-def snapshot(obj: Any) -> Any:
-    """A deep copy safe to serialise outside the lock."""
-    return copy.deepcopy(obj)

@@ -1,0 +1,242 @@
+"""The service under test as the self-test reaches it: the HTTP API, the Stripe sandbox, tokens.
+
+Only httpx: the self-test is a client of the API and of the sandbox like any other, so it
+imports nothing of the service but the development-token minting and the settings it was given.
+The sandbox's address and publishable key come from `GET /v1/payment-config`, as a browser
+learns them. What a scenario checks lives in the *_scenarios modules, not here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from eventpay.config import Settings
+from eventpay.ports import Role
+from eventpay.sample_data import MEMBER_ID, NON_MEMBER_ID
+from eventpay.selftest.checks import Problem, ScenarioFailed, eventually, expect, throughout
+from eventpay.web.auth import issue_token
+
+OPEN_EVENT = "spring-sound-off"
+OPEN_CLASSES = ("spring-spl", "spring-sq")
+CLOSED_EVENT = "winter-warm-up"
+CLOSED_CLASS = "winter-spl"
+ADMIN_ID = "eventpay-selftest-admin"
+# The sandbox takes any test-mode secret key; the service's own key never leaves its settings.
+SANDBOX_API_KEY = "sk_test_eventpay_selftest"
+HTTP_TIMEOUT_S = 10.0
+
+Order = dict[str, Any]
+
+
+def registration(event_id: str = OPEN_EVENT, class_ids: Sequence[str] = OPEN_CLASSES[:1]) -> Order:
+    """An order body with one registration line."""
+    return {"items": [{"kind": "registration", "event_id": event_id, "class_ids": list(class_ids)}]}
+
+
+def intent_id(client_secret: str) -> str:
+    # Stripe.js derives the PaymentIntent id from the client secret the same way.
+    return client_secret.split("_secret_")[0]
+
+
+def payment_in(order: Order, payment_id: str) -> Order:
+    for payment in order.get("payments", []):
+        if payment.get("id") == payment_id:
+            return dict(payment)
+    raise ScenarioFailed(f"order {order.get('id')} does not list payment {payment_id}")
+
+
+def describe(order: Order) -> str:
+    """The parts of an order a FAIL line needs: its status, attempts and registrations."""
+    payments = ", ".join(
+        str(p.get("status")) + (f"/{p['failure_code']}" if p.get("failure_code") else "")
+        for p in order.get("payments", [])
+    )
+    registrations = ", ".join(str(r.get("status")) for r in order.get("registrations", []))
+    return f"order is {order.get('status')}, payments [{payments}], registrations [{registrations}]"
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """The Stripe sandbox, used the way Stripe.js and a test script use it."""
+
+    client: httpx.Client
+    publishable_key: str
+
+    def confirm(self, client_secret: str, payment_method: str) -> httpx.Response:
+        """Confirm as Stripe.js does: the publishable key and the client secret, no secret key."""
+        return self.client.post(
+            f"/v1/payment_intents/{intent_id(client_secret)}/confirm",
+            data={"client_secret": client_secret, "payment_method": payment_method},
+            headers={"Authorization": f"Bearer {self.publishable_key}"},
+        )
+
+    def finish_challenge(self, challenge_url: str, *, succeed: bool) -> httpx.Response:
+        """Press Complete or Fail on the 3-D Secure page (JSON answer: no form posted)."""
+        return self.client.post(f"{challenge_url}/{'complete' if succeed else 'fail'}")
+
+    def payment_intent(self, pi_id: str) -> Order:
+        response = self.client.get(f"/v1/payment_intents/{pi_id}", headers=self._secret())
+        intent: Order = expect(response, 200)
+        return intent
+
+    def event_for(self, event_type: str, pi_id: str) -> Order | None:
+        """The newest event of `event_type` about the PaymentIntent, if the sandbox has one."""
+        response = self.client.get(
+            "/v1/events", params={"type": event_type, "limit": 100}, headers=self._secret()
+        )
+        for event in expect(response, 200).get("data", []):
+            if event.get("data", {}).get("object", {}).get("id") == pi_id:
+                found: Order = event
+                return found
+        return None
+
+    def _secret(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {SANDBOX_API_KEY}"}
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A started Stripe payment attempt of a fresh order."""
+
+    order_id: str
+    payment_id: str
+    client_secret: str
+
+    @property
+    def intent_id(self) -> str:
+        return intent_id(self.client_secret)
+
+
+class ServiceUnderTest:
+    """The API at `base_url` (and, once asked for, its sandbox); close it, or use `with`."""
+
+    def __init__(self, settings: Settings, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api = httpx.Client(base_url=self.base_url, timeout=HTTP_TIMEOUT_S)
+        self.webhook_secret = settings.stripe_webhook_secrets[0].get_secret_value()
+        key = settings.jwt_key.get_secret_value()
+
+        def token(subject: str, role: Role) -> str:
+            return issue_token(
+                key=key, algorithm=settings.jwt_algorithm, subject=subject, role=role
+            )
+
+        self.buyer = token(MEMBER_ID, Role.COMPETITOR)
+        self.other_buyer = token(NON_MEMBER_ID, Role.COMPETITOR)
+        self.admin = token(ADMIN_ID, Role.ADMIN)
+        self._sandbox: Sandbox | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.api.close()
+        if self._sandbox is not None:
+            self._sandbox.client.close()
+
+    def sandbox(self) -> Sandbox:
+        """The sandbox the service pays against, learned from `/v1/payment-config` once."""
+        if self._sandbox is None:
+            stripe = expect(self.api.get("/v1/payment-config"), 200).get("stripe") or {}
+            api_base, key = stripe.get("api_base"), stripe.get("publishable_key")
+            if not api_base:
+                raise ScenarioFailed("the service does not run against a Stripe sandbox")
+            if not isinstance(key, str) or not key.startswith("pk_test_"):
+                raise ScenarioFailed(f"payment-config has no test publishable key: {key!r}")
+            client = httpx.Client(base_url=str(api_base).rstrip("/"), timeout=HTTP_TIMEOUT_S)
+            self._sandbox = Sandbox(client=client, publishable_key=key)
+        return self._sandbox
+
+    # The API
+
+    def post_order(
+        self, body: Mapping[str, Any], *, token: str | None = None, idempotency_key: str = ""
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token or self.buyer}"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        # Sent as fixed bytes so a replay carries exactly the body the first request did.
+        return self.api.post("/v1/orders", content=json.dumps(body), headers=headers | _JSON)
+
+    def new_order(self, class_id: str = OPEN_CLASSES[0]) -> Order:
+        order: Order = expect(self.post_order(registration(class_ids=[class_id])), 201)
+        if order.get("status") != "awaiting_payment":
+            raise ScenarioFailed(f"a new order is {order.get('status')}, not awaiting_payment")
+        return order
+
+    def get_order(self, order_id: str, *, token: str | None = None) -> httpx.Response:
+        return self.api.get(
+            f"/v1/orders/{order_id}", headers={"Authorization": f"Bearer {token or self.buyer}"}
+        )
+
+    def order(self, order_id: str) -> Order:
+        order: Order = expect(self.get_order(order_id), 200)
+        return order
+
+    def new_payment(self) -> Payment:
+        """A fresh order and its Stripe payment attempt, not yet confirmed."""
+        order = self.new_order()
+        response = self.api.post(
+            f"/v1/orders/{order['id']}/payments",
+            content=json.dumps({"provider": "stripe"}),
+            headers={"Authorization": f"Bearer {self.buyer}"} | _JSON,
+        )
+        started = expect(response, 201)
+        secret = started.get("client_secret")
+        if not isinstance(secret, str) or "_secret_" not in secret:
+            raise ScenarioFailed("the started Stripe payment has no client_secret")
+        return Payment(order_id=order["id"], payment_id=started["id"], client_secret=secret)
+
+    def audit_actions(self, order_id: str) -> list[str]:
+        response = self.api.get(
+            f"/v1/orders/{order_id}/audit", headers={"Authorization": f"Bearer {self.admin}"}
+        )
+        return [str(row.get("action")) for row in expect(response, 200)]
+
+    def deliver_webhook(self, body: bytes, signature: str) -> httpx.Response:
+        return self.api.post(
+            "/v1/webhooks/stripe", content=body, headers={"Stripe-Signature": signature} | _JSON
+        )
+
+    # Waiting for the worker
+
+    def wait_for_order(self, order_id: str, holds: Callable[[Order], bool], wanted: str) -> Order:
+        """Poll the order until `holds(order)`; fail with its last state at the deadline."""
+        return self._watch(order_id, holds, wanted, eventually)
+
+    def order_stays(self, order_id: str, holds: Callable[[Order], bool], wanted: str) -> Order:
+        """Poll the order for a settle window; fail as soon as `holds(order)` stops holding."""
+        return self._watch(order_id, holds, wanted, throughout)
+
+    def _watch(
+        self,
+        order_id: str,
+        holds: Callable[[Order], bool],
+        wanted: str,
+        poll: Callable[[Problem], None],
+    ) -> Order:
+        seen: list[Order] = []
+
+        def problem() -> str | None:
+            seen[:] = [self.order(order_id)]
+            return None if holds(seen[0]) else f"expected {wanted}, but {describe(seen[0])}"
+
+        poll(problem)
+        return seen[0]
+
+
+_JSON = {"Content-Type": "application/json"}

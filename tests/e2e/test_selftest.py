@@ -1,0 +1,117 @@
+"""`eventpay selftest` end to end: it passes against a real stack and says so when it should not.
+
+The scenario names are spelled out here, not imported, so renaming or dropping one fails a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from eventpay.config import Environment, Settings
+from eventpay.demo import start_stack, stop_stack
+from eventpay.selftest import run_selftest
+from support.net import free_port
+
+SCENARIOS = (
+    "success",
+    "declined-card",
+    "3ds-challenge-completed",
+    "3ds-challenge-failed",
+    "webhook-delivered-20-times",
+    "forged-signature",
+    "stale-timestamp",
+    "unknown-field-rejected",
+    "closed-registration",
+    "other-buyers-order-hidden",
+    "idempotency-key-replay",
+)
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(
+        environment=Environment.TEST, database_url=f"sqlite:///{tmp_path / 'eventpay.db'}"
+    )
+
+
+@pytest.fixture
+def running_stack(tmp_path: Path) -> Iterator[Settings]:
+    """A demo stack started by the test itself; yields the settings it runs with."""
+    settings = _settings(tmp_path).model_copy(
+        update={"port": free_port(), "stripe_api_base": f"http://127.0.0.1:{free_port()}"}
+    )
+    sandbox, api, worker = start_stack(settings)
+    try:
+        yield settings
+    finally:
+        stop_stack(sandbox, api, worker)
+
+
+@pytest.mark.slow
+def test_every_scenario_passes_against_its_own_stack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = run_selftest(_settings(tmp_path), base_url=None)
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    for name in SCENARIOS:
+        assert f"PASS {name} (" in out, out
+    assert f"{len(SCENARIOS)} passed, 0 failed" in out
+
+
+def test_every_scenario_fails_when_nothing_listens(
+    tmp_path: Path, free_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = run_selftest(_settings(tmp_path), base_url=f"http://127.0.0.1:{free_port}")
+
+    out = capsys.readouterr().out
+    assert status == 1
+    for name in SCENARIOS:
+        assert f"FAIL {name}: ConnectError" in out, out
+    assert f"0 passed, {len(SCENARIOS)} failed" in out
+
+
+@pytest.mark.slow
+def test_webhook_scenarios_fail_when_the_service_refuses_valid_signatures(
+    running_stack: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The self-test signs with a secret the service does not hold: to it, the service now
+    # refuses correctly signed deliveries, and exactly the scenarios that rely on them fail.
+    mismatched = running_stack.model_copy(
+        update={"stripe_webhook_secrets": [SecretStr("whsec_not_the_services_secret")]}
+    )
+    base_url = f"http://127.0.0.1:{running_stack.port}"
+
+    status = run_selftest(mismatched, base_url=base_url)
+
+    out = capsys.readouterr().out
+    assert status == 1
+    assert (
+        "FAIL webhook-delivered-20-times: 20 of 20 deliveries were not answered 2xx: "
+        "400 signature_mismatch x20"
+    ) in out
+    assert "FAIL stale-timestamp: POST /v1/webhooks/stripe answered 400 signature_mismatch" in out
+    assert "PASS forged-signature (" in out
+    assert f"{len(SCENARIOS) - 2} passed, 2 failed" in out
+
+
+def test_refused_in_production(capsys: pytest.CaptureFixture[str]) -> None:
+    production = Settings(
+        environment=Environment.PRODUCTION,
+        stripe_secret_key=SecretStr("sk_live_selftest"),
+        stripe_publishable_key="pk_live_selftest",
+        stripe_api_base="https://api.stripe.com",
+        jwt_key=SecretStr("a-production-verification-key-for-this-test"),
+        stripe_webhook_secrets=[SecretStr("whsec_live_selftest")],
+    )
+
+    status = run_selftest(production, base_url="http://127.0.0.1:9")
+
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.out == ""
+    assert "refused" in captured.err

@@ -1,0 +1,130 @@
+"""Orders over HTTP on SQLite and PostgreSQL: pricing from the catalog and bad input."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from eventpay.ports import Role
+from eventpay.sample_data import MEMBER_ID, NON_MEMBER_ID
+from support.api import bearer, create_order, registration
+
+
+def test_events_are_public_and_list_classes(client: TestClient) -> None:
+    response = client.get("/v1/events")
+    assert response.status_code == 200
+    events = {e["id"]: e for e in response.json()}
+    spring = events["spring-sound-off"]
+    assert spring["registration_status"] == "open"
+    assert {c["code"] for c in spring["classes"]} == {"SPL", "SQ"}
+    assert events["winter-warm-up"]["registration_status"] == "closed"
+    assert client.get("/v1/events/spring-sound-off").json()["id"] == "spring-sound-off"
+    missing = client.get("/v1/events/nope")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "event_not_found"
+
+
+def test_member_gets_early_bird_and_additional_class_price(client: TestClient) -> None:
+    order = create_order(
+        client, MEMBER_ID, registration("spring-sound-off", "spring-spl", "spring-sq")
+    )
+    assert [line["amount"]["amount"] for line in order["lines"]] == [4000, 2000]
+    assert [line["price_rule"] for line in order["lines"]] == ["early_bird", "additional_class"]
+    assert order["total"] == {"amount": 6000, "currency": "usd"}
+    assert order["status"] == "awaiting_payment"
+    assert order["registrations"][0]["status"] == "pending"
+
+
+def test_non_member_pays_early_bird_when_lower(client: TestClient) -> None:
+    order = create_order(client, NON_MEMBER_ID, registration("spring-sound-off", "spring-sq"))
+    assert order["total"]["amount"] == 3500
+
+
+def test_client_sent_price_is_rejected(client: TestClient) -> None:
+    body = registration()
+    body["items"][0]["amount"] = 1
+    response = client.post("/v1/orders", json=body, headers=bearer(MEMBER_ID))
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+    top = {**registration(), "price": 1}
+    assert client.post("/v1/orders", json=top, headers=bearer(MEMBER_ID)).status_code == 422
+
+
+def test_unknown_event_and_class_are_422(client: TestClient) -> None:
+    unknown_event = client.post("/v1/orders", json=registration("nope"), headers=bearer(MEMBER_ID))
+    assert unknown_event.status_code == 422
+    assert unknown_event.json()["error"]["code"] == "unknown_event"
+    unknown_class = client.post(
+        "/v1/orders", json=registration("spring-sound-off", "spring-xx"), headers=bearer(MEMBER_ID)
+    )
+    assert unknown_class.status_code == 422
+    assert unknown_class.json()["error"]["code"] == "unknown_class"
+
+
+def test_closed_and_not_yet_open_windows_are_409(client: TestClient) -> None:
+    closed = client.post(
+        "/v1/orders", json=registration("winter-warm-up", "winter-spl"), headers=bearer(MEMBER_ID)
+    )
+    assert closed.status_code == 409
+    assert closed.json()["error"]["code"] == "registration_closed"
+    early = client.post(
+        "/v1/orders", json=registration("summer-bass-bash", "summer-spl"), headers=bearer(MEMBER_ID)
+    )
+    assert early.status_code == 409
+    assert early.json()["error"]["code"] == "registration_not_open"
+
+
+def test_authentication_is_required_and_checked(client: TestClient) -> None:
+    assert client.post("/v1/orders", json=registration()).status_code == 401
+    bad = client.post("/v1/orders", json=registration(), headers={"Authorization": "Bearer x.y.z"})
+    assert bad.status_code == 401
+    assert bad.json()["error"]["code"] == "invalid_token"
+
+
+def test_another_buyers_order_is_404_admin_sees_it(client: TestClient) -> None:
+    order = create_order(client, MEMBER_ID)
+    other = client.get(f"/v1/orders/{order['id']}", headers=bearer(NON_MEMBER_ID))
+    assert other.status_code == 404
+    assert other.json()["error"]["code"] == "order_not_found"
+    admin = client.get(f"/v1/orders/{order['id']}", headers=bearer("ops-1", Role.ADMIN))
+    assert admin.status_code == 200
+    trail = client.get(f"/v1/orders/{order['id']}/audit", headers=bearer("ops-1", Role.ADMIN))
+    assert [row["action"] for row in trail.json()] == ["order.created", "registration.created"]
+    assert (
+        client.get(f"/v1/orders/{order['id']}/audit", headers=bearer(MEMBER_ID)).status_code == 404
+    )
+
+
+def test_idempotency_key_replays_and_refuses_other_bodies(client: TestClient) -> None:
+    headers = {**bearer(MEMBER_ID), "Idempotency-Key": "order-key-1"}
+    first = client.post("/v1/orders", json=registration(), headers=headers)
+    second = client.post("/v1/orders", json=registration(), headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.content == second.content
+    assert second.headers.get("idempotent-replayed") == "true"
+    other = client.post(
+        "/v1/orders", json=registration("spring-sound-off", "spring-sq"), headers=headers
+    )
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    # Keys are per caller: another buyer's identical key is independent.
+    theirs = client.post(
+        "/v1/orders",
+        json=registration(),
+        headers={**bearer(NON_MEMBER_ID), "Idempotency-Key": "order-key-1"},
+    )
+    assert theirs.status_code == 201
+    assert theirs.json()["id"] != first.json()["id"]
+
+
+def test_payment_config_names_the_sandbox(client: TestClient, stripe_sandbox: str) -> None:
+    config = client.get("/v1/payment-config").json()
+    assert config["stripe"]["publishable_key"].startswith("pk_test_")
+    assert config["stripe"]["api_base"] == stripe_sandbox
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": True, "stripe": True}
+    assert "eventpay_webhooks_received_total" in client.get("/metrics").text

@@ -1,0 +1,618 @@
+"""In-memory fakes of the ports for the service tests: a unit of work, a provider, a clock.
+
+The unit of work has real transaction semantics: entering a block copies the committed tables,
+the repositories work on that copy, `commit` publishes it and leaving the block discards
+whatever was not committed. Repositories hand out copies of their records, as the SQL ones do,
+so a service that changes a record without saving it changes nothing here either.
+
+`FakeProvider` behaves like Stripe where the services rely on it: one object per idempotency
+key, and scripted failures for the next calls (an outcome that is unknown to the caller may
+still have taken effect at the provider).
+
+Nothing here opens a socket or a database.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+
+from eventpay.domain import Event, Money, Organizer, PaymentStatus
+from eventpay.domain.orders import RegistrationStatus
+from eventpay.ports import (
+    AuditEntry,
+    AuditRepository,
+    Capabilities,
+    CatalogRepository,
+    CreatePayment,
+    IdempotencyRecord,
+    IdempotencyRepository,
+    OrderRecord,
+    OrderRepository,
+    PaymentRecord,
+    PaymentRepository,
+    PaymentUpdate,
+    ProviderError,
+    ProviderName,
+    ProviderPayment,
+    ProviderRejected,
+    RefundRecord,
+    RefundRepository,
+    UnitOfWork,
+    WebhookEventRecord,
+    WebhookEventRepository,
+    WebhookStatus,
+)
+from eventpay.providers.stripe import StripeProvider, stripe_client
+from eventpay.providers.stripe_webhook import SIGNATURE_HEADER, sign
+
+# ---------------------------------------------------------------------------- clock
+
+
+class FakeClock:
+    """A timezone-aware UTC clock that moves only when a test moves it."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
+        if self.now.tzinfo is None:
+            raise ValueError("FakeClock needs a timezone-aware start")
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
+        self.now += delta if delta is not None else timedelta(**kwargs)
+        return self.now
+
+
+# ---------------------------------------------------------------------------- store
+
+
+class FakeIntegrityError(Exception):
+    """A uniqueness or existence rule of the real schema was broken."""
+
+
+@dataclass
+class Membership:
+    user_id: str
+    valid_from: datetime
+    valid_until: datetime
+
+
+@dataclass
+class Tables:
+    organizers: dict[str, Organizer] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
+    memberships: list[Membership] = field(default_factory=list)
+    orders: dict[str, OrderRecord] = field(default_factory=dict)
+    payments: dict[str, PaymentRecord] = field(default_factory=dict)
+    refunds: dict[str, RefundRecord] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+    webhooks: dict[str, WebhookEventRecord] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+
+
+class FakeStore:
+    """The committed state every unit of work starts from, plus fault injection."""
+
+    def __init__(self) -> None:
+        self.tables = Tables()
+        self.version = 0
+        self.commits = 0
+        self._faults: dict[str, Exception] = {}
+
+    def fail_on(self, operation: str, error: Exception) -> None:
+        """Make every call of `operation` (e.g. "orders.set_registration_status") raise."""
+        self._faults[operation] = error
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def check_fault(self, operation: str) -> None:
+        error = self._faults.get(operation)
+        if error is not None:
+            raise error
+
+    def snapshot(self) -> Tables:
+        """A copy of the committed state, for comparing before and after."""
+        return copy.deepcopy(self.tables)
+
+    # Read-only views of committed state for assertions.
+    @property
+    def payments(self) -> list[PaymentRecord]:
+        return sorted(self.tables.payments.values(), key=lambda p: (p.created_at, p.id))
+
+    @property
+    def webhook_events(self) -> list[WebhookEventRecord]:
+        return sorted(self.tables.webhooks.values(), key=lambda e: e.received_at)
+
+    def audit_actions(self, *, order_id: str | None = None) -> list[str]:
+        return [e.action for e in self.tables.audit if order_id is None or e.order_id == order_id]
+
+
+# ---------------------------------------------------------------------------- repositories
+
+
+class _Repository:
+    _name = ""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def _t(self) -> Tables:
+        return self._uow.tables
+
+    def _fault(self, method: str) -> None:
+        self._uow.store.check_fault(f"{self._name}.{method}")
+
+
+class FakeCatalogRepository(_Repository):
+    _name = "catalog"
+
+    def list_events(self) -> Sequence[Event]:
+        self._fault("list_events")
+        return sorted(self._t.events.values(), key=lambda e: (e.starts_at, e.id))
+
+    def get_event(self, event_id: str) -> Event | None:
+        self._fault("get_event")
+        return self._t.events.get(event_id)
+
+    def get_organizer(self, organizer_id: str) -> Organizer | None:
+        return self._t.organizers.get(organizer_id)
+
+    def add_organizer(self, organizer: Organizer, *, created_at: datetime) -> None:
+        if organizer.id in self._t.organizers:
+            raise FakeIntegrityError(f"organizer {organizer.id} exists")
+        self._t.organizers[organizer.id] = organizer
+
+    def add_event(self, event: Event, *, created_at: datetime) -> None:
+        if event.id in self._t.events:
+            raise FakeIntegrityError(f"event {event.id} exists")
+        if event.organizer_id not in self._t.organizers:
+            raise FakeIntegrityError(f"organizer {event.organizer_id} does not exist")
+        self._t.events[event.id] = event
+
+    def is_member(self, user_id: str, *, at: datetime) -> bool:
+        return any(
+            m.user_id == user_id and m.valid_from <= at < m.valid_until for m in self._t.memberships
+        )
+
+    def add_membership(self, *, user_id: str, valid_from: datetime, valid_until: datetime) -> None:
+        self._t.memberships.append(Membership(user_id, valid_from, valid_until))
+
+
+class FakeOrderRepository(_Repository):
+    _name = "orders"
+
+    def add(self, order: OrderRecord) -> None:
+        self._fault("add")
+        if order.id in self._t.orders:
+            raise FakeIntegrityError(f"order {order.id} exists")
+        self._t.orders[order.id] = copy.deepcopy(order)
+
+    def get(self, order_id: str, *, for_update: bool = False) -> OrderRecord | None:
+        self._fault("get")
+        order = self._t.orders.get(order_id)
+        return None if order is None else copy.deepcopy(order)
+
+    def set_registration_status(
+        self, registration_id: str, status: RegistrationStatus, *, at: datetime
+    ) -> None:
+        self._fault("set_registration_status")
+        for order in self._t.orders.values():
+            for reg in order.registrations:
+                if reg.id == registration_id:
+                    reg.status = status
+                    if status is RegistrationStatus.CONFIRMED and reg.confirmed_at is None:
+                        reg.confirmed_at = at
+                    return
+        raise LookupError(f"registration {registration_id} does not exist")
+
+
+class FakePaymentRepository(_Repository):
+    _name = "payments"
+
+    def _check_unique(self, payment: PaymentRecord) -> None:
+        for other in self._t.payments.values():
+            if other.id == payment.id:
+                continue
+            if other.idempotency_key == payment.idempotency_key:
+                raise FakeIntegrityError("payments.idempotency_key must be unique")
+            for column in ("stripe_payment_intent_id", "paypal_order_id"):
+                value = getattr(payment, column)
+                if value is not None and getattr(other, column) == value:
+                    raise FakeIntegrityError(f"payments.{column} must be unique")
+
+    def add(self, payment: PaymentRecord) -> None:
+        self._fault("add")
+        if payment.id in self._t.payments:
+            raise FakeIntegrityError(f"payment {payment.id} exists")
+        if payment.order_id not in self._t.orders:
+            raise FakeIntegrityError(f"order {payment.order_id} does not exist")
+        self._check_unique(payment)
+        self._t.payments[payment.id] = copy.deepcopy(payment)
+
+    def get(self, payment_id: str, *, for_update: bool = False) -> PaymentRecord | None:
+        self._fault("get")
+        payment = self._t.payments.get(payment_id)
+        return None if payment is None else copy.deepcopy(payment)
+
+    def by_provider_ref(
+        self, provider: ProviderName, ref: str, *, for_update: bool = False
+    ) -> PaymentRecord | None:
+        for payment in self._t.payments.values():
+            stored = (
+                payment.stripe_payment_intent_id
+                if provider is ProviderName.STRIPE
+                else payment.paypal_order_id
+            )
+            if stored == ref:
+                return copy.deepcopy(payment)
+        return None
+
+    def list_for_order(self, order_id: str) -> Sequence[PaymentRecord]:
+        found = [p for p in self._t.payments.values() if p.order_id == order_id]
+        return [copy.deepcopy(p) for p in sorted(found, key=lambda p: (p.created_at, p.id))]
+
+    def list_by_status(self, status: PaymentStatus, *, limit: int) -> Sequence[PaymentRecord]:
+        found = [p for p in self._t.payments.values() if p.status is status]
+        found.sort(key=lambda p: p.updated_at)
+        return [copy.deepcopy(p) for p in found[:limit]]
+
+    def save(self, payment: PaymentRecord) -> None:
+        self._fault("save")
+        if payment.id not in self._t.payments:
+            raise LookupError(f"payment {payment.id} does not exist")
+        self._check_unique(payment)
+        self._t.payments[payment.id] = copy.deepcopy(payment)
+
+
+class FakeRefundRepository(_Repository):
+    _name = "refunds"
+
+    def list_for_order(self, order_id: str) -> Sequence[RefundRecord]:
+        found = [r for r in self._t.refunds.values() if r.order_id == order_id]
+        return [copy.deepcopy(r) for r in sorted(found, key=lambda r: r.created_at)]
+
+
+class FakeAuditRepository(_Repository):
+    _name = "audit"
+
+    def add(self, entry: AuditEntry) -> None:
+        self._fault("add")
+        self._t.audit.append(copy.deepcopy(entry))
+
+    def list_for(self, *, order_id: str) -> Sequence[AuditEntry]:
+        found = [e for e in self._t.audit if e.order_id == order_id]
+        # sorted() is stable: entries with the same timestamp keep insertion order.
+        return [copy.deepcopy(e) for e in sorted(found, key=lambda e: e.created_at)]
+
+
+_DUE = (WebhookStatus.PENDING, WebhookStatus.RETRYING)
+
+
+class FakeWebhookEventRepository(_Repository):
+    _name = "webhooks"
+
+    def insert_if_new(self, event: WebhookEventRecord) -> bool:
+        self._fault("insert_if_new")
+        for existing in self._t.webhooks.values():
+            if existing.provider is event.provider and existing.event_id == event.event_id:
+                return False
+        if event.id in self._t.webhooks:
+            raise FakeIntegrityError(f"webhook row {event.id} exists")
+        self._t.webhooks[event.id] = copy.deepcopy(event)
+        return True
+
+    def claim_next(self, *, now: datetime) -> WebhookEventRecord | None:
+        self._fault("claim_next")
+        due = [
+            e for e in self._t.webhooks.values() if e.status in _DUE and e.next_attempt_at <= now
+        ]
+        if not due:
+            return None
+        first = min(due, key=lambda e: (e.next_attempt_at, e.received_at))
+        return copy.deepcopy(first)
+
+    def get(self, event_row_id: str, *, for_update: bool = False) -> WebhookEventRecord | None:
+        event = self._t.webhooks.get(event_row_id)
+        return None if event is None else copy.deepcopy(event)
+
+    def save(self, event: WebhookEventRecord) -> None:
+        self._fault("save")
+        stored = self._t.webhooks.get(event.id)
+        if stored is None:
+            raise LookupError(f"webhook event {event.id} does not exist")
+        # Only the mutable columns, as the SQL repository does.
+        stored.status = event.status
+        stored.attempts = event.attempts
+        stored.next_attempt_at = event.next_attempt_at
+        stored.processed_at = event.processed_at
+        stored.last_error = event.last_error
+
+    def list(self, *, status: WebhookStatus | None, limit: int) -> Sequence[WebhookEventRecord]:
+        found = [e for e in self._t.webhooks.values() if status is None or e.status is status]
+        found.sort(key=lambda e: e.received_at, reverse=True)
+        return [copy.deepcopy(e) for e in found[:limit]]
+
+
+class FakeIdempotencyRepository(_Repository):
+    _name = "idempotency"
+
+    def get(
+        self, principal: str, key: str, *, for_update: bool = False
+    ) -> IdempotencyRecord | None:
+        record = self._t.idempotency.get((principal, key))
+        return None if record is None else copy.deepcopy(record)
+
+    def insert_if_new(self, record: IdempotencyRecord) -> bool:
+        if (record.principal, record.key) in self._t.idempotency:
+            return False
+        self._t.idempotency[(record.principal, record.key)] = copy.deepcopy(record)
+        return True
+
+    def save(self, record: IdempotencyRecord) -> None:
+        if (record.principal, record.key) not in self._t.idempotency:
+            raise LookupError("idempotency key does not exist")
+        self._t.idempotency[(record.principal, record.key)] = copy.deepcopy(record)
+
+    def delete(self, principal: str, key: str) -> None:
+        self._t.idempotency.pop((principal, key), None)
+
+
+# ---------------------------------------------------------------------------- unit of work
+
+
+class FakeUnitOfWork:
+    """One transaction over a `FakeStore`: copy on enter, publish on commit, discard on exit."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self._tables: Tables | None = None
+        self._base_version = -1
+        self.catalog: CatalogRepository = FakeCatalogRepository(self)
+        self.orders: OrderRepository = FakeOrderRepository(self)
+        self.payments: PaymentRepository = FakePaymentRepository(self)
+        self.refunds: RefundRepository = FakeRefundRepository(self)
+        self.audit: AuditRepository = FakeAuditRepository(self)
+        self.webhooks: WebhookEventRepository = FakeWebhookEventRepository(self)
+        self.idempotency: IdempotencyRepository = FakeIdempotencyRepository(self)
+
+    @property
+    def tables(self) -> Tables:
+        if self._tables is None:
+            raise RuntimeError("repository used outside a `with uow:` block")
+        return self._tables
+
+    def _begin(self) -> None:
+        self._tables = copy.deepcopy(self.store.tables)
+        self._base_version = self.store.version
+
+    def __enter__(self) -> Self:
+        if self._tables is not None:
+            raise RuntimeError("unit of work entered twice")
+        self._begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._tables = None
+
+    def commit(self) -> None:
+        tables = self.tables
+        if self.store.version != self._base_version:
+            # Whole-state swap: a commit by another unit of work since this one began would be
+            # silently lost. The services never interleave writers; fail loudly if one does.
+            raise RuntimeError("concurrent commit: another unit of work committed meanwhile")
+        self.store.tables = copy.deepcopy(tables)
+        self.store.version += 1
+        self.store.commits += 1
+        self._base_version = self.store.version
+
+    def rollback(self) -> None:
+        self.tables  # noqa: B018 - raises outside a block
+        self._begin()
+
+
+class FakeUnitOfWorkFactory:
+    """`UnitOfWorkFactory` over one shared store."""
+
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self.store = store or FakeStore()
+
+    @property
+    def commits(self) -> int:
+        return self.store.commits
+
+    def __call__(self) -> UnitOfWork:
+        return FakeUnitOfWork(self.store)
+
+
+# ---------------------------------------------------------------------------- provider
+
+# The real adapter's event mapping; parse_event never touches the client, and the client points
+# at a closed local port, so nothing could leave the machine even if it did.
+_STRIPE_EVENTS = StripeProvider(
+    stripe_client(secret_key="sk_test_unit", api_base="http://127.0.0.1:9", timeout_s=0.01)
+)
+
+_STATUS_TO_STRIPE = {
+    PaymentStatus.CREATED: "requires_payment_method",
+    PaymentStatus.REQUIRES_ACTION: "requires_action",
+    PaymentStatus.PROCESSING: "processing",
+    PaymentStatus.SUCCEEDED: "succeeded",
+    PaymentStatus.FAILED: "requires_payment_method",
+    PaymentStatus.CANCELED: "canceled",
+}
+
+
+@dataclass
+class _ScriptedFailure:
+    error: ProviderError
+    took_effect: bool
+
+
+def _to_our_status(intent: Mapping[str, Any]) -> PaymentStatus:
+    status = intent["status"]
+    if status == "requires_payment_method":
+        return PaymentStatus.FAILED if intent.get("last_payment_error") else PaymentStatus.CREATED
+    for ours, theirs in _STATUS_TO_STRIPE.items():
+        if theirs == status:
+            return ours
+    raise ValueError(status)
+
+
+class FakeProvider:
+    """An in-memory Stripe: PaymentIntent-shaped dicts keyed by id, idempotent creates."""
+
+    name = ProviderName.STRIPE
+    capabilities = Capabilities(
+        partial_refund=True, payouts=True, disputes=True, client_confirmation=True
+    )
+
+    def __init__(self) -> None:
+        self.intents: dict[str, dict[str, Any]] = {}
+        self.create_requests: list[CreatePayment] = []
+        self.on_create: Callable[[CreatePayment], None] | None = None
+        self._by_key: dict[str, tuple[str, CreatePayment]] = {}
+        self._failures: list[_ScriptedFailure] = []
+        self._ids = itertools.count(1)
+
+    # -- scripting
+
+    def fail_next(self, error: ProviderError, *, times: int = 1, took_effect: bool = False) -> None:
+        """The next `times` calls raise `error`; `took_effect`: the call happened, answer lost."""
+        self._failures.extend(_ScriptedFailure(error, took_effect) for _ in range(times))
+
+    def _scripted(self) -> _ScriptedFailure | None:
+        return self._failures.pop(0) if self._failures else None
+
+    def set_status(
+        self,
+        ref: str,
+        status: PaymentStatus,
+        *,
+        decline_code: str = "card_declined",
+        amount: int | None = None,
+    ) -> dict[str, Any]:
+        """Move an intent as the customer or Stripe would; returns the intent."""
+        intent = self.intents[ref]
+        intent["status"] = _STATUS_TO_STRIPE[status]
+        intent["last_payment_error"] = (
+            {"code": "card_declined", "decline_code": decline_code, "message": "Declined."}
+            if status is PaymentStatus.FAILED
+            else None
+        )
+        if amount is not None:
+            intent["amount"] = amount
+        intent["amount_received"] = intent["amount"] if status is PaymentStatus.SUCCEEDED else 0
+        return copy.deepcopy(intent)
+
+    # -- PaymentProvider
+
+    def create_payment(self, request: CreatePayment) -> ProviderPayment:
+        if self.on_create is not None:
+            self.on_create(request)
+        failure = self._scripted()
+        if failure is not None and not failure.took_effect:
+            raise failure.error
+        existing = self._by_key.get(request.idempotency_key)
+        if existing is not None:
+            ref, first = existing
+            if (first.amount, dict(first.metadata)) != (request.amount, dict(request.metadata)):
+                raise ProviderRejected("idempotency_error", "Keys are for one request only.")
+        else:
+            ref = f"pi_fake{next(self._ids):04d}"
+            self.intents[ref] = {
+                "id": ref,
+                "object": "payment_intent",
+                "amount": request.amount.amount,
+                "currency": request.amount.currency,
+                "status": "requires_payment_method",
+                "client_secret": f"{ref}_secret_fake",
+                "metadata": dict(request.metadata),
+                "description": request.description,
+                "last_payment_error": None,
+                "amount_received": 0,
+            }
+            self._by_key[request.idempotency_key] = (ref, request)
+        self.create_requests.append(request)
+        if failure is not None:
+            raise failure.error
+        return self._payment(self.intents[ref])
+
+    def retrieve_payment(self, provider_ref: str) -> ProviderPayment:
+        failure = self._scripted()
+        if failure is not None:
+            raise failure.error
+        return self._payment(self.intents[provider_ref])
+
+    def cancel_payment(self, provider_ref: str, *, idempotency_key: str) -> ProviderPayment:
+        failure = self._scripted()
+        if failure is not None and not failure.took_effect:
+            raise failure.error
+        self.set_status(provider_ref, PaymentStatus.CANCELED)
+        if failure is not None:
+            raise failure.error
+        return self._payment(self.intents[provider_ref])
+
+    def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
+        return _STRIPE_EVENTS.parse_event(event_type, payload)
+
+    @staticmethod
+    def _payment(intent: Mapping[str, Any]) -> ProviderPayment:
+        error = intent.get("last_payment_error") or {}
+        return ProviderPayment(
+            provider_ref=intent["id"],
+            status=_to_our_status(intent),
+            amount=Money(intent["amount"], intent["currency"]),
+            amount_received=intent.get("amount_received"),
+            client_secret=intent["client_secret"],
+            failure_code=error.get("decline_code") or error.get("code"),
+            failure_message=error.get("message"),
+            metadata=dict(intent["metadata"]),
+        )
+
+    # -- webhooks
+
+    def event(
+        self, ref: str, event_type: str, *, event_id: str | None = None, **changes: Any
+    ) -> dict[str, Any]:
+        """A Stripe event carrying the intent as it is now (with `changes` applied to the copy)."""
+        intent = copy.deepcopy(self.intents[ref])
+        intent.update(changes)
+        return stripe_event(event_type, intent, event_id=event_id)
+
+
+_event_ids = itertools.count(1)
+
+
+def stripe_event(
+    event_type: str, intent: Mapping[str, Any], *, event_id: str | None = None
+) -> dict[str, Any]:
+    return {
+        "id": event_id or f"evt_fake{next(_event_ids):06d}",
+        "object": "event",
+        "type": event_type,
+        "api_version": "2024-06-20",
+        "data": {"object": dict(intent)},
+    }
+
+
+def signed(
+    event: Mapping[str, Any] | bytes, *, secret: str, at: datetime
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers Stripe would deliver for `event` at instant `at`."""
+    body = event if isinstance(event, bytes) else json.dumps(event).encode()
+    return body, {SIGNATURE_HEADER: sign(body, secret, int(at.timestamp()))}

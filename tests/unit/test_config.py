@@ -1,0 +1,78 @@
+"""Settings guard rails: which key and base combinations may run where."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from eventpay.config import DEV_JWT_KEY, Settings
+
+LIVE = {
+    "stripe_secret_key": "sk_live_abc",
+    "stripe_publishable_key": "pk_live_abc",
+    "stripe_api_base": "https://api.stripe.com",
+    "jwt_key": "a-real-production-key",
+    "stripe_webhook_secrets": "whsec_live_1",
+}
+
+
+def test_defaults_are_a_development_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("EVENTPAY_ENVIRONMENT", "EVENTPAY_DATABASE_URL", "EVENTPAY_STRIPE_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.environment.value == "development"
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.uses_sandbox
+    assert not settings.is_production
+
+
+def test_production_accepts_live_configuration() -> None:
+    settings = Settings(environment="production", **LIVE)
+    assert settings.is_production
+    assert not settings.uses_sandbox
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"stripe_secret_key": "sk_test_x"}, "test keys"),
+        ({"stripe_publishable_key": "pk_test_x"}, "test keys"),
+        ({"stripe_api_base": "http://127.0.0.1:12111"}, "API base"),
+        ({"jwt_key": DEV_JWT_KEY}, "development JWT key"),
+        ({"stripe_webhook_secrets": "whsec_eventpay_sandbox_secret"}, "sandbox webhook secret"),
+    ],
+)
+def test_production_refuses_test_setups(override: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(environment="production", **{**LIVE, **override})
+
+
+@pytest.mark.parametrize("environment", ["development", "test"])
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"stripe_secret_key": "sk_live_x"},
+        {"stripe_secret_key": "rk_live_x"},
+        {"stripe_publishable_key": "pk_live_x"},
+    ],
+)
+def test_other_environments_refuse_live_keys(environment: str, override: dict[str, str]) -> None:
+    with pytest.raises(ValidationError, match="refuses live Stripe keys"):
+        Settings(environment=environment, **override)
+
+
+def test_webhook_secrets_from_comma_separated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTPAY_STRIPE_WEBHOOK_SECRETS", "whsec_new, whsec_old")
+    secrets = [s.get_secret_value() for s in Settings().stripe_webhook_secrets]
+    assert secrets == ["whsec_new", "whsec_old"]
+
+
+def test_an_empty_secret_list_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at least one"):
+        Settings(stripe_webhook_secrets="")
+
+
+def test_secrets_never_appear_in_repr() -> None:
+    settings = Settings(stripe_secret_key="sk_test_verysecret", jwt_key="jwt-verysecret")
+    text = repr(settings) + str(settings) + settings.model_dump_json()
+    assert "verysecret" not in text
