@@ -46,6 +46,8 @@ def _classes(prefix: str, early_bird_deadline: datetime | None) -> tuple[Competi
 
 
 def sample_events(now: datetime) -> list[Event]:
+    # Whole hours read better in the catalog than the seed run's microseconds.
+    now = now.replace(minute=0, second=0, microsecond=0)
     day = timedelta(days=1)
     spring_start = now + 140 * day
     return [

@@ -65,7 +65,8 @@ def throughout(problem: Problem, *, window_s: float = SETTLE_S) -> None:
         time.sleep(POLL_S)
 
 
-def _error_code(response: httpx.Response) -> str | None:
+def error_code(response: httpx.Response) -> str | None:
+    """The `error.code` of a body in the contract's error shape, if the response has one."""
     try:
         body = response.json()
     except ValueError:
@@ -77,7 +78,7 @@ def _error_code(response: httpx.Response) -> str | None:
 
 def _shown(response: httpx.Response) -> str:
     request = response.request
-    code = _error_code(response)
+    code = error_code(response)
     answer = f"{response.status_code} {code}" if code else str(response.status_code)
     return f"{request.method} {request.url.path} answered {answer}"
 
@@ -94,7 +95,7 @@ def expect(response: httpx.Response, status: int) -> Any:
 
 def expect_error(response: httpx.Response, status: int, code: str | None = None) -> str:
     """The error code of a contract error response with `status` (and `code`, when given)."""
-    found = _error_code(response)
+    found = error_code(response)
     if response.status_code != status or (code is not None and found != code):
         wanted = f"{status} {code}" if code else str(status)
         raise ScenarioFailed(f"{_shown(response)}, expected {wanted}")

@@ -23,6 +23,7 @@ from eventpay.selftest.checks import (
     DEADLINE_S,
     Scenario,
     ScenarioFailed,
+    error_code,
     eventually,
     expect,
     expect_error,
@@ -42,11 +43,8 @@ def _succeeded_counts(sut: ServiceUnderTest, order_id: str) -> tuple[int, int]:
 
 
 def _answer(response: httpx.Response) -> str:
-    try:
-        code = response.json()["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        return str(response.status_code)
-    return f"{response.status_code} {code}"
+    code = error_code(response)
+    return f"{response.status_code} {code}" if code else str(response.status_code)
 
 
 def _deliver_at_once(sut: ServiceUnderTest, body: bytes, copies: int) -> list[httpx.Response]:

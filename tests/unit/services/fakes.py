@@ -311,6 +311,14 @@ class FakeWebhookEventRepository(_Repository):
         self._t.webhooks[event.id] = copy.deepcopy(event)
         return True
 
+    def insert_many_if_new(self, events: Sequence[WebhookEventRecord]) -> set[str]:
+        self._fault("insert_many_if_new")
+        keys = [(e.provider, e.event_id) for e in events]
+        if len(set(keys)) != len(keys):
+            # The port requires distinct keys; the real INSERT would fail or be ambiguous.
+            raise FakeIntegrityError("insert_many_if_new got one (provider, event id) twice")
+        return {e.id for e in events if self.insert_if_new(e)}
+
     def claim_next(self, *, now: datetime) -> WebhookEventRecord | None:
         self._fault("claim_next")
         due = [

@@ -133,7 +133,7 @@ class World:
         )
 
     def process_all(self, *, limit: int = 200) -> list[WebhookEventRecord]:
-        handled = []
+        handled: list[WebhookEventRecord] = []
         for _ in range(limit):
             event = self.process_next()
             if event is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -29,7 +29,6 @@ from .scenario import (
 )
 
 DAY = timedelta(days=1)
-EARLY_BIRD_ENDS = 60 * DAY  # sample_data: spring's early bird ends 60 days after seeding
 
 
 def lines_of(world: World, order_id: str) -> list[tuple[str | None, int, str | None]]:
@@ -40,33 +39,38 @@ def lines_of(world: World, order_id: str) -> list[tuple[str | None, int, str | N
 # ---------------------------------------------------------------------------- pricing
 
 
+def early_bird_deadline(world: World) -> datetime:
+    deadline = world.store.tables.events[SPRING].class_by_id("spring-spl").early_bird_deadline
+    assert deadline is not None
+    return deadline
+
+
 @pytest.mark.parametrize(
-    ("buyer", "after_seeding", "expected"),
+    ("buyer", "from_deadline", "expected"),
     [
-        pytest.param(BUYER, DAY, (4000, "early_bird"), id="non-member-early-bird"),
-        pytest.param(MEMBER, DAY, (4000, "early_bird"), id="member-early-bird-is-lower"),
-        pytest.param(BUYER, EARLY_BIRD_ENDS + DAY, (6000, "non_member"), id="non-member-late"),
-        pytest.param(MEMBER, EARLY_BIRD_ENDS + DAY, (4500, "member"), id="member-late"),
-        pytest.param(BUYER, EARLY_BIRD_ENDS, (6000, "non_member"), id="deadline-is-exclusive"),
-        pytest.param(
-            BUYER, EARLY_BIRD_ENDS - timedelta(microseconds=1), (4000, "early_bird"), id="last-us"
-        ),
+        pytest.param(BUYER, -50 * DAY, (4000, "early_bird"), id="non-member-early-bird"),
+        pytest.param(MEMBER, -50 * DAY, (4000, "early_bird"), id="member-early-bird-is-lower"),
+        pytest.param(BUYER, DAY, (6000, "non_member"), id="non-member-late"),
+        pytest.param(MEMBER, DAY, (4500, "member"), id="member-late"),
+        pytest.param(BUYER, timedelta(0), (6000, "non_member"), id="deadline-is-exclusive"),
+        pytest.param(BUYER, -timedelta(microseconds=1), (4000, "early_bird"), id="last-us"),
     ],
 )
 def test_single_class_price_follows_membership_and_early_bird(
-    world: World, buyer: Principal, after_seeding: timedelta, expected: tuple[int, str]
+    world: World, buyer: Principal, from_deadline: timedelta, expected: tuple[int, str]
 ) -> None:
-    world.clock.now = world.seeded_at + after_seeding
+    world.clock.now = early_bird_deadline(world) + from_deadline
     view = world.place_order(item(SPRING, "spring-spl"), buyer=buyer)
 
     amount, rule = expected
     assert lines_of(world, view.order.id) == [("spring-spl", amount, rule)]
     assert view.order.subtotal == amount
     assert view.order.total == amount  # the organizer pays the platform fee
+    assert world.audit(view.order.id)[0].details["is_member"] is (buyer is MEMBER)
 
 
 def test_second_class_costs_its_additional_class_price(world: World) -> None:
-    world.clock.now = world.seeded_at + EARLY_BIRD_ENDS + DAY
+    world.clock.now = early_bird_deadline(world) + DAY
 
     view = world.place_order(item(SPRING, "spring-sq", "spring-spl"))
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from eventpay.ports import ProviderName, WebhookRejected, WebhookStatus
+from eventpay.ports import ProviderName, WebhookEventRecord, WebhookRejected, WebhookStatus
 from eventpay.providers.stripe_webhook import SIGNATURE_HEADER, StripeWebhookVerifier, sign
 from eventpay.services import webhooks
 
@@ -137,3 +137,91 @@ def test_the_tolerance_edge_is_still_accepted(world: World) -> None:
     body, headers = signed(VALID, secret=WEBHOOK_SECRET, at=world.clock() - timedelta(seconds=300))
 
     assert ingest(world, body, headers).stored is True
+
+
+# ---------------------------------------------------------------------------- group commit
+
+
+def verified(world: World, event_id: str) -> WebhookEventRecord:
+    body, headers = signed(
+        stripe_event("payment_intent.succeeded", INTENT, event_id=event_id),
+        secret=WEBHOOK_SECRET,
+        at=world.clock(),
+    )
+    return webhooks.verify_event(
+        verifier=world.verifier, body=body, headers=headers, now=world.clock()
+    )
+
+
+def store(world: World, events: list[WebhookEventRecord]) -> list[bool]:
+    return webhooks.store_events(uow_factory=world.uow_factory, events=events)
+
+
+def test_verify_event_builds_the_row_and_stores_nothing(world: World) -> None:
+    commits = world.store.commits
+
+    row = verified(world, "evt_verified")
+
+    assert (row.event_id, row.status, row.attempts) == ("evt_verified", WebhookStatus.PENDING, 0)
+    assert row.received_at == row.next_attempt_at == world.clock()
+    assert world.store.webhook_events == []
+    assert world.store.commits == commits
+
+
+def test_verify_event_rejects_like_ingest(world: World) -> None:
+    with pytest.raises(WebhookRejected) as raised:
+        webhooks.verify_event(verifier=world.verifier, body=VALID, headers={}, now=world.clock())
+
+    assert raised.value.code == "missing_signature"
+
+
+def test_a_batch_is_stored_in_one_commit(world: World) -> None:
+    events = [verified(world, f"evt_batch_{i}") for i in range(3)]
+    commits = world.store.commits
+
+    outcomes = store(world, events)
+
+    assert outcomes == [True, True, True]
+    assert world.store.commits == commits + 1
+    assert {e.event_id for e in world.store.webhook_events} == {
+        "evt_batch_0",
+        "evt_batch_1",
+        "evt_batch_2",
+    }
+
+
+def test_one_event_delivered_twice_in_a_batch_is_stored_once(world: World) -> None:
+    first, second = verified(world, "evt_racing"), verified(world, "evt_racing")
+    other = verified(world, "evt_other")
+    assert first.id != second.id
+
+    outcomes = store(world, [first, other, second])
+
+    assert outcomes == [True, True, False]
+    assert world.event_row("evt_racing").id == first.id
+    assert len(world.store.webhook_events) == 2
+
+
+def test_events_stored_earlier_are_duplicates_in_a_batch(world: World) -> None:
+    world.deliver(stripe_event("payment_intent.succeeded", INTENT, event_id="evt_earlier"))
+    stored_row = world.event_row("evt_earlier")
+
+    outcomes = store(world, [verified(world, "evt_new"), verified(world, "evt_earlier")])
+
+    assert outcomes == [True, False]
+    assert world.event_row("evt_earlier") == stored_row
+
+
+def test_a_failed_batch_stores_none_of_its_events(world: World) -> None:
+    events = [verified(world, "evt_lost_1"), verified(world, "evt_lost_2")]
+    world.store.fail_on("webhooks.insert_many_if_new", OSError("connection reset"))
+
+    with pytest.raises(OSError, match="connection reset"):
+        store(world, events)
+
+    assert world.store.webhook_events == []
+
+
+def test_an_empty_batch_is_fine(world: World) -> None:
+    assert store(world, []) == []
+    assert world.store.webhook_events == []

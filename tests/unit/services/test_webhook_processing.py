@@ -77,7 +77,7 @@ def test_success_pays_the_order_and_confirms_its_registrations(world: World) -> 
 
 
 def test_replayed_and_reprocessed_success_changes_nothing(world: World) -> None:
-    order, payment_id, ref = started(world)
+    order, _, ref = started(world)
     event = world.report(ref, PaymentStatus.SUCCEEDED)
     world.deliver(event)
     world.process_all()
@@ -146,7 +146,7 @@ def test_a_decline_records_the_failure_and_leaves_the_order_payable(world: World
 
 
 def test_events_that_move_no_attempt_are_ignored(world: World) -> None:
-    order, payment_id, ref = started(world)
+    order, _, ref = started(world)
     before = world.store.snapshot()
     charge = stripe_event(
         "charge.succeeded",
@@ -324,7 +324,7 @@ def test_a_failure_midway_leaves_no_partial_change(world: World) -> None:
 
 
 def test_a_failing_event_does_not_block_the_next_one(world: World) -> None:
-    order, payment_id, ref = started(world)
+    order, _, ref = started(world)
     unmatched_success(world)
     world.clock.advance(seconds=1)
     world.deliver(world.report(ref, PaymentStatus.SUCCEEDED))
