@@ -40,6 +40,7 @@ if Path(sys.prefix).resolve() != VENV.resolve() and (VENV / "bin" / "python").ex
 
 sys.path.insert(0, str(ROOT / "tests"))  # tests/support holds the throwaway cluster helper
 
+import cpu_usage  # noqa: E402
 import loadgen  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
@@ -147,7 +148,7 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(database_url: str, *, workers: int, log_path: Path) -> Iterator[str]:
+def running_server(database_url: str, *, workers: int, log_path: Path) -> Iterator[tuple[str, int]]:
     """`eventpay serve --workers N` in its own process group; stopped (and reaped) on exit."""
     port = _free_port()
     env = {
@@ -175,7 +176,7 @@ def running_server(database_url: str, *, workers: int, log_path: Path) -> Iterat
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the server did not answer /healthz in 60 s; see {log_path}")
             time.sleep(0.2)
-        yield base_url
+        yield base_url, server.pid
     finally:
         _stop(server)
 
@@ -339,19 +340,34 @@ def verify_storage(
 def run(args: argparse.Namespace, database_url: str) -> str:
     tool = _ensure_wrk(args.client)
     workdir: Path = args.workdir
-    _log(f"machine: {os.cpu_count()} cores; load generator: {tool} ({args.threads} threads/procs)")
+    _log(
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before the run; "
+        f"load generator: {tool} ({args.threads} threads/procs)"
+    )
     facts, rows_before = _database_facts(database_url)
     _log(f"database: {facts}")
     _log(
         f"server: eventpay serve --workers {args.workers}; "
         f"{args.connections} concurrent connections"
     )
-    with running_server(database_url, workers=args.workers, log_path=workdir / "server.log") as url:
+    log_path = workdir / "server.log"
+    postmaster = cpu_usage.postmaster_pid(database_url)
+    with running_server(database_url, workers=args.workers, log_path=log_path) as (url, group):
+
+        def measured(prefix: Path | None, seconds: int) -> tuple[loadgen.PhaseResult, str]:
+            before = cpu_usage.snapshot(server_group=group, postmaster=postmaster)
+            result = _phase(tool, args, url, prefix, seconds)
+            after = cpu_usage.snapshot(server_group=group, postmaster=postmaster)
+            usage = cpu_usage.describe(
+                before, after, requests=result.requests, seconds=result.duration_s
+            )
+            return result, usage
+
         probe_stored, probe_rejected = sanity_probe(url)
         _log("sanity probe: stored 200, duplicate 200 no-op, bad signature 400")
 
         _phase(tool, args, url, None, args.warmup)
-        ceiling = _phase(tool, args, url, None, args.duration)
+        ceiling, ceiling_cpu = measured(None, args.duration)
 
         # Signed just before use: every body must reach the server within TOLERANCE_S.
         warm_prefix, measure_prefix = workdir / "warmup", workdir / "measure"
@@ -360,12 +376,14 @@ def run(args: argparse.Namespace, database_url: str) -> str:
         signed_at = write_signed_events(warm_prefix, count=pool[0], files=args.threads)
         write_signed_events(measure_prefix, count=pool[1], files=args.threads)
         warm = _phase(tool, args, url, warm_prefix, args.warmup)
-        ingest = _phase(tool, args, url, measure_prefix, args.duration)
+        ingest, ingest_cpu = measured(measure_prefix, args.duration)
         age = time.time() - signed_at
     _log(f"results ({tool}):")
     _describe("ceiling GET /healthz", ceiling)
+    _log(f"    {ceiling_cpu}")
     _describe("warm-up  POST /v1/webhooks/stripe", warm)
     _describe("measured POST /v1/webhooks/stripe", ingest)
+    _log(f"    {ingest_cpu}")
     _log(f"oldest signature was {age:.0f} s old at the end (tolerance {TOLERANCE_S} s)")
 
     acknowledged, problems = [probe_stored], []

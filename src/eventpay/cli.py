@@ -80,6 +80,7 @@ def cmd_token(args: argparse.Namespace) -> int:
             subject=args.sub,
             role=Role(args.role),
             organizer_id=args.organizer_id,
+            audience=settings.jwt_audience,
         )
     )
     return 0

@@ -61,6 +61,7 @@ def start_stack(settings: Settings) -> tuple[ThreadedServer, ThreadedServer, Wor
 
 def stop_stack(sandbox: ThreadedServer, api: ThreadedServer, worker: Worker) -> None:
     worker.stop()
+    worker.join()
     api.stop()
     sandbox.stop()
 
@@ -73,7 +74,11 @@ def run_demo(settings: Settings) -> int:
         key=key, algorithm=settings.jwt_algorithm, subject=MEMBER_ID, role=Role.COMPETITOR
     )
     non_member = issue_token(
-        key=key, algorithm=settings.jwt_algorithm, subject=NON_MEMBER_ID, role=Role.COMPETITOR
+        key=key,
+        algorithm=settings.jwt_algorithm,
+        subject=NON_MEMBER_ID,
+        role=Role.COMPETITOR,
+        audience=settings.jwt_audience,
     )
     print(
         f"""

@@ -23,6 +23,7 @@ class Worker:
         self._stop = threading.Event()
         self._janitor_every_s = janitor_every_s
         self._last_janitor = 0.0
+        self._thread: threading.Thread | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -67,4 +68,9 @@ class Worker:
     def start_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run_forever, name="eventpay-worker", daemon=True)
         thread.start()
+        self._thread = thread
         return thread
+
+    def join(self, timeout_s: float = 10.0) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=timeout_s)

@@ -124,7 +124,11 @@ class ServiceUnderTest:
 
         def token(subject: str, role: Role) -> str:
             return issue_token(
-                key=key, algorithm=settings.jwt_algorithm, subject=subject, role=role
+                key=key,
+                algorithm=settings.jwt_algorithm,
+                subject=subject,
+                role=role,
+                audience=settings.jwt_audience,
             )
 
         self.buyer = token(MEMBER_ID, Role.COMPETITOR)

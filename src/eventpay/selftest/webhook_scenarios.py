@@ -60,10 +60,16 @@ def _deliver_at_once(sut: ServiceUnderTest, body: bytes, copies: int) -> list[ht
 
 
 def delivered_20_times(sut: ServiceUnderTest) -> str:
+    """Twenty first-time copies of one event race the sandbox's own delivery.
+
+    The sandbox's `payment_intent.succeeded` is re-issued under a fresh event id the service
+    has never seen, and posted twenty times at once right after the confirmation, while the
+    sandbox delivers the original: storage must keep one copy (19 duplicates), and the two
+    stored events for the same intent must produce one transition.
+    """
     payment = sut.new_payment()
     expect(sut.sandbox().confirm(payment.client_secret, "pm_card_visa"), 200)
     order_id = payment.order_id
-    sut.wait_for_order(order_id, lambda o: o.get("status") == "paid", "the order paid")
 
     found: list[Order] = []
 
@@ -73,7 +79,9 @@ def delivered_20_times(sut: ServiceUnderTest) -> str:
         return None if event else f"the sandbox lists no {SUCCEEDED} for {payment.intent_id}"
 
     eventually(no_event)
-    body = json.dumps(found[0]).encode()
+    event = dict(found[0])
+    event["id"] = f"evt_selftest_{uuid.uuid4().hex[:20]}"
+    body = json.dumps(event).encode()
     responses = _deliver_at_once(sut, body, COPIES)
     refused = Counter(_answer(r) for r in responses if not r.is_success)
     if refused:
@@ -82,6 +90,11 @@ def delivered_20_times(sut: ServiceUnderTest) -> str:
             f"{refused.total()} of {COPIES} deliveries were not answered 2xx: {shown}"
         )
     duplicates = sum(1 for r in responses if r.json().get("duplicate") is True)
+    if duplicates != COPIES - 1:
+        raise ScenarioFailed(
+            f"{COPIES - duplicates} of {COPIES} identical deliveries were stored, expected 1"
+        )
+    sut.wait_for_order(order_id, lambda o: o.get("status") == "paid", "the order paid")
 
     def more_than_once() -> str | None:
         succeeded, paid = _succeeded_counts(sut, order_id)
@@ -97,8 +110,8 @@ def delivered_20_times(sut: ServiceUnderTest) -> str:
             "rows, expected exactly one of each"
         )
     return (
-        f"{COPIES}/{COPIES} deliveries 2xx ({duplicates} duplicate); "
-        "audit: 1 payment.succeeded, 1 order.paid"
+        f"{COPIES}/{COPIES} deliveries 2xx, stored once ({duplicates} duplicates) while the "
+        "sandbox delivered its own copy; audit: 1 payment.succeeded, 1 order.paid"
     )
 
 

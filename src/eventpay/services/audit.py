@@ -7,6 +7,7 @@ replaced, however deeply nested.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -14,22 +15,21 @@ from typing import Any
 from eventpay.ports import AuditEntry, Principal, UnitOfWork
 
 REDACTED = "[redacted]"
-_SENSITIVE = (
-    "secret",
-    "token",
-    "password",
-    "authorization",
-    "signature",
-    "card",
-    "cvc",
-    "pan",
-    "api_key",
-)
+# Long markers are unambiguous anywhere in a key; short ones only as a whole word
+# ("pan" must catch `card_pan`, not `company`).
+_SENSITIVE_PARTS = ("secret", "token", "password", "authorization", "signature", "api_key")
+_SENSITIVE_WORDS = frozenset({"card", "cvc", "cvv", "pan", "iban"})
+_SECRET_PREFIXES = ("sk_", "rk_", "whsec_")
+
+
+def _words(key: str) -> set[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
+    return {w for w in re.split(r"[^a-zA-Z0-9]+", spaced.lower()) if w}
 
 
 def _is_sensitive(key: str) -> bool:
     lowered = key.lower()
-    return any(marker in lowered for marker in _SENSITIVE)
+    return any(m in lowered for m in _SENSITIVE_PARTS) or bool(_words(key) & _SENSITIVE_WORDS)
 
 
 def redact(value: Any) -> Any:
@@ -39,7 +39,7 @@ def redact(value: Any) -> Any:
         }
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
-    if isinstance(value, str) and ("_secret_" in value or value.startswith(("sk_", "whsec_"))):
+    if isinstance(value, str) and ("_secret_" in value or value.startswith(_SECRET_PREFIXES)):
         return REDACTED
     return value
 

@@ -56,11 +56,20 @@ class OrderView:
     refunds: Sequence[RefundRecord]
 
 
+def counted_amount(payment: PaymentRecord) -> int:
+    """What an attempt contributes once succeeded: what the provider says arrived, if it said.
+
+    A success for less than was asked (a tampered or misconfigured intent) must not pay the
+    order; the provider's received amount is the truth, our requested amount the fallback.
+    """
+    return payment.amount if payment.amount_received is None else payment.amount_received
+
+
 def _summary_inputs(
     order: OrderRecord, payments: Sequence[PaymentRecord], refunds: Sequence[RefundRecord]
 ) -> tuple[list[AttemptAmount], list[RefundAmount]]:
     return (
-        [AttemptAmount(status=p.status, amount=order.money(p.amount)) for p in payments],
+        [AttemptAmount(status=p.status, amount=order.money(counted_amount(p))) for p in payments],
         [RefundAmount(status=r.status, amount=order.money(r.amount)) for r in refunds],
     )
 

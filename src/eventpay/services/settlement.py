@@ -26,7 +26,7 @@ from eventpay.domain import (
 from eventpay.domain.orders import RegistrationStatus, registration_status_for
 from eventpay.ports import PaymentRecord, Principal, UnitOfWork
 from eventpay.services import audit
-from eventpay.services.orders import view_of
+from eventpay.services.orders import counted_amount, view_of
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +67,10 @@ def apply_status(
     if target is PaymentStatus.FAILED:
         payment.failure_code = failure_code
         payment.failure_message = failure_message
+    elif target is PaymentStatus.SUCCEEDED:
+        # A decline before the retry that succeeded is history (kept in the audit log).
+        payment.failure_code = None
+        payment.failure_message = None
     if amount_received is not None:
         payment.amount_received = amount_received
     uow.payments.save(payment)
@@ -76,7 +80,11 @@ def apply_status(
         entity_id=payment.id,
         payment_id=payment.id,
         order_id=payment.order_id,
-        action=f"payment.{target.value}",
+        action=(
+            "payment.resolved"
+            if previous is PaymentStatus.UNKNOWN and observed
+            else f"payment.{target.value}"
+        ),
         actor=actor,
         now=now,
         details={
@@ -100,7 +108,7 @@ def _settle_order(
     if order is None:  # pragma: no cover - foreign key guarantees it
         raise LookupError(f"order {payment.order_id} of payment {payment.id} is missing")
     view = view_of(uow, order, now=now)
-    paid_before = view.summary.paid.amount - payment.amount
+    paid_before = view.summary.paid.amount - counted_amount(payment)
     if paid_before >= order.total and order.total > 0:
         audit.record(
             uow,

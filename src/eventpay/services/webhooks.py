@@ -158,9 +158,16 @@ def _apply(
         else:
             payment.paypal_order_id = update.provider_ref
         uow.payments.save(payment)
+    received = update.amount_received
     if update.amount is not None and (
         update.amount.amount != payment.amount or update.amount.currency != payment.currency
     ):
+        # Never count money in another currency, or more than the intent says, toward the
+        # order; a person sorts it out from the audit row.
+        if update.amount.currency != payment.currency:
+            received = 0
+        elif received is None:
+            received = update.amount.amount
         audit.record(
             uow,
             entity_type="payment",
@@ -187,7 +194,7 @@ def _apply(
         source=source,
         failure_code=update.failure_code,
         failure_message=update.failure_message,
-        amount_received=update.amount_received,
+        amount_received=received,
     )
     return WebhookStatus.PROCESSED
 

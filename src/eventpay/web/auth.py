@@ -25,6 +25,7 @@ def issue_token(
     subject: str,
     role: Role,
     organizer_id: str | None = None,
+    audience: str | None = None,
     ttl: timedelta = timedelta(days=7),
     now: datetime | None = None,
 ) -> str:
@@ -37,6 +38,8 @@ def issue_token(
     }
     if organizer_id is not None:
         claims["organizer_id"] = organizer_id
+    if audience is not None:
+        claims["aud"] = audience
     return jwt.encode(claims, key, algorithm=algorithm)
 
 

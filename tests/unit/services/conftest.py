@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .fakes import FakeClock, FakeProvider, FakeStore, FakeUnitOfWorkFactory
+from .fakes import FakeClock
 from .scenario import World
 
 
@@ -17,18 +17,3 @@ def clock() -> FakeClock:
 def world(clock: FakeClock) -> World:
     """Fakes wired together, with the sample catalog seeded at the clock's start."""
     return World(clock=clock)
-
-
-@pytest.fixture
-def store(world: World) -> FakeStore:
-    return world.store
-
-
-@pytest.fixture
-def uow_factory(world: World) -> FakeUnitOfWorkFactory:
-    return world.uow_factory
-
-
-@pytest.fixture
-def provider(world: World) -> FakeProvider:
-    return world.provider

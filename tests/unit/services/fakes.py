@@ -132,9 +132,6 @@ class FakeStore:
     def webhook_events(self) -> list[WebhookEventRecord]:
         return sorted(self.tables.webhooks.values(), key=lambda e: e.received_at)
 
-    def audit_actions(self, *, order_id: str | None = None) -> list[str]:
-        return [e.action for e in self.tables.audit if order_id is None or e.order_id == order_id]
-
 
 # ---------------------------------------------------------------------------- repositories
 

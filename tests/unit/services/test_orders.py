@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 
-from eventpay.domain import OrderStatus
+from eventpay import sample_data
+from eventpay.domain import CompetitionClass, Money, OrderStatus
 from eventpay.domain.orders import RegistrationStatus
 from eventpay.ports import Principal
-from eventpay.services import orders
+from eventpay.services import catalog, orders
 from eventpay.services.errors import Conflict, InvalidRequest, NotFound, ServiceError
 from eventpay.services.orders import RegistrationItem
 
@@ -260,3 +262,27 @@ def test_an_unpaid_order_reads_as_expired_from_its_expiry_instant(world: World) 
     assert world.view(placed.order.id).status is OrderStatus.AWAITING_PAYMENT
     world.clock.now = expires_at
     assert world.view(placed.order.id).status is OrderStatus.EXPIRED
+
+
+def test_items_in_different_currencies_cannot_share_an_order(world: World) -> None:
+    spring = world.store.tables.events[SPRING]
+    euro_class = CompetitionClass(
+        id="euro-spl",
+        code="SPL",
+        name="SPL",
+        member_price=Money(3000, "eur"),
+        non_member_price=Money(4000, "eur"),
+    )
+    euro_event = replace(spring, id="euro-open", currency="eur", classes=(euro_class,))
+    catalog.add_event(
+        uow_factory=world.uow_factory,
+        organizer=sample_data.ORGANIZER,
+        event=euro_event,
+        now=world.clock(),
+    )
+
+    with pytest.raises(InvalidRequest) as raised:
+        world.place_order(item(SPRING), RegistrationItem("euro-open", ("euro-spl",)))
+
+    assert raised.value.code == "currency_mismatch"
+    assert world.store.tables.orders == {}

@@ -8,7 +8,13 @@ import pytest
 
 from eventpay.domain import OrderStatus, PaymentStatus
 from eventpay.domain.orders import RegistrationStatus
-from eventpay.ports import OrderRecord, ProviderOutcomeUnknown, WebhookStatus
+from eventpay.ports import (
+    OrderRecord,
+    ProviderName,
+    ProviderOutcomeUnknown,
+    WebhookEventRecord,
+    WebhookStatus,
+)
 from eventpay.services import webhooks
 from eventpay.services.errors import NotFound, Unavailable
 
@@ -333,3 +339,39 @@ def test_a_failing_event_does_not_block_the_next_one(world: World) -> None:
 
     assert world.event_row("evt_orphan").status is WebhookStatus.RETRYING
     assert world.view(order.id).status is OrderStatus.PAID
+
+
+def test_money_after_expiry_still_pays_the_order(world: World) -> None:
+    order, payment_id, ref = started(world)
+    assert order.expires_at is not None
+    world.clock.now = order.expires_at + timedelta(minutes=5)
+    assert world.view(order.id).status is OrderStatus.EXPIRED
+
+    world.deliver(world.report(ref, PaymentStatus.SUCCEEDED))
+    world.process_all()
+
+    view = world.view(order.id)
+    assert view.status is OrderStatus.PAID
+    assert [r.status for r in view.order.registrations] == [RegistrationStatus.CONFIRMED]
+    assert world.payment(payment_id).status is PaymentStatus.SUCCEEDED
+
+
+def test_an_event_for_an_unconfigured_provider_is_kept_for_a_person(world: World) -> None:
+    row = WebhookEventRecord(
+        id="row-paypal",
+        provider=ProviderName.PAYPAL,
+        event_id="WH-1",
+        type="PAYMENT.CAPTURE.COMPLETED",
+        payload="{}",
+        status=WebhookStatus.PENDING,
+        received_at=world.clock(),
+        next_attempt_at=world.clock(),
+    )
+    webhooks.store_events(uow_factory=world.uow_factory, events=[row])
+
+    world.process_all()
+
+    stored = world.store.tables.webhooks["row-paypal"]
+    assert stored.status is WebhookStatus.RETRYING
+    assert stored.last_error is not None
+    assert "paypal" in stored.last_error
