@@ -21,7 +21,10 @@ from eventpay.ports import (
     ProviderName,
     ProviderOutcomeUnknown,
     ProviderPayment,
+    ProviderRefund,
+    ProviderRefundStatus,
     ProviderRejected,
+    RefundRequest,
 )
 
 # Stripe's PaymentIntent statuses mapped to our attempt states. `requires_payment_method` after
@@ -75,7 +78,24 @@ def _to_payment(intent: Mapping[str, Any]) -> ProviderPayment:
         failure_code=error.get("decline_code") or error.get("code"),
         failure_message=error.get("message"),
         metadata={str(k): str(v) for k, v in (intent.get("metadata") or {}).items()},
+        capture_id=_charge_id(intent.get("latest_charge")),
     )
+
+
+def _charge_id(latest_charge: Any) -> str | None:
+    # Real Stripe sends an id; localstripe (and an expanded read) an object.
+    if isinstance(latest_charge, dict):
+        return str(latest_charge["id"])
+    return None if latest_charge is None else str(latest_charge)
+
+
+_REFUND_STATUS = {
+    "pending": ProviderRefundStatus.PENDING,
+    "requires_action": ProviderRefundStatus.PENDING,
+    "succeeded": ProviderRefundStatus.SUCCEEDED,
+    "failed": ProviderRefundStatus.FAILED,
+    "canceled": ProviderRefundStatus.CANCELED,
+}
 
 
 def _translate(exc: stripe.StripeError) -> Exception:
@@ -138,6 +158,30 @@ class StripeProvider:
             raise _translate(exc) from None
         return _to_payment(intent.to_dict())
 
+    def capture_payment(self, provider_ref: str, *, idempotency_key: str) -> ProviderPayment:
+        # Intents are created with automatic capture: the money moved on confirmation.
+        return self.retrieve_payment(provider_ref)
+
+    def refund_payment(self, request: RefundRequest) -> ProviderRefund:
+        params: dict[str, Any] = {
+            "payment_intent": request.payment_provider_ref,
+            "amount": request.amount.amount,
+            "metadata": {"refund_id": request.refund_id, "reason": request.reason[:500]},
+        }
+        try:
+            refund = self._client.v1.refunds.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": request.idempotency_key},
+            ).to_dict()
+        except stripe.StripeError as exc:
+            raise _translate(exc) from None
+        return ProviderRefund(
+            provider_refund_id=str(refund["id"]),
+            status=_REFUND_STATUS.get(str(refund.get("status")), ProviderRefundStatus.PENDING),
+            amount=Money(int(refund["amount"]), str(refund["currency"])),
+            failure_reason=refund.get("failure_reason"),
+        )
+
     def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
         """Reduce a Stripe event to a payment update; None for events that move no attempt."""
         status = _EVENT_STATUS.get(event_type)
@@ -155,4 +199,5 @@ class StripeProvider:
             amount_received=int(received) if isinstance(received, int) else None,
             failure_code=error.get("decline_code") or error.get("code"),
             failure_message=error.get("message"),
+            capture_id=_charge_id(intent.get("latest_charge")),
         )

@@ -1,0 +1,97 @@
+"""Optional provider capabilities beyond taking and refunding payments.
+
+A provider that can pay organizers out, answer disputes or send invoices implements the
+matching protocol and says so in its `Capabilities`. The flows that use these (organizer
+payouts, dispute handling, invoiced sponsor packages) build on these values; providers return
+them and never decide anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from eventpay.domain import Money
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutItem:
+    item_id: str  # ours: becomes the provider's sender_item_id
+    receiver: str  # e-mail or provider account id
+    amount: Money
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutItemStatus:
+    item_id: str
+    provider_item_id: str | None
+    status: str  # the provider's word: SUCCESS, UNCLAIMED, PENDING, FAILED, ...
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutBatch:
+    batch_id: str  # ours: the provider's sender_batch_id (idempotency)
+    provider_batch_id: str
+    status: str  # PENDING, PROCESSING, SUCCESS, DENIED, ...
+    items: Sequence[PayoutItemStatus] = ()
+
+
+class PayoutProvider(Protocol):
+    def create_payout(
+        self, *, batch_id: str, items: Sequence[PayoutItem], email_subject: str
+    ) -> PayoutBatch: ...
+    def get_payout(self, provider_batch_id: str) -> PayoutBatch: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    dispute_id: str
+    capture_id: str | None
+    reason: str
+    status: str  # OPEN, WAITING_FOR_SELLER_RESPONSE, UNDER_REVIEW, RESOLVED, OTHER
+    amount: Money
+    created_at: datetime | None = None
+    outcome: str | None = None
+
+
+class DisputeProvider(Protocol):
+    def list_disputes(self) -> Sequence[Dispute]: ...
+    def get_dispute(self, dispute_id: str) -> Dispute: ...
+    def provide_evidence(self, dispute_id: str, *, note: str, idempotency_key: str) -> Dispute: ...
+    def accept_claim(self, dispute_id: str, *, note: str, idempotency_key: str) -> Dispute: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    name: str
+    quantity: int
+    unit_amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceDraft:
+    invoice_number: str  # ours, unique: the provider refuses duplicates
+    recipient_email: str
+    lines: Sequence[InvoiceLine]
+    note: str = ""
+    due_date: str | None = None  # YYYY-MM-DD
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    invoice_id: str
+    invoice_number: str
+    status: str  # DRAFT, SENT, PAID, CANCELLED, ...
+    amount: Money
+    links: dict[str, str] = field(default_factory=dict)
+
+
+class InvoiceProvider(Protocol):
+    def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice: ...
+    def send_invoice(self, invoice_id: str, *, idempotency_key: str) -> Invoice: ...
+    def cancel_invoice(self, invoice_id: str, *, idempotency_key: str) -> Invoice: ...
+    def get_invoice(self, invoice_id: str) -> Invoice: ...

@@ -1,0 +1,161 @@
+"""Payment provider protocols: payments, refunds, webhooks, and the values they return."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from eventpay.domain import Money, PaymentStatus
+from eventpay.ports.identity import ProviderName
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    partial_refund: bool
+    payouts: bool
+    disputes: bool
+    client_confirmation: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentLine:
+    """One order line as a provider shows it to the buyer (PayPal's item breakdown)."""
+
+    description: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePayment:
+    payment_id: str
+    order_id: str
+    amount: Money
+    idempotency_key: str
+    description: str
+    metadata: Mapping[str, str]
+    return_url: str | None = None
+    cancel_url: str | None = None
+    lines: Sequence[PaymentLine] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPayment:
+    """What a provider says about one payment, already mapped to our states."""
+
+    provider_ref: str
+    status: PaymentStatus
+    amount: Money
+    amount_received: int | None = None
+    client_secret: str | None = None
+    approve_url: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    # The provider's id of the money movement itself (Stripe charge, PayPal capture): what a
+    # refund or a dispute refers to.
+    capture_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentUpdate:
+    """A provider event reduced to what the core needs to move one payment attempt."""
+
+    provider_ref: str
+    status: PaymentStatus
+    payment_id_hint: str | None
+    amount: Money | None
+    amount_received: int | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    capture_id: str | None = None
+    # PayPal: the buyer approved; the money moves only when we capture (exactly once).
+    capture_required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    refund_id: str
+    payment_provider_ref: str
+    capture_id: str | None
+    amount: Money
+    idempotency_key: str
+    reason: str
+
+
+class ProviderRefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    provider_refund_id: str
+    status: ProviderRefundStatus
+    amount: Money
+    failure_reason: str | None = None
+
+
+class ProviderError(Exception):
+    """Base of provider failures; `code` is safe to show and log."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ProviderOutcomeUnknown(ProviderError):
+    """Timeout, connection loss or 5xx: the call may or may not have taken effect."""
+
+
+class ProviderRejected(ProviderError):
+    """The provider definitely refused the call (4xx); nothing happened there."""
+
+
+class PaymentProvider(Protocol):
+    name: ProviderName
+    capabilities: Capabilities
+
+    def create_payment(self, request: CreatePayment) -> ProviderPayment: ...
+    def retrieve_payment(self, provider_ref: str) -> ProviderPayment: ...
+    def cancel_payment(self, provider_ref: str, *, idempotency_key: str) -> ProviderPayment: ...
+    def capture_payment(self, provider_ref: str, *, idempotency_key: str) -> ProviderPayment:
+        """Take the money of an approved payment (PayPal); a no-op read where capture is
+        automatic (Stripe). Idempotent under the same key: one capture, however often asked."""
+        ...
+
+    def refund_payment(self, request: RefundRequest) -> ProviderRefund: ...
+    def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None: ...
+
+
+ProviderRegistry = Mapping[ProviderName, PaymentProvider]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedWebhook:
+    provider: ProviderName
+    event_id: str
+    type: str
+    payload: Mapping[str, Any]
+
+
+class WebhookRejected(Exception):
+    """A webhook that must not be stored; `code` says why (answered with 400)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class WebhookVerifier(Protocol):
+    provider: ProviderName
+
+    def verify(
+        self, body: bytes, headers: Mapping[str, str], *, now: datetime
+    ) -> VerifiedWebhook: ...

@@ -1,0 +1,113 @@
+"""Repository protocols and the unit of work: the only way services reach storage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from eventpay.domain import Event, Organizer, PaymentStatus
+from eventpay.domain.orders import RegistrationStatus
+from eventpay.ports.identity import ProviderName
+from eventpay.ports.records import (
+    AuditEntry,
+    IdempotencyRecord,
+    OrderRecord,
+    PaymentRecord,
+    RefundRecord,
+    WebhookEventRecord,
+    WebhookStatus,
+)
+
+
+class CatalogRepository(Protocol):
+    def list_events(self) -> Sequence[Event]: ...
+    def get_event(self, event_id: str) -> Event | None: ...
+    def get_organizer(self, organizer_id: str) -> Organizer | None: ...
+    def add_organizer(self, organizer: Organizer, *, created_at: datetime) -> None: ...
+    def add_event(self, event: Event, *, created_at: datetime) -> None: ...
+    def is_member(self, user_id: str, *, at: datetime) -> bool: ...
+    def add_membership(
+        self, *, user_id: str, valid_from: datetime, valid_until: datetime
+    ) -> None: ...
+
+
+class OrderRepository(Protocol):
+    def add(self, order: OrderRecord) -> None: ...
+    def get(self, order_id: str, *, for_update: bool = False) -> OrderRecord | None: ...
+    def set_registration_status(
+        self, registration_id: str, status: RegistrationStatus, *, at: datetime
+    ) -> None: ...
+
+
+class PaymentRepository(Protocol):
+    def add(self, payment: PaymentRecord) -> None: ...
+    def get(self, payment_id: str, *, for_update: bool = False) -> PaymentRecord | None: ...
+    def by_provider_ref(
+        self, provider: ProviderName, ref: str, *, for_update: bool = False
+    ) -> PaymentRecord | None: ...
+    def list_for_order(self, order_id: str) -> Sequence[PaymentRecord]: ...
+    def list_by_status(self, status: PaymentStatus, *, limit: int) -> Sequence[PaymentRecord]: ...
+    def save(self, payment: PaymentRecord) -> None: ...
+
+
+class RefundRepository(Protocol):
+    def list_for_order(self, order_id: str) -> Sequence[RefundRecord]: ...
+
+
+class AuditRepository(Protocol):
+    def add(self, entry: AuditEntry) -> None: ...
+    def list_for(self, *, order_id: str) -> Sequence[AuditEntry]: ...
+
+
+class WebhookEventRepository(Protocol):
+    def insert_if_new(self, event: WebhookEventRecord) -> bool: ...
+    def insert_many_if_new(self, events: Sequence[WebhookEventRecord]) -> set[str]:
+        """Insert the events whose (provider, event id) is not stored yet; the new rows' ids.
+
+        The events must have distinct (provider, event id) keys.
+        """
+        ...
+
+    def claim_next(self, *, now: datetime) -> WebhookEventRecord | None:
+        """Lock and return one due event; the lock lasts until the unit of work ends."""
+        ...
+
+    def get(self, event_row_id: str, *, for_update: bool = False) -> WebhookEventRecord | None: ...
+    def save(self, event: WebhookEventRecord) -> None: ...
+    def list(self, *, status: WebhookStatus | None, limit: int) -> Sequence[WebhookEventRecord]: ...
+
+
+class IdempotencyRepository(Protocol):
+    def get(
+        self, principal: str, key: str, *, for_update: bool = False
+    ) -> IdempotencyRecord | None: ...
+    def insert_if_new(self, record: IdempotencyRecord) -> bool: ...
+    def save(self, record: IdempotencyRecord) -> None: ...
+    def delete(self, principal: str, key: str) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Only `commit` makes changes durable; leaving the block rolls back."""
+
+    catalog: CatalogRepository
+    orders: OrderRepository
+    payments: PaymentRepository
+    refunds: RefundRepository
+    audit: AuditRepository
+    webhooks: WebhookEventRepository
+    idempotency: IdempotencyRepository
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
