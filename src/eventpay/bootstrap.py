@@ -21,6 +21,7 @@ from eventpay.domain import FeePolicy
 from eventpay.metrics import Metrics
 from eventpay.ports import Clock, PaymentProvider, ProviderName, WebhookVerifier
 from eventpay.providers import StripeProvider, StripeWebhookVerifier, stripe_client
+from eventpay.services.payments import ReturnUrls
 from eventpay.services.webhooks import RetryPolicy
 
 
@@ -40,6 +41,7 @@ class Container:
     metrics: Metrics
     clock: Clock = utc_now
     order_expiry: timedelta = field(default=timedelta(minutes=60))
+    return_urls: ReturnUrls | None = None
 
     def database_ready(self) -> bool:
         try:
@@ -103,4 +105,5 @@ def build_container(settings: Settings, *, pool_size: int = 10) -> Container:
         retry=RetryPolicy(max_attempts=settings.worker_max_attempts),
         metrics=Metrics(),
         order_expiry=timedelta(minutes=settings.order_expiry_minutes),
+        return_urls=ReturnUrls(settings.base_url),
     )

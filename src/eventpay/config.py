@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_JWT_KEY = "eventpay-development-signing-key-not-for-production"
 STRIPE_PUBLIC_API = "https://api.stripe.com"
+PAYPAL_LIVE_APIS = ("https://api-m.paypal.com", "https://api.paypal.com")
+PAYPAL_SANDBOX_CLIENT_ID = "eventpay-sandbox-client"
 
 
 class Environment(StrEnum):
@@ -55,6 +57,16 @@ class Settings(BaseSettings):
     stripe_timeout_s: float = 10.0
     stripe_max_network_retries: int = 0
 
+    paypal_enabled: bool = True
+    paypal_client_id: str = PAYPAL_SANDBOX_CLIENT_ID
+    paypal_client_secret: SecretStr = SecretStr("eventpay-sandbox-secret")
+    paypal_api_base: str = "http://127.0.0.1:12112"
+    paypal_webhook_id: str = "WH-EVENTPAY-SANDBOX"
+    paypal_timeout_s: float = 10.0
+    # "certificate": verify offline against PayPal's signing certificate (default);
+    # "postback": ask PayPal's verify-webhook-signature API.
+    paypal_verification: str = Field(default="certificate", pattern="^(certificate|postback)$")
+
     jwt_key: SecretStr = SecretStr(DEV_JWT_KEY)
     jwt_algorithm: str = "HS256"
     jwt_audience: str | None = None
@@ -63,6 +75,9 @@ class Settings(BaseSettings):
     webhook_max_body_bytes: int = 1024 * 1024
     worker_poll_interval_s: float = 0.2
     worker_max_attempts: int = 8
+    # How often a worker re-asks providers about unknown payments, uncaptured approvals and
+    # unsent refunds (Kill Bill's "janitor"); every call repeats the stored idempotency key.
+    worker_janitor_interval_s: float = 5.0
 
     platform_fee_percent: Decimal = Decimal("5.0")
     platform_fee_fixed_minor: int = 50
@@ -92,6 +107,11 @@ class Settings(BaseSettings):
                 for s in self.stripe_webhook_secrets
             ):
                 raise ConfigError("production refuses the sandbox webhook secret")
+            if self.paypal_enabled and (
+                self.paypal_api_base.rstrip("/") not in PAYPAL_LIVE_APIS
+                or self.paypal_client_id == PAYPAL_SANDBOX_CLIENT_ID
+            ):
+                raise ConfigError("production refuses a PayPal sandbox base or sandbox client")
         else:
             if secret.startswith(
                 ("sk_live_", "rk_live_")
@@ -104,6 +124,15 @@ class Settings(BaseSettings):
     @property
     def uses_sandbox(self) -> bool:
         return self.stripe_api_base.rstrip("/") != STRIPE_PUBLIC_API
+
+    @property
+    def paypal_uses_sandbox(self) -> bool:
+        return self.paypal_api_base.rstrip("/") not in PAYPAL_LIVE_APIS
+
+    @property
+    def base_url(self) -> str:
+        """Where browsers and providers reach this service (return URLs, webhooks)."""
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_production(self) -> bool:

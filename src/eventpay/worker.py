@@ -12,16 +12,20 @@ import time
 import structlog
 
 from eventpay.bootstrap import Container
-from eventpay.services import payments, webhooks
+from eventpay.services import captures, payments, refunds, webhooks
 
 log = structlog.get_logger(__name__)
 
 
 class Worker:
-    def __init__(self, container: Container, *, janitor_every_s: float = 60.0) -> None:
+    def __init__(self, container: Container, *, janitor_every_s: float | None = None) -> None:
         self._c = container
         self._stop = threading.Event()
-        self._janitor_every_s = janitor_every_s
+        self._janitor_every_s = (
+            container.settings.worker_janitor_interval_s
+            if janitor_every_s is None
+            else janitor_every_s
+        )
         self._last_janitor = 0.0
         self._thread: threading.Thread | None = None
 
@@ -47,9 +51,16 @@ class Worker:
         return handled
 
     def run_janitor(self) -> int:
-        return payments.resolve_unknown(
-            uow_factory=self._c.uow_factory, providers=self._c.providers, clock=self._c.clock
+        """Finish what a lost answer left open; returns how many payments it resolved."""
+        c = self._c
+        resolved = payments.resolve_unknown(
+            uow_factory=c.uow_factory, providers=c.providers, clock=c.clock, urls=c.return_urls
         )
+        captures.capture_approved(uow_factory=c.uow_factory, providers=c.providers, clock=c.clock)
+        refunds.execute_pending_refunds(
+            uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
+        )
+        return resolved
 
     def run_forever(self) -> None:
         log.info("worker.started")

@@ -32,6 +32,8 @@ def test_token_is_refused_in_production(
         "EVENTPAY_STRIPE_API_BASE": "https://api.stripe.com",
         "EVENTPAY_JWT_KEY": "production-key-production-key-production-key",
         "EVENTPAY_STRIPE_WEBHOOK_SECRETS": "whsec_live",
+        "EVENTPAY_PAYPAL_API_BASE": "https://api-m.paypal.com",
+        "EVENTPAY_PAYPAL_CLIENT_ID": "LiveClientId",
     }
     for name, value in live.items():
         monkeypatch.setenv(name, value)

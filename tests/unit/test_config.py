@@ -13,6 +13,9 @@ LIVE = {
     "stripe_api_base": "https://api.stripe.com",
     "jwt_key": "a-real-production-key",
     "stripe_webhook_secrets": "whsec_live_1",
+    "paypal_api_base": "https://api-m.paypal.com",
+    "paypal_client_id": "AbCdLiveClient",
+    "paypal_client_secret": "live-secret",
 }
 
 
@@ -40,6 +43,9 @@ def test_production_accepts_live_configuration() -> None:
         ({"stripe_api_base": "http://127.0.0.1:12111"}, "API base"),
         ({"jwt_key": DEV_JWT_KEY}, "development JWT key"),
         ({"stripe_webhook_secrets": "whsec_eventpay_sandbox_secret"}, "sandbox webhook secret"),
+        ({"paypal_api_base": "http://127.0.0.1:12112"}, "PayPal sandbox"),
+        ({"paypal_api_base": "https://api-m.sandbox.paypal.com"}, "PayPal sandbox"),
+        ({"paypal_client_id": "eventpay-sandbox-client"}, "PayPal sandbox"),
     ],
 )
 def test_production_refuses_test_setups(override: dict[str, str], message: str) -> None:

@@ -147,25 +147,80 @@ class SqlOrderRepository:
         self._s.flush()
 
 
+def _refund(r: RefundRow) -> RefundRecord:
+    return RefundRecord(
+        id=r.id,
+        order_id=r.order_id,
+        payment_id=r.payment_id,
+        provider=ProviderName(r.provider),
+        amount=r.amount,
+        currency=r.currency,
+        status=RefundStatus(r.status),
+        reason=r.reason,
+        created_at=r.created_at,
+        idempotency_key=r.idempotency_key,
+        updated_at=r.updated_at,
+        provider_refund_id=r.provider_refund_id,
+        failure_reason=r.failure_reason,
+        kind=r.kind,
+    )
+
+
 class SqlRefundRepository:
     def __init__(self, session: Session) -> None:
         self._s = session
 
+    def add(self, refund: RefundRecord) -> None:
+        self._s.add(
+            RefundRow(
+                id=refund.id,
+                order_id=refund.order_id,
+                payment_id=refund.payment_id,
+                provider=refund.provider.value,
+                provider_refund_id=refund.provider_refund_id,
+                amount=refund.amount,
+                currency=refund.currency,
+                status=refund.status.value,
+                reason=refund.reason,
+                kind=refund.kind,
+                failure_reason=refund.failure_reason,
+                idempotency_key=refund.idempotency_key,
+                created_at=refund.created_at,
+                updated_at=refund.updated_at or refund.created_at,
+            )
+        )
+        self._s.flush()
+
+    def get(self, refund_id: str, *, for_update: bool = False) -> RefundRecord | None:
+        stmt = select(RefundRow).where(RefundRow.id == refund_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self._s.scalar(stmt)
+        return None if row is None else _refund(row)
+
     def list_for_order(self, order_id: str) -> Sequence[RefundRecord]:
         rows = self._s.scalars(
-            select(RefundRow).where(RefundRow.order_id == order_id).order_by(RefundRow.created_at)
+            select(RefundRow)
+            .where(RefundRow.order_id == order_id)
+            .order_by(RefundRow.created_at, RefundRow.id)
         )
-        return [
-            RefundRecord(
-                id=r.id,
-                order_id=r.order_id,
-                payment_id=r.payment_id,
-                provider=ProviderName(r.provider),
-                amount=r.amount,
-                currency=r.currency,
-                status=RefundStatus(r.status),
-                reason=r.reason,
-                created_at=r.created_at,
-            )
-            for r in rows
-        ]
+        return [_refund(r) for r in rows]
+
+    def list_by_status(self, status: RefundStatus, *, limit: int) -> Sequence[RefundRecord]:
+        rows = self._s.scalars(
+            select(RefundRow)
+            .where(RefundRow.status == status.value)
+            .order_by(RefundRow.created_at)
+            .limit(limit)
+        )
+        return [_refund(r) for r in rows]
+
+    def save(self, refund: RefundRecord) -> None:
+        row = self._s.get(RefundRow, refund.id)
+        if row is None:
+            raise LookupError(f"refund {refund.id} does not exist")
+        row.status = refund.status.value
+        row.provider_refund_id = refund.provider_refund_id
+        row.failure_reason = refund.failure_reason
+        row.updated_at = refund.updated_at or row.updated_at
+        self._s.flush()

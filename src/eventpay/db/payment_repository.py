@@ -30,6 +30,8 @@ def _record(row: PaymentRow) -> PaymentRecord:
         failure_code=row.failure_code,
         failure_message=row.failure_message,
         amount_received=row.amount_received,
+        capture_id=row.capture_id,
+        return_url=row.return_url,
     )
 
 
@@ -48,6 +50,8 @@ def _copy_into(row: PaymentRow, p: PaymentRecord) -> None:
     row.failure_code = p.failure_code
     row.failure_message = p.failure_message
     row.amount_received = p.amount_received
+    row.capture_id = p.capture_id
+    row.return_url = p.return_url
 
 
 class SqlPaymentRepository:

@@ -75,6 +75,10 @@ class PaymentRecord:
     failure_code: str | None = None
     failure_message: str | None = None
     amount_received: int | None = None
+    # The money movement itself (Stripe charge, PayPal capture): what refunds refer to.
+    capture_id: str | None = None
+    # Where the buyer's browser goes back to after a provider's hosted page (PayPal).
+    return_url: str | None = None
 
     @property
     def provider_ref(self) -> str | None:
@@ -94,6 +98,12 @@ class RefundRecord:
     status: RefundStatus
     reason: str
     created_at: datetime
+    idempotency_key: str = ""
+    updated_at: datetime | None = None
+    provider_refund_id: str | None = None
+    failure_reason: str | None = None
+    # Why the refund exists: "overpayment" (automatic), "customer", "organizer", ...
+    kind: str = "customer"
 
 
 @dataclass(slots=True)

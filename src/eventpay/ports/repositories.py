@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from eventpay.domain import Event, Organizer, PaymentStatus
+from eventpay.domain import Event, Organizer, PaymentStatus, RefundStatus
 from eventpay.domain.orders import RegistrationStatus
 from eventpay.ports.identity import ProviderName
 from eventpay.ports.records import (
@@ -53,7 +53,11 @@ class PaymentRepository(Protocol):
 
 
 class RefundRepository(Protocol):
+    def add(self, refund: RefundRecord) -> None: ...
+    def get(self, refund_id: str, *, for_update: bool = False) -> RefundRecord | None: ...
     def list_for_order(self, order_id: str) -> Sequence[RefundRecord]: ...
+    def list_by_status(self, status: RefundStatus, *, limit: int) -> Sequence[RefundRecord]: ...
+    def save(self, refund: RefundRecord) -> None: ...
 
 
 class AuditRepository(Protocol):

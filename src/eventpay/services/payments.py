@@ -20,6 +20,8 @@ from eventpay.ports import (
     SYSTEM_ACTOR,
     Clock,
     CreatePayment,
+    OrderRecord,
+    PaymentLine,
     PaymentProvider,
     PaymentRecord,
     Principal,
@@ -47,15 +49,36 @@ class PaymentStart:
     approve_url: str | None
 
 
-def _request_for(payment: PaymentRecord, *, return_url: str | None) -> CreatePayment:
+@dataclass(frozen=True, slots=True)
+class ReturnUrls:
+    """Where a provider's hosted page sends the buyer back: this service's own routes."""
+
+    base: str
+
+    def for_payment(self, payment_id: str) -> tuple[str, str]:
+        root = f"{self.base.rstrip('/')}/v1/payments/{payment_id}/paypal"
+        return f"{root}/return", f"{root}/cancel"
+
+
+def _request_for(
+    order: OrderRecord, payment: PaymentRecord, *, urls: ReturnUrls | None
+) -> CreatePayment:
+    """The create request, rebuilt identically every time (a retry must match the first)."""
+    amount = Money(payment.amount, payment.currency)
+    lines = [PaymentLine(ln.description, order.money(ln.amount)) for ln in order.lines]
+    if sum(ln.amount for ln in order.lines) != payment.amount:
+        lines = [PaymentLine(f"Balance of order {order.id}", amount)]
+    return_url, cancel_url = urls.for_payment(payment.id) if urls else (None, None)
     return CreatePayment(
         payment_id=payment.id,
         order_id=payment.order_id,
-        amount=Money(payment.amount, payment.currency),
+        amount=amount,
         idempotency_key=payment.idempotency_key,
-        description=f"eventpay order {payment.order_id}",
+        description=f"Car Audio Events order {payment.order_id}",
         metadata=payment.metadata,
         return_url=return_url,
+        cancel_url=cancel_url,
+        lines=lines,
     )
 
 
@@ -65,9 +88,10 @@ def _prepare(
     caller: Principal,
     order_id: str,
     provider: ProviderName,
+    return_url: str | None,
     now: datetime,
-) -> tuple[PaymentRecord, bool]:
-    """Commit a new attempt, or pick an open one to reuse; returns (attempt, is_new)."""
+) -> tuple[PaymentRecord, OrderRecord]:
+    """Commit a new attempt, or pick an open one to reuse; returns it with its order."""
     with uow_factory() as uow:
         order = load_owned(uow, order_id=order_id, caller=caller, for_update=True)
         view = view_of(uow, order, now=now)
@@ -85,7 +109,7 @@ def _prepare(
                 and existing.status in _REUSABLE
                 and existing.amount == due
             ):
-                return existing, False
+                return existing, order
         payment = PaymentRecord(
             id=str(uuid.uuid4()),
             order_id=order.id,
@@ -96,6 +120,7 @@ def _prepare(
             idempotency_key=f"eventpay-payment-{uuid.uuid4()}",
             created_at=now,
             updated_at=now,
+            return_url=return_url,
         )
         # The seed's metadata, so a provider object can always be traced back to us, even
         # when the create call's answer was lost.
@@ -120,18 +145,22 @@ def _prepare(
             details={"provider": provider.value, "amount": due, "currency": order.currency},
         )
         uow.commit()
-        return payment, True
+        return payment, order
 
 
 def _call_provider(
-    gateway: PaymentProvider, payment: PaymentRecord, *, return_url: str | None
+    gateway: PaymentProvider,
+    order: OrderRecord,
+    payment: PaymentRecord,
+    *,
+    urls: ReturnUrls | None,
 ) -> ProviderPayment:
     if payment.provider_ref is not None:
         return gateway.retrieve_payment(payment.provider_ref)
-    return gateway.create_payment(_request_for(payment, return_url=return_url))
+    return gateway.create_payment(_request_for(order, payment, urls=urls))
 
 
-def _record_answer(
+def record_provider_answer(
     *,
     uow_factory: UnitOfWorkFactory,
     payment_id: str,
@@ -176,6 +205,9 @@ def _record_answer(
                     now=now,
                     details={"provider_ref": answer.provider_ref},
                 )
+            if answer.capture_id and payment.capture_id != answer.capture_id:
+                payment.capture_id = answer.capture_id
+                uow.payments.save(payment)
             apply_status(
                 uow,
                 payment,
@@ -201,6 +233,7 @@ def start_payment(
     provider: ProviderName,
     return_url: str | None,
     clock: Clock,
+    urls: ReturnUrls | None = None,
 ) -> PaymentStart:
     gateway = providers.get(provider)
     if gateway is None:
@@ -209,16 +242,21 @@ def start_payment(
             f"Payments with {provider.value} are not available.",
             {"provider": provider.value, "available": sorted(p.value for p in providers)},
         )
-    payment, _ = _prepare(
-        uow_factory=uow_factory, caller=caller, order_id=order_id, provider=provider, now=clock()
+    payment, order = _prepare(
+        uow_factory=uow_factory,
+        caller=caller,
+        order_id=order_id,
+        provider=provider,
+        return_url=return_url,
+        now=clock(),
     )
     try:
         answer: ProviderPayment | ProviderOutcomeUnknown | ProviderRejected = _call_provider(
-            gateway, payment, return_url=return_url
+            gateway, order, payment, urls=urls
         )
     except (ProviderOutcomeUnknown, ProviderRejected) as exc:
         answer = exc
-    payment = _record_answer(
+    payment = record_provider_answer(
         uow_factory=uow_factory, payment_id=payment.id, answer=answer, actor=caller, now=clock()
     )
     if isinstance(answer, ProviderOutcomeUnknown):
@@ -239,7 +277,12 @@ def start_payment(
 
 
 def resolve_unknown(
-    *, uow_factory: UnitOfWorkFactory, providers: ProviderRegistry, clock: Clock, limit: int = 50
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    clock: Clock,
+    urls: ReturnUrls | None = None,
+    limit: int = 50,
 ) -> int:
     """Ask providers about attempts whose outcome is unknown; returns how many were resolved.
 
@@ -247,18 +290,21 @@ def resolve_unknown(
     first answer, or creates the object now if the first call never arrived.
     """
     with uow_factory() as uow:
-        pending = list(uow.payments.list_by_status(PaymentStatus.UNKNOWN, limit=limit))
+        pending = [
+            (payment, uow.orders.get(payment.order_id))
+            for payment in uow.payments.list_by_status(PaymentStatus.UNKNOWN, limit=limit)
+        ]
     resolved = 0
-    for payment in pending:
+    for payment, order in pending:
         gateway = providers.get(payment.provider)
-        if gateway is None:
+        if gateway is None or order is None:
             continue
         try:
-            answer = _call_provider(gateway, payment, return_url=None)
+            answer = _call_provider(gateway, order, payment, urls=urls)
         except (ProviderOutcomeUnknown, ProviderRejected) as exc:
             log.info("payment.still_unknown", payment_id=payment.id, code=exc.code)
             continue
-        _record_answer(
+        record_provider_answer(
             uow_factory=uow_factory,
             payment_id=payment.id,
             answer=answer,

@@ -27,6 +27,7 @@ from eventpay.domain.orders import RegistrationStatus, registration_status_for
 from eventpay.ports import PaymentRecord, Principal, UnitOfWork
 from eventpay.services import audit
 from eventpay.services.orders import counted_amount, view_of
+from eventpay.services.refunds import request_refund
 
 log = structlog.get_logger(__name__)
 
@@ -110,6 +111,7 @@ def _settle_order(
     view = view_of(uow, order, now=now)
     paid_before = view.summary.paid.amount - counted_amount(payment)
     if paid_before >= order.total and order.total > 0:
+        refundable = min(counted_amount(payment), view.summary.overpaid.amount)
         audit.record(
             uow,
             entity_type="order",
@@ -126,6 +128,19 @@ def _settle_order(
             },
         )
         log.warning("order.overpaid", order_id=order.id, payment_id=payment.id)
+        if refundable > 0:
+            request_refund(
+                uow,
+                payment=payment,
+                amount=refundable,
+                kind="overpayment",
+                reason=(
+                    f"automatic: order {order.id} was already paid when payment {payment.id} "
+                    "also succeeded"
+                ),
+                actor=actor,
+                now=now,
+            )
         return
     if view.status is not OrderStatus.PAID:
         return

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from eventpay.domain import PaymentStatus
+from eventpay.domain import PaymentStatus, is_terminal
 from eventpay.ports import (
     Clock,
     PaymentRecord,
@@ -32,6 +32,7 @@ from eventpay.ports import (
     WebhookVerifier,
 )
 from eventpay.services import audit
+from eventpay.services.captures import capture_payment
 from eventpay.services.errors import NotFound
 from eventpay.services.settlement import apply_status
 
@@ -138,18 +139,19 @@ def _find_payment(
 
 def _apply(
     uow: UnitOfWork, event: WebhookEventRecord, providers: ProviderRegistry, now: datetime
-) -> WebhookStatus:
+) -> tuple[WebhookStatus, str | None]:
+    """Apply one event; returns its resulting status and a payment to capture afterwards."""
     provider = providers.get(event.provider)
     if provider is None:
         raise RuntimeError(f"no {event.provider.value} provider is configured")
     update = provider.parse_event(event.type, json.loads(event.payload))
     if update is None:
-        return WebhookStatus.IGNORED
+        return WebhookStatus.IGNORED, None
     payment = _find_payment(uow, event, update)
     if payment is None:
         if update.status is PaymentStatus.SUCCEEDED:
             raise UnmatchedPayment(f"money received for unknown {update.provider_ref}")
-        return WebhookStatus.IGNORED
+        return WebhookStatus.IGNORED, None
     actor = f"{event.provider.value}-webhook"
     source = {"source": "webhook", "event_id": event.event_id, "event_type": event.type}
     if payment.provider_ref is None:
@@ -157,6 +159,9 @@ def _apply(
             payment.stripe_payment_intent_id = update.provider_ref
         else:
             payment.paypal_order_id = update.provider_ref
+        uow.payments.save(payment)
+    if update.capture_id and payment.capture_id != update.capture_id:
+        payment.capture_id = update.capture_id
         uow.payments.save(payment)
     received = update.amount_received
     if update.amount is not None and (
@@ -196,7 +201,8 @@ def _apply(
         failure_message=update.failure_message,
         amount_received=received,
     )
-    return WebhookStatus.PROCESSED
+    needs_capture = update.capture_required and not is_terminal(payment.status)
+    return WebhookStatus.PROCESSED, payment.id if needs_capture else None
 
 
 def process_next(
@@ -206,7 +212,11 @@ def process_next(
     clock: Clock,
     retry: RetryPolicy,
 ) -> WebhookEventRecord | None:
-    """Claim and apply one due event; None when nothing is due."""
+    """Claim and apply one due event; None when nothing is due.
+
+    An approval (PayPal) is applied first and committed; the capture it calls for runs after
+    the commit, outside any transaction, through `captures.capture_payment`.
+    """
     now = clock()
     error: str | None = None
     with uow_factory() as uow:
@@ -214,16 +224,29 @@ def process_next(
         if event is None:
             return None
         try:
-            event.status = _apply(uow, event, providers, now)
+            event.status, to_capture = _apply(uow, event, providers, now)
             event.attempts += 1
             event.processed_at = now
             event.last_error = None
             uow.webhooks.save(event)
             uow.commit()
-            return event
         except Exception as exc:
             uow.rollback()
             error = f"{type(exc).__name__}: {exc}"[:2000]
+    if error is None:
+        if to_capture is not None:
+            # A failed capture is not the event's failure: the janitor retries the capture.
+            try:
+                capture_payment(
+                    uow_factory=uow_factory,
+                    providers=providers,
+                    payment_id=to_capture,
+                    actor=f"{event.provider.value}-webhook",
+                    clock=clock,
+                )
+            except Exception:
+                log.exception("payment.capture_after_approval_failed", payment_id=to_capture)
+        return event
     return _record_failure(
         uow_factory=uow_factory, event_id=event.id, error=error, retry=retry, now=now
     )

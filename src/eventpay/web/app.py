@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from eventpay.bootstrap import Container, build_container, configure_logging
 from eventpay.config import Settings
 from eventpay.web import errors
-from eventpay.web.routes import events, health, orders, webhooks
+from eventpay.web.routes import events, health, orders, payments, webhooks
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
@@ -32,6 +32,6 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     )
     app.state.container = container
     errors.install(app)
-    for router in (events.router, orders.router, webhooks.router, health.router):
+    for router in (events.router, orders.router, payments.router, webhooks.router, health.router):
         app.include_router(router)
     return app

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
-from eventpay.domain import Event, Money, Organizer, PaymentStatus
+from eventpay.domain import Event, Money, Organizer, PaymentStatus, RefundStatus
 from eventpay.domain.orders import RegistrationStatus
 from eventpay.ports import (
     AuditEntry,
@@ -41,9 +41,12 @@ from eventpay.ports import (
     ProviderError,
     ProviderName,
     ProviderPayment,
+    ProviderRefund,
+    ProviderRefundStatus,
     ProviderRejected,
     RefundRecord,
     RefundRepository,
+    RefundRequest,
     UnitOfWork,
     WebhookEventRecord,
     WebhookEventRepository,
@@ -274,9 +277,34 @@ class FakePaymentRepository(_Repository):
 class FakeRefundRepository(_Repository):
     _name = "refunds"
 
+    def add(self, refund: RefundRecord) -> None:
+        self._fault("add")
+        if refund.id in self._t.refunds:
+            raise FakeIntegrityError(f"refund {refund.id} exists")
+        if refund.payment_id not in self._t.payments:
+            raise FakeIntegrityError(f"payment {refund.payment_id} does not exist")
+        if any(r.idempotency_key == refund.idempotency_key for r in self._t.refunds.values()):
+            raise FakeIntegrityError("refunds.idempotency_key must be unique")
+        self._t.refunds[refund.id] = copy.deepcopy(refund)
+
+    def get(self, refund_id: str, *, for_update: bool = False) -> RefundRecord | None:
+        refund = self._t.refunds.get(refund_id)
+        return None if refund is None else copy.deepcopy(refund)
+
     def list_for_order(self, order_id: str) -> Sequence[RefundRecord]:
         found = [r for r in self._t.refunds.values() if r.order_id == order_id]
         return [copy.deepcopy(r) for r in sorted(found, key=lambda r: r.created_at)]
+
+    def list_by_status(self, status: RefundStatus, *, limit: int) -> Sequence[RefundRecord]:
+        found = [r for r in self._t.refunds.values() if r.status is status]
+        found.sort(key=lambda r: r.created_at)
+        return [copy.deepcopy(r) for r in found[:limit]]
+
+    def save(self, refund: RefundRecord) -> None:
+        self._fault("save")
+        if refund.id not in self._t.refunds:
+            raise LookupError(f"refund {refund.id} does not exist")
+        self._t.refunds[refund.id] = copy.deepcopy(refund)
 
 
 class FakeAuditRepository(_Repository):
@@ -488,6 +516,7 @@ class FakeProvider:
 
     def __init__(self) -> None:
         self.intents: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, ProviderRefund] = {}
         self.create_requests: list[CreatePayment] = []
         self.on_create: Callable[[CreatePayment], None] | None = None
         self._by_key: dict[str, tuple[str, CreatePayment]] = {}
@@ -571,6 +600,37 @@ class FakeProvider:
         if failure is not None:
             raise failure.error
         return self._payment(self.intents[provider_ref])
+
+    def capture_payment(self, provider_ref: str, *, idempotency_key: str) -> ProviderPayment:
+        # Like Stripe with automatic capture: the money moved on confirmation.
+        return self.retrieve_payment(provider_ref)
+
+    def refund_payment(self, request: RefundRequest) -> ProviderRefund:
+        failure = self._scripted()
+        if failure is not None and not failure.took_effect:
+            raise failure.error
+        existing = self.refunds.get(request.idempotency_key)
+        if existing is None:
+            intent = self.intents[request.payment_provider_ref]
+            already = sum(
+                r.amount.amount
+                for r in self.refunds.values()
+                if r.provider_refund_id.startswith(intent["id"])
+            )
+            if (
+                intent["status"] != "succeeded"
+                or already + request.amount.amount > intent["amount_received"]
+            ):
+                raise ProviderRejected("charge_not_refundable", "Nothing left to refund.")
+            existing = ProviderRefund(
+                provider_refund_id=f"{intent['id']}_re{len(self.refunds) + 1}",
+                status=ProviderRefundStatus.SUCCEEDED,
+                amount=request.amount,
+            )
+            self.refunds[request.idempotency_key] = existing
+        if failure is not None:
+            raise failure.error
+        return existing
 
     def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
         return _STRIPE_EVENTS.parse_event(event_type, payload)

@@ -78,6 +78,7 @@ async def start_payment(
             provider=ProviderName(body.provider),
             return_url=body.return_url,
             clock=container.clock,
+            urls=container.return_urls,
         )
         p = started.payment
         container.metrics.payments_started.labels(p.provider.value, p.status.value).inc()

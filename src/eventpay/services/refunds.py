@@ -1,0 +1,167 @@
+"""Refund attempts: requested inside a transaction, sent to the provider outside one.
+
+A refund is first a `pending` row with its own idempotency key (committed with whatever decided
+it, e.g. the settlement that found an over-payment); `execute_pending_refunds` then asks the
+provider, and repeats the same request after a lost answer, which the provider replays rather
+than refunding twice. A provider's definite refusal marks the refund `failed` with the reason
+and leaves it for a person; the audit log says who asked, why, and what the provider answered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import structlog
+
+from eventpay.domain import Money, RefundStatus
+from eventpay.ports import (
+    SYSTEM_ACTOR,
+    Clock,
+    PaymentRecord,
+    Principal,
+    ProviderOutcomeUnknown,
+    ProviderRefund,
+    ProviderRefundStatus,
+    ProviderRegistry,
+    ProviderRejected,
+    RefundRecord,
+    RefundRequest,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from eventpay.services import audit
+
+log = structlog.get_logger(__name__)
+
+_STATUS = {
+    ProviderRefundStatus.PENDING: RefundStatus.PENDING,
+    ProviderRefundStatus.SUCCEEDED: RefundStatus.SUCCEEDED,
+    ProviderRefundStatus.FAILED: RefundStatus.FAILED,
+    ProviderRefundStatus.CANCELED: RefundStatus.CANCELED,
+}
+
+
+def request_refund(
+    uow: UnitOfWork,
+    *,
+    payment: PaymentRecord,
+    amount: int,
+    kind: str,
+    reason: str,
+    actor: Principal | str,
+    now: datetime,
+) -> RefundRecord:
+    """Record a refund to be sent; part of the caller's transaction."""
+    refund_id = str(uuid.uuid4())
+    refund = RefundRecord(
+        id=refund_id,
+        order_id=payment.order_id,
+        payment_id=payment.id,
+        provider=payment.provider,
+        amount=amount,
+        currency=payment.currency,
+        status=RefundStatus.PENDING,
+        reason=reason,
+        created_at=now,
+        idempotency_key=f"eventpay-refund-{refund_id}",
+        updated_at=now,
+        kind=kind,
+    )
+    uow.refunds.add(refund)
+    audit.record(
+        uow,
+        entity_type="refund",
+        entity_id=refund.id,
+        payment_id=payment.id,
+        order_id=payment.order_id,
+        action="refund.requested",
+        actor=actor,
+        now=now,
+        details={"amount": amount, "currency": payment.currency, "kind": kind, "reason": reason},
+    )
+    return refund
+
+
+def _send(
+    providers: ProviderRegistry, refund: RefundRecord, payment: PaymentRecord
+) -> ProviderRefund | ProviderRejected | None:
+    provider = providers.get(refund.provider)
+    if provider is None or payment.provider_ref is None:
+        return ProviderRejected("provider_unavailable", "the payment's provider is not configured")
+    try:
+        return provider.refund_payment(
+            RefundRequest(
+                refund_id=refund.id,
+                payment_provider_ref=payment.provider_ref,
+                capture_id=payment.capture_id,
+                amount=Money(refund.amount, refund.currency),
+                idempotency_key=refund.idempotency_key,
+                reason=refund.reason,
+            )
+        )
+    except ProviderOutcomeUnknown as exc:
+        log.info("refund.outcome_unknown", refund_id=refund.id, code=exc.code)
+        return None
+    except ProviderRejected as exc:
+        return exc
+
+
+def _record(
+    uow_factory: UnitOfWorkFactory,
+    refund_id: str,
+    answer: ProviderRefund | ProviderRejected,
+    now: datetime,
+) -> None:
+    with uow_factory() as uow:
+        refund = uow.refunds.get(refund_id, for_update=True)
+        if refund is None or refund.status is not RefundStatus.PENDING:
+            return
+        if isinstance(answer, ProviderRejected):
+            refund.status = RefundStatus.FAILED
+            refund.failure_reason = f"{answer.code}: {answer.message}"[:500]
+        else:
+            refund.status = _STATUS[answer.status]
+            refund.provider_refund_id = answer.provider_refund_id
+            refund.failure_reason = answer.failure_reason
+        refund.updated_at = now
+        uow.refunds.save(refund)
+        audit.record(
+            uow,
+            entity_type="refund",
+            entity_id=refund.id,
+            payment_id=refund.payment_id,
+            order_id=refund.order_id,
+            action=f"refund.{refund.status.value}",
+            actor=SYSTEM_ACTOR,
+            now=now,
+            details={
+                "amount": refund.amount,
+                "currency": refund.currency,
+                "provider_refund_id": refund.provider_refund_id,
+                "failure_reason": refund.failure_reason,
+            },
+        )
+        uow.commit()
+
+
+def execute_pending_refunds(
+    *, uow_factory: UnitOfWorkFactory, providers: ProviderRegistry, clock: Clock, limit: int = 20
+) -> int:
+    """Send refunds the provider has not acknowledged yet; returns how many got an answer."""
+    with uow_factory() as uow:
+        waiting = [
+            (refund, uow.payments.get(refund.payment_id))
+            for refund in uow.refunds.list_by_status(RefundStatus.PENDING, limit=limit)
+            if refund.provider_refund_id is None
+        ]
+    answered = 0
+    for refund, payment in waiting:
+        if payment is None:  # pragma: no cover - foreign key guarantees it
+            continue
+        answer = _send(providers, refund, payment)
+        if answer is None:
+            continue
+        _record(uow_factory, refund.id, answer, clock())
+        answered += 1
+    return answered

@@ -1,0 +1,207 @@
+"""Group commit of webhook deliveries, on SQLite and PostgreSQL.
+
+Many concurrent deliveries share one transaction (`WebhookBatcher` + `store_events`); these
+tests check that batching changes nothing a provider can observe: every event is stored once,
+exactly one delivery of an event is answered "stored" and the others "duplicate", nothing is
+acknowledged before (or without) its commit, and a bad signature in the crowd stores nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from eventpay.bootstrap import Container, build_container
+from eventpay.db import SqlUnitOfWork, SqlUnitOfWorkFactory
+from eventpay.ports import ProviderName, WebhookEventRecord, WebhookStatus
+from eventpay.services import webhooks
+from eventpay.web import create_app
+from eventpay.web.webhook_batcher import WebhookBatcher
+from support.events import payment_intent_event, signed_headers
+from support.stack import WEBHOOK_SECRET, make_settings
+
+URL = "/v1/webhooks/stripe"
+
+
+class CountingUowFactory:
+    """The real unit-of-work factory, counting transactions; optionally failing each commit."""
+
+    def __init__(self, inner: SqlUnitOfWorkFactory, *, fail_commit: bool = False) -> None:
+        self._inner = inner
+        self._fail_commit = fail_commit
+        self.opened = 0
+
+    def __call__(self) -> SqlUnitOfWork:
+        self.opened += 1
+        uow = self._inner()
+        if self._fail_commit:
+
+            def refuse() -> None:
+                raise RuntimeError("the disk is full")
+
+            uow.commit = refuse  # type: ignore[method-assign]
+        return uow
+
+
+@pytest.fixture
+def built(database_url: str) -> Iterator[Container]:
+    # No Stripe calls happen on ingest: the API base only has to be a valid URL.
+    container = build_container(make_settings(database_url, "http://127.0.0.1:9"), pool_size=5)
+    try:
+        yield container
+    finally:
+        container.close()
+
+
+def _stored_event_ids(container: Container) -> Counter[str]:
+    engine = create_engine(container.settings.database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT event_id FROM webhook_events")).scalars()
+            return Counter(rows)
+    finally:
+        engine.dispose()
+
+
+async def _post_all(
+    container: Container, deliveries: Sequence[tuple[bytes, dict[str, str]]]
+) -> list[httpx.Response]:
+    transport = httpx.ASGITransport(app=create_app(container=container), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://eventpay.test") as client:
+        return await asyncio.gather(
+            *(client.post(URL, content=body, headers=headers) for body, headers in deliveries)
+        )
+
+
+def _event(event_id: str) -> bytes:
+    return payment_intent_event(
+        "payment_intent.succeeded", intent_id=f"pi_{event_id}", event_id=event_id
+    )
+
+
+def test_concurrent_deliveries_store_each_event_once(built: Container) -> None:
+    counting = CountingUowFactory(built.uow_factory)
+    built.uow_factory = counting  # type: ignore[assignment]
+    unique = [f"evt_batch_{i:03d}" for i in range(150)]
+    twice = unique[:50]  # delivered again, interleaved: some land in the same batch
+    forged = [f"evt_forged_{i}" for i in range(10)]
+    deliveries = [(_event(e), signed_headers(_event(e), WEBHOOK_SECRET)) for e in unique]
+    for i, event_id in enumerate(twice):
+        body = _event(event_id)
+        deliveries.insert(2 * i + 1, (body, signed_headers(body, WEBHOOK_SECRET)))
+    for event_id in forged:
+        body = _event(event_id)
+        deliveries.insert(7, (body, signed_headers(body, "whsec_not_ours")))
+
+    responses = asyncio.run(_post_all(built, deliveries))
+
+    assert len(responses) == 210
+    rejected = [r for r in responses if r.status_code == 400]
+    assert len(rejected) == len(forged)
+    assert {r.json()["error"]["code"] for r in rejected} == {"signature_mismatch"}
+    acked = [r.json() for r in responses if r.status_code == 200]
+    assert len(acked) == 200
+    answered_stored = Counter(a["event_id"] for a in acked if not a["duplicate"])
+    answered_duplicate = Counter(a["event_id"] for a in acked if a["duplicate"])
+    assert answered_stored == Counter(unique)  # each event "stored" exactly once
+    assert answered_duplicate == Counter(twice)
+    assert _stored_event_ids(built) == Counter(unique)  # every acknowledged event is there
+    # Batching happened: far fewer transactions than deliveries.
+    assert counting.opened < len(unique) / 2
+
+
+def test_redelivery_of_stored_events_is_a_duplicate(built: Container) -> None:
+    bodies = [_event(f"evt_again_{i}") for i in range(40)]
+    deliveries = [(b, signed_headers(b, WEBHOOK_SECRET)) for b in bodies]
+    first = asyncio.run(_post_all(built, deliveries))
+    again = asyncio.run(_post_all(built, deliveries))
+    assert [r.json()["duplicate"] for r in first] == [False] * 40
+    assert [r.json()["duplicate"] for r in again] == [True] * 40
+    assert sum(_stored_event_ids(built).values()) == 40
+
+
+def test_a_failed_commit_acknowledges_nobody(built: Container) -> None:
+    built.uow_factory = CountingUowFactory(built.uow_factory, fail_commit=True)  # type: ignore[assignment]
+    bodies = [_event(f"evt_lost_{i}") for i in range(30)]
+    responses = asyncio.run(
+        _post_all(built, [(b, signed_headers(b, WEBHOOK_SECRET)) for b in bodies])
+    )
+    assert {r.status_code for r in responses} == {500}
+    assert _stored_event_ids(built) == Counter()
+
+
+def _record(event_id: str, now: datetime) -> WebhookEventRecord:
+    return WebhookEventRecord(
+        id=str(uuid.uuid4()),
+        provider=ProviderName.STRIPE,
+        event_id=event_id,
+        type="payment_intent.succeeded",
+        payload='{"id": "' + event_id + '"}',
+        status=WebhookStatus.PENDING,
+        received_at=now,
+        next_attempt_at=now,
+    )
+
+
+def test_store_events_settles_duplicates_inside_and_across_batches(built: Container) -> None:
+    now = datetime.now(UTC)
+    stored_before = webhooks.store_events(
+        uow_factory=built.uow_factory, events=[_record("evt_old", now)]
+    )
+    batch = [
+        _record("evt_new", now),
+        _record("evt_old", now),
+        _record("evt_new", now),
+        _record("evt_other", now),
+    ]
+    outcomes = webhooks.store_events(uow_factory=built.uow_factory, events=batch)
+    assert stored_before == [True]
+    assert outcomes == [True, False, False, True]
+    assert _stored_event_ids(built) == Counter(["evt_old", "evt_new", "evt_other"])
+    with built.uow_factory() as uow:
+        rows = {e.event_id: e for e in uow.webhooks.list(status=WebhookStatus.PENDING, limit=10)}
+    assert rows["evt_new"].id == batch[0].id  # the first delivery's row won
+    assert rows["evt_new"].received_at == now
+    assert rows["evt_new"].payload == '{"id": "evt_new"}'
+
+
+def test_batcher_batches_while_a_commit_is_in_flight() -> None:
+    batches: list[list[str]] = []
+
+    def store(events: Sequence[WebhookEventRecord]) -> list[bool]:
+        batches.append([e.event_id for e in events])
+        return [e.event_id.endswith("0") for e in events]
+
+    async def run() -> list[Any]:
+        batcher = WebhookBatcher(store, max_batch=30, max_concurrent=1)
+        now = datetime.now(UTC)
+        return await asyncio.gather(*(batcher.submit(_record(f"evt_{i}", now)) for i in range(100)))
+
+    outcomes = asyncio.run(run())
+    assert outcomes == [i % 10 == 0 for i in range(100)]  # each caller got its own outcome
+    assert batches[0] == ["evt_0"]  # the first event after a quiet spell leaves at once
+    assert [len(b) for b in batches[1:]] == [30, 30, 30, 9]
+    assert [e for b in batches for e in b] == [f"evt_{i}" for i in range(100)]
+
+
+def test_batcher_fails_every_waiter_of_a_failed_batch() -> None:
+    def store(events: Sequence[WebhookEventRecord]) -> list[bool]:
+        raise RuntimeError("connection lost")
+
+    async def run() -> list[Any]:
+        batcher = WebhookBatcher(store)
+        now = datetime.now(UTC)
+        return await asyncio.gather(
+            *(batcher.submit(_record(f"evt_{i}", now)) for i in range(5)), return_exceptions=True
+        )
+
+    outcomes = asyncio.run(run())
+    assert all(isinstance(o, RuntimeError) for o in outcomes)
