@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import resource
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ class CpuSnapshot:
     postgres_s: float
     children_s: float  # reaped children of this process: the load generator once it exited
     machine_busy_s: float
+    taken_at: float
 
 
 def _stat(pid: int) -> tuple[int, int, float] | None:
@@ -73,11 +75,16 @@ def snapshot(*, server_group: int | None, postmaster: int | None) -> CpuSnapshot
         postgres_s=postgres,
         children_s=children.ru_utime + children.ru_stime,
         machine_busy_s=_machine_busy_s() if Path("/proc/stat").exists() else 0.0,
+        taken_at=time.monotonic(),
     )
 
 
-def describe(before: CpuSnapshot, after: CpuSnapshot, *, requests: int, seconds: float) -> str:
-    """`server 0.31 + postgres 0.12 + loadgen 0.05 + other 0.02 ms CPU per request (...)`."""
+def describe(before: CpuSnapshot, after: CpuSnapshot, *, requests: int) -> str:
+    """`server 0.31 + postgres 0.12 + loadgen 0.05 + other 0.02 ms CPU per request (...)`.
+
+    The window is from snapshot to snapshot, so it includes the load generator's start-up.
+    """
+    seconds = after.taken_at - before.taken_at
     if requests <= 0 or seconds <= 0 or after.machine_busy_s == 0.0:
         return "CPU use not available"
     server = after.server_s - before.server_s
@@ -94,7 +101,7 @@ def describe(before: CpuSnapshot, after: CpuSnapshot, *, requests: int, seconds:
             ("other", other),
         )
     )
-    busy = (server + postgres + loadgen + other) / (seconds * cores)
+    busy = (after.machine_busy_s - before.machine_busy_s) / (seconds * cores)
     return (
         f"CPU ms per request: {per_request}; machine {100 * busy:.0f}% busy, "
         f"other processes {100 * other / (seconds * cores):.0f}% of {cores} cores"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -21,6 +22,10 @@ from eventpay.domain import FeePolicy
 from eventpay.metrics import Metrics
 from eventpay.ports import Clock, PaymentProvider, ProviderName, WebhookVerifier
 from eventpay.providers import StripeProvider, StripeWebhookVerifier, stripe_client
+from eventpay.providers.paypal import PayPalProvider
+from eventpay.providers.paypal_certs import PAYPAL_CERT_HOSTS
+from eventpay.providers.paypal_webhook import PayPalWebhookVerifier
+from eventpay.providers.paypal_webhook_postback import PayPalPostbackVerifier
 from eventpay.services.payments import ReturnUrls
 from eventpay.services.webhooks import RetryPolicy
 
@@ -59,6 +64,10 @@ class Container:
         return True
 
     def close(self) -> None:
+        for provider in self.providers.values():
+            close = getattr(provider, "close", None)
+            if callable(close):
+                close()
         self.engine.dispose()
 
 
@@ -81,6 +90,34 @@ def configure_logging(settings: Settings) -> None:
     )
 
 
+def _paypal(settings: Settings) -> tuple[PayPalProvider, WebhookVerifier]:
+    provider = PayPalProvider(
+        client_id=settings.paypal_client_id,
+        client_secret=settings.paypal_client_secret.get_secret_value(),
+        api_base=settings.paypal_api_base,
+        timeout_s=settings.paypal_timeout_s,
+    )
+    verifier: WebhookVerifier
+    if settings.paypal_verification == "postback":
+        verifier = PayPalPostbackVerifier(
+            api=provider.api,
+            webhook_id=settings.paypal_webhook_id,
+            tolerance_s=settings.webhook_tolerance_s,
+        )
+    else:
+        hosts = list(PAYPAL_CERT_HOSTS)
+        if not settings.is_production and settings.paypal_uses_sandbox:
+            # The local sandbox signs with its own certificate; it is trusted only here, and
+            # only at the exact host and port configured (config.py refuses it in production).
+            hosts.append(urlsplit(settings.paypal_api_base).netloc)
+        verifier = PayPalWebhookVerifier(
+            webhook_id=settings.paypal_webhook_id,
+            allowed_cert_hosts=hosts,
+            tolerance_s=settings.webhook_tolerance_s,
+        )
+    return provider, verifier
+
+
 def build_container(settings: Settings, *, pool_size: int = 10) -> Container:
     engine = make_engine(settings.database_url, pool_size=pool_size)
     client = stripe_client(
@@ -93,12 +130,16 @@ def build_container(settings: Settings, *, pool_size: int = 10) -> Container:
         [s.get_secret_value() for s in settings.stripe_webhook_secrets],
         tolerance_s=settings.webhook_tolerance_s,
     )
+    providers: dict[ProviderName, PaymentProvider] = {ProviderName.STRIPE: StripeProvider(client)}
+    verifiers: dict[ProviderName, WebhookVerifier] = {ProviderName.STRIPE: verifier}
+    if settings.paypal_enabled:
+        providers[ProviderName.PAYPAL], verifiers[ProviderName.PAYPAL] = _paypal(settings)
     return Container(
         settings=settings,
         engine=engine,
         uow_factory=SqlUnitOfWorkFactory(engine),
-        providers={ProviderName.STRIPE: StripeProvider(client)},
-        verifiers={ProviderName.STRIPE: verifier},
+        providers=providers,
+        verifiers=verifiers,
         fee_policy=FeePolicy(
             percent=settings.platform_fee_percent, fixed_minor=settings.platform_fee_fixed_minor
         ),

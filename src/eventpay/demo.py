@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from dataclasses import dataclass
 from types import FrameType
 
 from eventpay.bootstrap import build_container, configure_logging
@@ -21,21 +22,39 @@ from eventpay.web.auth import issue_token
 from eventpay.worker import Worker
 
 SANDBOX_PORT = 12111
+PAYPAL_SANDBOX_PORT = 12112
+
+
+def _port_of(base: str, default: int) -> int:
+    tail = base.rstrip("/").rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else default
 
 
 def _sandbox_port(settings: Settings) -> int:
-    base = settings.stripe_api_base.rstrip("/")
-    tail = base.rsplit(":", 1)[-1]
-    return int(tail) if tail.isdigit() else SANDBOX_PORT
+    return _port_of(settings.stripe_api_base, SANDBOX_PORT)
 
 
-def start_stack(settings: Settings) -> tuple[ThreadedServer, ThreadedServer, Worker]:
-    """Sandbox, API and worker for `settings`; the caller stops them (see `stop_stack`)."""
+@dataclass
+class Stack:
+    """What `start_stack` started; `stop_stack` stops all of it."""
+
+    sandbox: ThreadedServer
+    api: ThreadedServer
+    worker: Worker
+    paypal: ThreadedServer | None = None
+
+
+def start_stack(settings: Settings) -> Stack:
+    """Sandboxes, API and worker for `settings`; the caller stops them (see `stop_stack`)."""
+    from eventpay.sandbox.paypal import create_app as create_paypal_sandbox
     from eventpay.sandbox.stripe import create_app as create_sandbox
 
     if settings.is_production:
         raise RuntimeError("the demo stack never runs in production")
-    for port in (settings.port, _sandbox_port(settings)):
+    ports = [settings.port, _sandbox_port(settings)]
+    if settings.paypal_enabled:
+        ports.append(_port_of(settings.paypal_api_base, PAYPAL_SANDBOX_PORT))
+    for port in ports:
         if not port_is_free(port, settings.host):
             raise RuntimeError(
                 f"port {port} is in use; set EVENTPAY_PORT / EVENTPAY_STRIPE_API_BASE to others"
@@ -51,24 +70,41 @@ def start_stack(settings: Settings) -> tuple[ThreadedServer, ThreadedServer, Wor
         port=_sandbox_port(settings),
         name="stripe-sandbox",
     ).start()
+    paypal = None
+    if settings.paypal_enabled:
+        paypal_hook = f"http://{settings.host}:{settings.port}/v1/webhooks/paypal"
+        paypal = ThreadedServer(
+            create_paypal_sandbox(
+                environment=settings.environment.value,
+                webhooks=[(paypal_hook, settings.paypal_webhook_id)],
+                client_id=settings.paypal_client_id,
+                client_secret=settings.paypal_client_secret.get_secret_value(),
+            ),
+            host=settings.host,
+            port=_port_of(settings.paypal_api_base, PAYPAL_SANDBOX_PORT),
+            name="paypal-sandbox",
+        ).start()
     api = ThreadedServer(
         create_app(container=container), host=settings.host, port=settings.port, name="api"
     ).start()
     worker = Worker(container)
     worker.start_thread()
-    return sandbox, api, worker
+    return Stack(sandbox=sandbox, api=api, worker=worker, paypal=paypal)
 
 
-def stop_stack(sandbox: ThreadedServer, api: ThreadedServer, worker: Worker) -> None:
-    worker.stop()
-    worker.join()
-    api.stop()
-    sandbox.stop()
+def stop_stack(stack: Stack) -> None:
+    stack.worker.stop()
+    stack.worker.join()
+    stack.api.stop()
+    stack.sandbox.stop()
+    if stack.paypal is not None:
+        stack.paypal.stop()
 
 
 def run_demo(settings: Settings) -> int:
     configure_logging(settings)
-    sandbox, api, worker = start_stack(settings)
+    stack = start_stack(settings)
+    sandbox, api = stack.sandbox, stack.api
     key = settings.jwt_key.get_secret_value()
     member = issue_token(
         key=key, algorithm=settings.jwt_algorithm, subject=MEMBER_ID, role=Role.COMPETITOR
@@ -88,6 +124,7 @@ eventpay demo is running (database: {settings.database_url})
   API docs       {api.url}/docs
   Events         {api.url}/v1/events
   Stripe sandbox {sandbox.url}
+  PayPal sandbox {stack.paypal.url if stack.paypal else "(disabled)"}
 
 Competitor token (member {MEMBER_ID}):
   {member}
@@ -109,5 +146,5 @@ Press Ctrl-C to stop.
     signal.signal(signal.SIGTERM, _stop)
     stopped.wait()
     print("stopping...", flush=True)
-    stop_stack(sandbox, api, worker)
+    stop_stack(stack)
     return 0

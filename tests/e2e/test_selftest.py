@@ -41,13 +41,17 @@ def _settings(tmp_path: Path) -> Settings:
 def running_stack(tmp_path: Path) -> Iterator[Settings]:
     """A demo stack started by the test itself; yields the settings it runs with."""
     settings = _settings(tmp_path).model_copy(
-        update={"port": free_port(), "stripe_api_base": f"http://127.0.0.1:{free_port()}"}
+        update={
+            "port": free_port(),
+            "stripe_api_base": f"http://127.0.0.1:{free_port()}",
+            "paypal_api_base": f"http://127.0.0.1:{free_port()}",
+        }
     )
-    sandbox, api, worker = start_stack(settings)
+    stack = start_stack(settings)
     try:
         yield settings
     finally:
-        stop_stack(sandbox, api, worker)
+        stop_stack(stack)
 
 
 @pytest.mark.slow
@@ -107,6 +111,8 @@ def test_refused_in_production(capsys: pytest.CaptureFixture[str]) -> None:
         stripe_api_base="https://api.stripe.com",
         jwt_key=SecretStr("a-production-verification-key-for-this-test"),
         stripe_webhook_secrets=[SecretStr("whsec_live_selftest")],
+        paypal_api_base="https://api-m.paypal.com",
+        paypal_client_id="LiveSelftestClient",
     )
 
     status = run_selftest(production, base_url="http://127.0.0.1:9")

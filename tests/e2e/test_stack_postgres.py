@@ -28,13 +28,17 @@ def stack(postgres_url: str) -> Iterator[str]:
     url = empty_postgres(postgres_url)
     sandbox_port = free_port()
     settings = make_settings(
-        url, f"http://127.0.0.1:{sandbox_port}", port=free_port(), host="127.0.0.1"
+        url,
+        f"http://127.0.0.1:{sandbox_port}",
+        port=free_port(),
+        host="127.0.0.1",
+        paypal_api_base=f"http://127.0.0.1:{free_port()}",
     )
-    sandbox, api, worker = start_stack(settings)
+    stack = start_stack(settings)
     try:
-        yield api.url
+        yield stack.api.url
     finally:
-        stop_stack(sandbox, api, worker)
+        stop_stack(stack)
 
 
 def _wait_for(http: httpx.Client, order_id: str, predicate: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ acknowledged before (or without) its commit, and a bad signature in the crowd st
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog.testing
 from sqlalchemy import create_engine, text
 
 from eventpay.bootstrap import Container, build_container
@@ -24,7 +26,7 @@ from eventpay.db import SqlUnitOfWork, SqlUnitOfWorkFactory
 from eventpay.ports import ProviderName, WebhookEventRecord, WebhookStatus
 from eventpay.services import webhooks
 from eventpay.web import create_app
-from eventpay.web.webhook_batcher import WebhookBatcher
+from eventpay.web.webhook_batcher import WebhookBatcher, WebhookBatchFailed
 from support.events import payment_intent_event, signed_headers
 from support.stack import WEBHOOK_SECRET, make_settings
 
@@ -128,13 +130,40 @@ def test_redelivery_of_stored_events_is_a_duplicate(built: Container) -> None:
     assert sum(_stored_event_ids(built).values()) == 40
 
 
-def test_a_failed_commit_acknowledges_nobody(built: Container) -> None:
-    built.uow_factory = CountingUowFactory(built.uow_factory, fail_commit=True)  # type: ignore[assignment]
-    bodies = [_event(f"evt_lost_{i}") for i in range(30)]
+def test_payloads_are_stored_exactly_as_received(built: Container) -> None:
+    # Stripe pretty-prints its JSON; names and descriptions carry any Unicode and escapes.
+    bodies = [
+        json.dumps(
+            {
+                "id": f"evt_exact_{i}",
+                "type": "payment_intent.succeeded",
+                "data": {"object": {"id": "pi_1", "description": 'Café "Bass" \\ 🎶\n\t'}},
+                "note": "a backslash-u in the text: \\u00e9",
+            },
+            indent=2,
+            ensure_ascii=i % 2 == 0,
+        ).encode()
+        for i in range(6)
+    ]
     responses = asyncio.run(
         _post_all(built, [(b, signed_headers(b, WEBHOOK_SECRET)) for b in bodies])
     )
+    assert {r.status_code for r in responses} == {200}
+    with built.uow_factory() as uow:
+        stored = {e.event_id: e.payload for e in uow.webhooks.list(status=None, limit=10)}
+    assert stored == {f"evt_exact_{i}": body.decode() for i, body in enumerate(bodies)}
+
+
+def test_a_failed_commit_acknowledges_nobody(built: Container) -> None:
+    built.uow_factory = CountingUowFactory(built.uow_factory, fail_commit=True)  # type: ignore[assignment]
+    bodies = [_event(f"evt_lost_{i}") for i in range(30)]
+    deliveries = [(b, signed_headers(b, WEBHOOK_SECRET)) for b in bodies]
+    # Captured, not rendered: the console renderer spends seconds on each traceback.
+    with structlog.testing.capture_logs() as logs:
+        responses = asyncio.run(_post_all(built, deliveries))
     assert {r.status_code for r in responses} == {500}
+    assert {r.json()["error"]["code"] for r in responses} == {"internal_error"}
+    assert [e["error_type"] for e in logs] == ["WebhookBatchFailed"] * 30
     assert _stored_event_ids(built) == Counter()
 
 
@@ -192,6 +221,27 @@ def test_batcher_batches_while_a_commit_is_in_flight() -> None:
     assert [e for b in batches for e in b] == [f"evt_{i}" for i in range(100)]
 
 
+def test_batcher_bounds_the_payload_held_by_one_batch() -> None:
+    batches: list[int] = []
+
+    def store(events: Sequence[WebhookEventRecord]) -> list[bool]:
+        batches.append(len(events))
+        return [True] * len(events)
+
+    async def run() -> None:
+        batcher = WebhookBatcher(store, max_batch_chars=3000, max_concurrent=1)
+        now = datetime.now(UTC)
+        big = [_record(f"evt_{i}", now) for i in range(9)]
+        for event in big:
+            event.payload = "x" * 1000
+        huge = _record("evt_huge", now)
+        huge.payload = "x" * 5000  # larger than the bound: still stored, alone
+        await asyncio.gather(*(batcher.submit(e) for e in [*big, huge]))
+
+    asyncio.run(run())
+    assert batches == [1, 3, 3, 2, 1]
+
+
 def test_batcher_fails_every_waiter_of_a_failed_batch() -> None:
     def store(events: Sequence[WebhookEventRecord]) -> list[bool]:
         raise RuntimeError("connection lost")
@@ -204,4 +254,5 @@ def test_batcher_fails_every_waiter_of_a_failed_batch() -> None:
         )
 
     outcomes = asyncio.run(run())
-    assert all(isinstance(o, RuntimeError) for o in outcomes)
+    assert all(isinstance(o, WebhookBatchFailed) for o in outcomes)
+    assert all(isinstance(o.__cause__, RuntimeError) for o in outcomes)

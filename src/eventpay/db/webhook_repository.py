@@ -9,10 +9,10 @@ which serialises writers, so the same statements are safe there without row lock
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select
+from sqlalchemy import Table, bindparam, column, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -43,18 +43,21 @@ _BATCH_COLUMNS = (
 
 
 def _postgres_batch_insert() -> Any:
-    """`INSERT ... SELECT FROM unnest(<one array per column>) ON CONFLICT DO NOTHING RETURNING`.
+    """`INSERT ... SELECT FROM json_to_recordset(:batch) ON CONFLICT DO NOTHING RETURNING id`.
 
-    One fixed statement for any batch size, with nine parameters: compiled once by SQLAlchemy
-    and parsed once by psycopg, where a multi-row VALUES list is a new, long SQL string for
-    every batch size (parsing it cost more than inserting the rows). Only the rows that won
-    their (provider, event id) come back.
+    The whole batch travels as ONE JSON parameter: one fixed statement for any batch size,
+    compiled once by SQLAlchemy and parsed once by psycopg. Measured per stored event (batches
+    of 100, 1.3 KB payloads): multi-row VALUES ~50 us of Python CPU, since psycopg re-parses
+    the long, ever-changing SQL text; one array per column with `unnest` ~110 us, since the
+    JSON payloads are escaped for the array literal in Python; this ~15 us (json.dumps is C).
+    Only the rows that won their (provider, event id) come back.
     """
     table = _EVENTS
-    arrays = [
-        bindparam(name, type_=postgresql.ARRAY(table.c[name].type)) for name in _BATCH_COLUMNS
-    ]
-    batch = func.unnest(*arrays).table_valued(*_BATCH_COLUMNS).render_derived(name="batch")
+    batch = (
+        func.json_to_recordset(bindparam("batch", type_=postgresql.JSON))
+        .table_valued(*(column(name, table.c[name].type) for name in _BATCH_COLUMNS))
+        .render_derived(name="batch", with_types=True)
+    )
     return (
         postgresql.insert(table)
         .from_select(list(_BATCH_COLUMNS), select(*(batch.c[name] for name in _BATCH_COLUMNS)))
@@ -64,6 +67,26 @@ def _postgres_batch_insert() -> Any:
 
 
 _POSTGRES_BATCH_INSERT = _postgres_batch_insert()
+
+
+def _row(event: WebhookEventRecord) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "provider": event.provider.value,
+        "event_id": event.event_id,
+        "type": event.type,
+        "payload": event.payload,
+        "status": event.status.value,
+        "attempts": event.attempts,
+        "received_at": event.received_at,
+        "next_attempt_at": event.next_attempt_at,
+    }
+
+
+def _utc_iso(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime refused: store aware UTC datetimes")
+    return value.astimezone(UTC).isoformat()
 
 
 def _event(row: WebhookEventRow) -> WebhookEventRecord:
@@ -109,33 +132,25 @@ class SqlWebhookEventRepository:
     def insert_many_if_new(self, events: Sequence[WebhookEventRecord]) -> set[str]:
         if not events:
             return set()
-        rows = [
-            {
-                "id": event.id,
-                "provider": event.provider.value,
-                "event_id": event.event_id,
-                "type": event.type,
-                "payload": event.payload,
-                "status": event.status.value,
-                "attempts": event.attempts,
-                "received_at": event.received_at,
-                "next_attempt_at": event.next_attempt_at,
-            }
-            for event in events
-        ]
         if self._s.get_bind().dialect.name == "postgresql":
-            columns = {name: [row[name] for row in rows] for name in _BATCH_COLUMNS}
-            return set(self._s.execute(_POSTGRES_BATCH_INSERT, columns).scalars())
-        # Elsewhere one executemany with RETURNING, which SQLAlchemy turns into multi-row
+            batch = [
+                {
+                    **_row(event),
+                    "received_at": _utc_iso(event.received_at),
+                    "next_attempt_at": _utc_iso(event.next_attempt_at),
+                }
+                for event in events
+            ]
+            return set(self._s.execute(_POSTGRES_BATCH_INSERT, {"batch": batch}).scalars())
+        # SQLite: one executemany with RETURNING, which SQLAlchemy turns into multi-row
         # INSERTs ("insertmanyvalues"). The Core table, not the mapped class: an ORM bulk
         # insert would build and track objects nobody reads.
-        table = _EVENTS
         stmt = (
-            sqlite.insert(table)
+            sqlite.insert(_EVENTS)
             .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-            .returning(table.c.id)
+            .returning(_EVENTS.c.id)
         )
-        return set(self._s.execute(stmt, rows).scalars())
+        return set(self._s.execute(stmt, [_row(event) for event in events]).scalars())
 
     def claim_next(self, *, now: datetime) -> WebhookEventRecord | None:
         stmt = (

@@ -59,14 +59,15 @@ def own_stack(settings: Settings) -> Iterator[str]:
                 "host": LOOPBACK,
                 "port": free_port(LOOPBACK),
                 "stripe_api_base": f"http://{LOOPBACK}:{free_port(LOOPBACK)}",
+                "paypal_api_base": f"http://{LOOPBACK}:{free_port(LOOPBACK)}",
             }
         )
         with _quiet_info_logs():
-            sandbox, api, worker = start_stack(local)
+            stack = start_stack(local)
             try:
-                yield api.url
+                yield stack.api.url
             finally:
-                stop_stack(sandbox, api, worker)
+                stop_stack(stack)
 
 
 def _run_one(scenario: Scenario, sut: ServiceUnderTest) -> tuple[bool, str]:

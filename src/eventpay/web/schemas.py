@@ -248,9 +248,14 @@ class StripeConfigOut(BaseModel):
     api_base: str | None = None
 
 
+class PayPalConfigOut(BaseModel):
+    client_id: str
+    api_base: str | None = None
+
+
 class PaymentConfigOut(BaseModel):
     stripe: StripeConfigOut
-    paypal: dict[str, str] | None = None
+    paypal: PayPalConfigOut | None = None
 
 
 class AuditOut(BaseModel):

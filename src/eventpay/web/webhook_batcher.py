@@ -5,8 +5,9 @@ what the disk flushes per second. The batcher lets each server process queue ver
 and store them with `services.webhooks.store_events` (one multi-row insert, one commit), then
 wakes every waiting request with its own outcome. Batches form by themselves: the first event
 after a quiet spell leaves at once, and while a batch is being written the next one gathers,
-up to `max_batch` events and `max_concurrent` transactions in flight per process. Under light
-load that adds no delay; under heavy load one commit serves hundreds of requests.
+up to `max_batch` events (or `max_batch_chars` of payload) with at most `max_concurrent`
+transactions in flight per process. Under light
+load that adds no delay; under heavy load one commit serves many requests.
 
 Guarantees are those of one request per transaction: a request is answered only after the
 commit that holds its event, and a failed batch fails every request in it (500, nothing
@@ -28,14 +29,32 @@ from eventpay.ports import WebhookEventRecord
 StoreEvents = Callable[[Sequence[WebhookEventRecord]], list[bool]]
 
 
+class WebhookBatchFailed(RuntimeError):
+    """Storing the batch that held this delivery failed; `__cause__` says why.
+
+    Each waiting request gets its own instance: re-raising one shared exception in every
+    request would stack all their tracebacks onto it.
+    """
+
+
 class WebhookBatcher:
     """Batches `submit` calls made on one event loop into calls of `store` in a thread."""
 
-    def __init__(self, store: StoreEvents, *, max_batch: int = 500, max_concurrent: int = 2):
-        if max_batch < 1 or max_concurrent < 1:
-            raise ValueError("max_batch and max_concurrent must be at least 1")
+    def __init__(
+        self,
+        store: StoreEvents,
+        *,
+        max_batch: int = 500,
+        max_batch_chars: int = 8 * 1024 * 1024,
+        max_concurrent: int = 2,
+    ) -> None:
+        if max_batch < 1 or max_batch_chars < 1 or max_concurrent < 1:
+            raise ValueError("batch limits and max_concurrent must be at least 1")
         self._store = store
         self._max_batch = max_batch
+        # Bodies may be up to 1 MiB each: bound what one batch holds in memory (twice, once
+        # more as the statement's parameter), whatever the count.
+        self._max_batch_chars = max_batch_chars
         self._max_concurrent = max_concurrent
         self._queue: list[tuple[WebhookEventRecord, asyncio.Future[bool]]] = []
         self._in_flight = 0
@@ -51,8 +70,13 @@ class WebhookBatcher:
 
     def _start_flushes(self) -> None:
         while self._queue and self._in_flight < self._max_concurrent:
-            batch = self._queue[: self._max_batch]
-            del self._queue[: self._max_batch]
+            size, chars = 0, 0
+            for event, _ in self._queue[: self._max_batch]:
+                if size and chars + len(event.payload) > self._max_batch_chars:
+                    break
+                size, chars = size + 1, chars + len(event.payload)
+            batch = self._queue[:size]
+            del self._queue[:size]
             self._in_flight += 1
             task = asyncio.get_running_loop().create_task(self._flush(batch))
             self._tasks.add(task)
@@ -89,7 +113,9 @@ class WebhookBatcher:
             if future.done():
                 continue
             if isinstance(outcomes, Exception):
-                future.set_exception(outcomes)
+                failure = WebhookBatchFailed(f"storing a batch of {len(batch)} events failed")
+                failure.__cause__ = outcomes
+                future.set_exception(failure)
             else:
                 future.set_result(outcomes[index])
 

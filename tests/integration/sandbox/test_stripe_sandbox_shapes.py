@@ -1,72 +1,22 @@
 """Every object the sandbox returns has the key set of Stripe's own example (fixtures3.json).
 
-Rule per key: the example's value is null, or ours is null (nullable in Stripe), or both have
-the same JSON type. Nested objects: where the example has two or more keys ours must have the
-same keys; where it has fewer, ours must at least contain them. `event.data.object` is checked
-against the example of its own resource.
+The comparison rule is in sandbox_shapes.py; refunds are checked in test_stripe_sandbox_refunds.py.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sandbox_shapes import load_examples, shape_problems
 
 SK = {"Authorization": "Bearer sk_test_shapes"}
-REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
 def examples() -> dict[str, Any]:
-    facts = Path(
-        # A copy of the shared provider facts is kept in the repository so a fresh clone has
-        # them; EVENTPAY_PROVIDER_FACTS points elsewhere to check against a newer copy.
-        os.environ.get("EVENTPAY_PROVIDER_FACTS", str(REPO / "tests" / "fixtures" / "providers"))
-    )
-    path = facts / "stripe" / "fixtures3.json"
-    if not path.is_file():
-        pytest.fail(
-            f"Stripe's example objects are missing: {path} does not exist. Set "
-            "EVENTPAY_PROVIDER_FACTS to the provider facts directory (the one holding "
-            "stripe/fixtures3.json).",
-            pytrace=False,
-        )
-    resources: dict[str, Any] = json.loads(path.read_text())["resources"]
-    return resources
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    return type(value).__name__
-
-
-def shape_problems(ours: Any, example: Any, where: str, examples: dict[str, Any]) -> list[str]:
-    """Differences between our value and Stripe's example under the rule in the docstring."""
-    if example is None or ours is None:
-        return []
-    if _json_type(ours) != _json_type(example):
-        return [f"{where}: {_json_type(ours)} where Stripe has {_json_type(example)}"]
-    if not isinstance(ours, dict):
-        return []
-    problems = []
-    if len(example) >= 2 and set(ours) != set(example):
-        missing, extra = sorted(set(example) - set(ours)), sorted(set(ours) - set(example))
-        problems.append(f"{where}: missing {missing}, unexpected {extra}")
-    elif not set(example) <= set(ours):
-        problems.append(f"{where}: missing {sorted(set(example) - set(ours))}")
-    for key in set(ours) & set(example):
-        nested_ours, nested_example = ours[key], example[key]
-        if key == "object" and where.endswith(".data") and isinstance(nested_ours, dict):
-            nested_example = examples.get(nested_ours.get("object", ""), nested_example)
-        problems += shape_problems(nested_ours, nested_example, f"{where}.{key}", examples)
-    return problems
+    return load_examples()
 
 
 def _post(http: httpx.Client, path: str, data: dict[str, str]) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """The composition root: `create_app` wires state, the gateway and every route into one ASGI app.
 
-Route table here, behaviour elsewhere: `/v1/...` operations in payment_intents.py and
-resources.py (run through gateway.py), the 3-D Secure page in challenge.py, test controls in
+Route table here, behaviour elsewhere: `/v1/...` operations in payment_intents.py, refunds.py
+and resources.py (run through gateway.py), the 3-D Secure page in challenge.py, test controls in
 control.py, the index page and script in browser.py. Webhook delivery starts and stops with
-the app's lifespan.
+the app's lifespan, and so do changes Stripe makes later on its own (`store.later`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import payment_intents, resources
+from . import payment_intents, refunds, resources
 from .browser import browser_routes
 from .challenge import challenge_routes
 from .control import control_routes
@@ -62,11 +62,16 @@ def create_app(
     webhook_retry: RetryPolicy | None = None,
     endpoints: Sequence[tuple[str, str]] = (),
     environment: str = "development",
+    refund_delay_s: float = 1.0,
 ) -> Starlette:
-    """A fresh sandbox; `endpoints` are `(url, whsec_secret)` pairs subscribed to every event."""
+    """A fresh sandbox; `endpoints` are `(url, whsec_secret)` pairs subscribed to every event.
+
+    `refund_delay_s` is how long a `pm_card_pendingRefund` refund stays pending and a
+    `pm_card_refundFail` refund stays succeeded before it fails.
+    """
     refuse_production(environment)
     _check_endpoints(endpoints)
-    store = Store(endpoints)
+    store = Store(endpoints, later_delay_s=refund_delay_s)
     faults = FaultBook()
     ledger = IdempotencyLedger()
     dispatcher = Dispatcher(store, webhook_retry or RetryPolicy())
@@ -95,6 +100,11 @@ def create_app(
         Route("/v1/payment_intents/{id}/cancel", api(pi.cancel), methods=["POST"]),
         Route("/v1/charges", api(resources.list_charges), methods=["GET"]),
         Route("/v1/charges/{id}", api(resources.retrieve_charge), methods=["GET"]),
+        Route("/v1/refunds", api(refunds.create), methods=["POST"]),
+        Route("/v1/refunds", api(refunds.list_all), methods=["GET"]),
+        Route("/v1/refunds/{id}", api(refunds.retrieve), methods=["GET"]),
+        Route("/v1/refunds/{id}", api(refunds.update), methods=["POST"]),
+        Route("/v1/refunds/{id}/cancel", api(refunds.cancel), methods=["POST"]),
         Route("/v1/events", api(resources.list_events), methods=["GET"]),
         Route("/v1/events/{id}", api(resources.retrieve_event), methods=["GET"]),
         Route("/v1/webhook_endpoints", api(resources.create_webhook_endpoint), methods=["POST"]),
@@ -124,6 +134,7 @@ def create_app(
         try:
             yield
         finally:
+            store.later.cancel_all()
             await dispatcher.stop()
 
     # Browsers confirm from the service's pages, a different origin, as they do with Stripe.

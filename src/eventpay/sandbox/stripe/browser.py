@@ -109,7 +109,8 @@ Point the official SDK at this server (<code>base_addresses</code>) with any
 <h2>Test payment methods</h2>
 <table><tr><th>payment_method</th><th>card</th><th>behaviour</th></tr>{rows}</table>
 <h2>Routes</h2>
-<p><code>/v1/payment_intents</code>, <code>/v1/charges</code>, <code>/v1/events</code>,
+<p><code>/v1/payment_intents</code>, <code>/v1/charges</code>, <code>/v1/refunds</code>,
+<code>/v1/events</code>,
 <code>/v1/webhook_endpoints</code>; 3-D Secure at <code>/sandbox/3ds/{{payment_intent}}</code>;
 test controls under <code>/_sandbox/</code> (reset, deliveries, faults).</p>
 </body></html>

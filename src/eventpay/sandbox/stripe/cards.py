@@ -1,8 +1,9 @@
-"""Stripe's documented test payment methods and what charging each of them does.
+"""Stripe's documented test payment methods and what charging and refunding each of them does.
 
 `pm_card_visa` and friends are shortcuts in real Stripe test mode: each use mints a new
 `pm_...` PaymentMethod with that card's details. This module only describes the cards and the
-outcome of charging them; minting and remembering PaymentMethods is the store's job.
+outcome of charging and refunding them; minting and remembering PaymentMethods is the store's
+job, carrying refunds out is refund_processing.py's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ class Outcome(enum.Enum):
     SUCCEED = "succeed"
     DECLINE = "decline"
     AUTHENTICATE = "authenticate"
+
+
+class RefundOutcome(enum.Enum):
+    """What happens to a refund of a charge made with the card (Stripe's refund test cards)."""
+
+    SUCCEED = "succeed"
+    # `pm_card_pendingRefund`: the refund starts `pending` and succeeds some time later.
+    PENDING_THEN_SUCCEED = "pending_then_succeed"
+    # `pm_card_refundFail`: the refund starts `succeeded` and fails some time later.
+    SUCCEED_THEN_FAIL = "succeed_then_fail"
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,7 @@ class TestCard:
     country: str = "US"
     decline: Decline | None = None
     note: str = ""
+    refund: RefundOutcome = RefundOutcome.SUCCEED
 
 
 _GENERIC = Decline(
@@ -65,6 +77,23 @@ TEST_CARDS: dict[str, TestCard] = {
             "0259",
             Outcome.SUCCEED,
             note="succeeds (real Stripe disputes it later; the sandbox does not)",
+        ),
+        TestCard(
+            "pm_card_pendingRefund",
+            "visa",
+            "7726",
+            Outcome.SUCCEED,
+            note="succeeds; a refund starts pending and succeeds shortly after",
+            refund=RefundOutcome.PENDING_THEN_SUCCEED,
+        ),
+        TestCard(
+            "pm_card_refundFail",
+            "visa",
+            "5126",
+            Outcome.SUCCEED,
+            note="succeeds; a refund starts succeeded and fails shortly after "
+            "(expired_or_canceled_card)",
+            refund=RefundOutcome.SUCCEED_THEN_FAIL,
         ),
         TestCard(
             "pm_card_authenticationRequired",

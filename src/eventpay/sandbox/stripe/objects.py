@@ -230,6 +230,47 @@ def charge(
     }
 
 
+def refund(
+    *,
+    re_id: str,
+    created: int,
+    charge: JSON,
+    amount: int,
+    status: str,
+    reason: str | None,
+    metadata: dict[str, str],
+) -> JSON:
+    """A new Refund of `charge`, with exactly the keys of Stripe's example object.
+
+    `failure_reason` and `failure_balance_transaction` are added only if it fails, as in Stripe's
+    responses.
+    """
+    return {
+        "id": re_id,
+        "object": "refund",
+        "amount": amount,
+        "balance_transaction": new_id("txn_"),
+        "charge": charge["id"],
+        "created": created,
+        "currency": charge["currency"],
+        "customer": charge["customer"],
+        "customer_account": None,
+        "destination_details": {
+            # A card refund right after the charge is a reversal; `pending` while it waits.
+            "card": {"type": "pending" if status == "pending" else "reversal"},
+            "type": "card",
+        },
+        "metadata": metadata,
+        "payment_intent": charge["payment_intent"],
+        "payment_method": None,
+        "reason": reason,
+        "receipt_number": None,
+        "source_transfer_reversal": None,
+        "status": status,
+        "transfer_reversal": None,
+    }
+
+
 def event(
     *,
     evt_id: str,
@@ -239,14 +280,21 @@ def event(
     pending_webhooks: int,
     request_id: str | None,
     idempotency_key: str | None,
+    previous_attributes: JSON | None = None,
 ) -> JSON:
-    """An Event carrying a snapshot of the object as it was when the event happened."""
+    """An Event carrying a snapshot of the object as it was when the event happened.
+
+    Stripe adds `data.previous_attributes` (the changed fields' old values) to `*.updated` events.
+    """
+    data: JSON = {"object": snapshot}
+    if previous_attributes is not None:
+        data["previous_attributes"] = previous_attributes
     return {
         "id": evt_id,
         "object": "event",
         "api_version": API_VERSION,
         "created": created,
-        "data": {"object": snapshot},
+        "data": data,
         "livemode": False,
         "pending_webhooks": pending_webhooks,
         "request": {"id": request_id, "idempotency_key": idempotency_key},

@@ -1,8 +1,8 @@
 """Operations on Charges, Events and WebhookEndpoints, plus list paging and `expand`.
 
 Each operation takes the store and a gateway `Call` and returns `(status, JSON)`; they run with
-the store's lock held by the gateway. PaymentIntents, the only resource with a real state
-machine, are in payment_intents.py.
+the store's lock held by the gateway. PaymentIntents and Refunds, the resources with a real state
+machine, are in payment_intents.py and refunds.py.
 """
 
 from __future__ import annotations
@@ -80,8 +80,10 @@ def _expand(store: Store, node: Any, parts: list[str], whole: str) -> None:
     elif (kind, head) == ("payment_intent", "payment_method"):
         card = store.state.payment_methods[value]
         node[head] = payment_method_object(value, card, int(time.time()))
-    elif (kind, head) == ("charge", "payment_intent"):
+    elif (kind, head) in (("charge", "payment_intent"), ("refund", "payment_intent")):
         node[head] = copy.deepcopy(store.intent(value))
+    elif (kind, head) == ("refund", "charge"):
+        node[head] = copy.deepcopy(store.charge(value))
     else:
         raise ParameterError(f"This property cannot be expanded ({whole}).", param="expand")
 

@@ -3,7 +3,9 @@
 One `Store` per app, guarded by one re-entrant lock: a route holds `store.lock` for the whole of
 an operation so concurrent requests see each state change whole. Events are recorded here and
 handed to a listener (the webhook dispatcher), which must not block: delivery happens elsewhere,
-never inside the request that caused the event. Idempotency and faults keep their own state.
+never inside the request that caused the event. Changes Stripe makes later on its own (a refund
+that fails after a while) wait in `store.later` and are forgotten on reset. Idempotency and
+faults keep their own state.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from . import objects
 from .cards import TestCard
 from .errors import ResourceMissing
 from .objects import JSON
+from .timers import Later
 
 EventListener = Callable[[str, list[str]], None]
 
@@ -58,6 +61,7 @@ class _State:
     payment_intents: dict[str, JSON] = field(default_factory=dict)
     authentications: dict[str, Authentication] = field(default_factory=dict)
     charges: dict[str, JSON] = field(default_factory=dict)
+    refunds: dict[str, JSON] = field(default_factory=dict)
     payment_methods: dict[str, TestCard] = field(default_factory=dict)
     events: dict[str, JSON] = field(default_factory=dict)
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
@@ -67,8 +71,11 @@ class _State:
 class Store:
     """All sandbox objects; call its methods with `lock` held when several must agree."""
 
-    def __init__(self, startup_endpoints: Sequence[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self, startup_endpoints: Sequence[tuple[str, str]] = (), *, later_delay_s: float = 1.0
+    ) -> None:
         self.lock = threading.RLock()
+        self.later = Later(later_delay_s)
         self._startup = [(objects.new_id("we_"), url, secret) for url, secret in startup_endpoints]
         self._listener: EventListener | None = None
         self._state = _State()
@@ -84,6 +91,7 @@ class Store:
     def reset(self) -> None:
         """Forget everything except the endpoints given at start-up (same ids and secrets)."""
         with self.lock:
+            self.later.cancel_all()
             self._state = _State()
             for we_id, url, secret in self._startup:
                 self.add_endpoint(
@@ -96,7 +104,7 @@ class Store:
                     we_id=we_id,
                 )
 
-    # PaymentIntents, charges, PaymentMethods
+    # PaymentIntents, charges, refunds, PaymentMethods
 
     def intent(self, pi_id: str, *, param: str | None = None) -> JSON:
         found = self._state.payment_intents.get(pi_id)
@@ -104,10 +112,16 @@ class Store:
             raise ResourceMissing("payment_intent", pi_id, param=param)
         return found
 
-    def charge(self, ch_id: str) -> JSON:
+    def charge(self, ch_id: str, *, param: str | None = None) -> JSON:
         found = self._state.charges.get(ch_id)
         if found is None:
-            raise ResourceMissing("charge", ch_id)
+            raise ResourceMissing("charge", ch_id, param=param)
+        return found
+
+    def refund(self, re_id: str) -> JSON:
+        found = self._state.refunds.get(re_id)
+        if found is None:
+            raise ResourceMissing("refund", re_id)
         return found
 
     def mint_payment_method(self, card: TestCard) -> str:
@@ -117,8 +131,13 @@ class Store:
 
     # Events
 
-    def emit(self, event_type: str, obj: JSON, origin: Origin) -> JSON:
-        """Record an event with a snapshot of `obj` now, and tell the listener who should get it."""
+    def emit(
+        self, event_type: str, obj: JSON, origin: Origin, *, previous: JSON | None = None
+    ) -> JSON:
+        """Record an event with a snapshot of `obj` now, and tell the listener who should get it.
+
+        `previous` holds the old values of the fields that changed (`*.updated` events).
+        """
         with self.lock:
             targets = [we for we, ep in self._state.endpoints.items() if ep.wants(event_type)]
             evt = objects.event(
@@ -129,6 +148,7 @@ class Store:
                 pending_webhooks=len(targets),
                 request_id=origin.request_id,
                 idempotency_key=origin.idempotency_key,
+                previous_attributes=copy.deepcopy(previous),
             )
             self._state.events[evt["id"]] = evt
             listener = self._listener

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from eventpay.web.deps import ContainerDep
-from eventpay.web.schemas import PaymentConfigOut, StripeConfigOut
+from eventpay.web.schemas import PaymentConfigOut, PayPalConfigOut, StripeConfigOut
 
 router = APIRouter(tags=["operations"])
 
@@ -41,9 +41,18 @@ async def metrics(container: ContainerDep) -> Response:
 @router.get("/v1/payment-config", response_model=PaymentConfigOut)
 async def payment_config(container: ContainerDep) -> PaymentConfigOut:
     settings = container.settings
+    paypal = (
+        PayPalConfigOut(
+            client_id=settings.paypal_client_id,
+            api_base=settings.paypal_api_base if settings.paypal_uses_sandbox else None,
+        )
+        if settings.paypal_enabled
+        else None
+    )
     return PaymentConfigOut(
         stripe=StripeConfigOut(
             publishable_key=settings.stripe_publishable_key,
             api_base=settings.stripe_api_base if settings.uses_sandbox else None,
-        )
+        ),
+        paypal=paypal,
     )

@@ -1,0 +1,250 @@
+"""PayPal adapter: Orders v2 payments, captures and refunds over PayPal's REST API with httpx.
+
+`PayPalProvider` implements `PaymentProvider` and, by delegating to one module per concept,
+`PayoutProvider` (paypal_payouts), `DisputeProvider` (paypal_disputes) and `InvoiceProvider`
+(paypal_invoicing). The order shapes and the status table live in paypal_orders, event
+parsing in paypal_events, tokens in paypal_auth, and error translation in paypal_http.
+
+A PayPal payment is an order the buyer approves at PayPal and we then capture:
+
+- `create_payment` makes an order with PayPal-Request-Id = the attempt's key (a retry after a
+  lost answer gets the same order), and returns the link the buyer approves at.
+- `capture_payment` captures it with PayPal-Request-Id = the capture key. The service sends
+  the SAME key from every caller (the buyer's return, the webhook, the janitor), so PayPal
+  makes one capture and replays it to the others. An order captured under another key answers
+  ORDER_ALREADY_CAPTURED: that is success, so the order is read and returned. A refused
+  instrument is a FAILED attempt, not an error.
+- `cancel_payment` cannot cancel: PayPal has no API to void a CAPTURE-intent order. An order
+  nobody captures simply expires at PayPal, so "cancel" means "we never capture it", which is
+  the core's decision; the adapter only reports the order's current state.
+- `refund_payment` refunds (part of) a capture.
+
+No database, no decisions: every method returns what PayPal says, mapped to our values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from eventpay.domain import PaymentStatus
+from eventpay.ports import (
+    Capabilities,
+    CreatePayment,
+    Dispute,
+    Invoice,
+    InvoiceDraft,
+    PaymentUpdate,
+    PayoutBatch,
+    PayoutItem,
+    ProviderName,
+    ProviderPayment,
+    ProviderRefund,
+    ProviderRefundStatus,
+    ProviderRejected,
+    RefundRequest,
+)
+from eventpay.providers.paypal_disputes import PayPalDisputes
+from eventpay.providers.paypal_events import parse_event
+from eventpay.providers.paypal_http import PayPalApi, PayPalRejected, reading
+from eventpay.providers.paypal_invoicing import PayPalInvoicing
+from eventpay.providers.paypal_money import from_paypal, to_paypal
+from eventpay.providers.paypal_orders import order_request, payment_from_order
+from eventpay.providers.paypal_payouts import PayPalPayouts
+
+__all__ = ["PayPalProvider"]
+
+ORDERS_PATH = "/v2/checkout/orders"
+CAPTURES_PATH = "/v2/payments/captures"
+
+# Capture refusals that are the buyer's funding failing: the attempt FAILED (the buyer may pay
+# again with a new attempt). Any other 422 means nothing happened and is raised as rejected.
+_DECLINES = frozenset(
+    {
+        "INSTRUMENT_DECLINED",
+        "TRANSACTION_REFUSED",
+        "PAYER_CANNOT_PAY",
+        "PAYER_ACCOUNT_RESTRICTED",
+        "PAYER_ACCOUNT_LOCKED_OR_CLOSED",
+        "REDIRECT_PAYER_FOR_ALTERNATE_FUNDING",
+        "MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED",
+        "TRANSACTION_LIMIT_EXCEEDED",
+        "DECLINED_DUE_TO_RELATED_TXN",
+        "COMPLIANCE_VIOLATION",
+    }
+)
+
+_REFUND_STATUS = {
+    "COMPLETED": ProviderRefundStatus.SUCCEEDED,
+    "PENDING": ProviderRefundStatus.PENDING,
+    "FAILED": ProviderRefundStatus.FAILED,
+    "CANCELLED": ProviderRefundStatus.CANCELED,
+}
+
+
+class PayPalProvider:
+    name = ProviderName.PAYPAL
+    capabilities = Capabilities(
+        partial_refund=True, payouts=True, disputes=True, client_confirmation=False
+    )
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        api_base: str,
+        timeout_s: float = 10.0,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self.api = PayPalApi(
+            client_id=client_id,
+            client_secret=client_secret,
+            api_base=api_base,
+            timeout_s=timeout_s,
+            http=http,
+        )
+        self._payouts = PayPalPayouts(self.api)
+        self._disputes = PayPalDisputes(self.api)
+        self._invoicing = PayPalInvoicing(self.api)
+
+    def __repr__(self) -> str:
+        return f"PayPalProvider(api_base={self.api.api_base!r})"
+
+    def close(self) -> None:
+        self.api.close()
+
+    # Payments ---------------------------------------------------------------------------
+
+    def create_payment(self, request: CreatePayment) -> ProviderPayment:
+        order = self.api.call(
+            "POST",
+            ORDERS_PATH,
+            json=order_request(request),
+            request_id=request.idempotency_key,
+            representation=True,
+        )
+        return self._payment(order)
+
+    def retrieve_payment(self, provider_ref: str) -> ProviderPayment:
+        order = self.api.call("GET", f"{ORDERS_PATH}/{provider_ref}")
+        with reading("order"):
+            return payment_from_order(order)
+
+    def cancel_payment(self, provider_ref: str, *, idempotency_key: str) -> ProviderPayment:
+        # No void for CAPTURE orders (see the module docstring): report the state as it is.
+        return self.retrieve_payment(provider_ref)
+
+    def capture_payment(self, provider_ref: str, *, idempotency_key: str) -> ProviderPayment:
+        try:
+            order = self.api.call(
+                "POST",
+                f"{ORDERS_PATH}/{provider_ref}/capture",
+                json={},
+                request_id=idempotency_key,
+                representation=True,
+            )
+        except PayPalRejected as exc:
+            if exc.code == "ORDER_ALREADY_CAPTURED":
+                return self.retrieve_payment(provider_ref)
+            if exc.code in _DECLINES:
+                return _declined(self.retrieve_payment(provider_ref), exc)
+            raise
+        return self._payment(order)
+
+    def refund_payment(self, request: RefundRequest) -> ProviderRefund:
+        capture_id = request.capture_id or self._capture_of(request.payment_provider_ref)
+        # The reason is ours, not a note for the buyer: PayPal shows `note_to_payer` to them.
+        body = {"amount": to_paypal(request.amount), "custom_id": request.refund_id}
+        refund = self.api.call(
+            "POST",
+            f"{CAPTURES_PATH}/{capture_id}/refund",
+            json=body,
+            request_id=request.idempotency_key,
+            representation=True,
+        )
+        with reading("refund"):
+            details = refund.get("status_details") or {}
+            amount = refund.get("amount")
+            return ProviderRefund(
+                provider_refund_id=str(refund["id"]),
+                status=_REFUND_STATUS.get(str(refund.get("status")), ProviderRefundStatus.PENDING),
+                amount=from_paypal(amount) if isinstance(amount, Mapping) else request.amount,
+                failure_reason=str(details["reason"]) if details.get("reason") else None,
+            )
+
+    def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
+        """Reduce a verified PayPal event to a payment update (see paypal_events)."""
+        return parse_event(event_type, payload)
+
+    def _payment(self, order: Mapping[str, Any]) -> ProviderPayment:
+        """The answer to a create or capture; read in full when PayPal answered minimally
+        (`Prefer` is a preference: a minimal order has no amount to map)."""
+        units = order.get("purchase_units")
+        complete = isinstance(units, list) and bool(units) and "amount" in units[0]
+        if not complete and isinstance(order.get("id"), str):
+            return self.retrieve_payment(order["id"])
+        with reading("order"):
+            return payment_from_order(order)
+
+    def _capture_of(self, provider_ref: str) -> str:
+        payment = self.retrieve_payment(provider_ref)
+        if payment.capture_id is None:
+            raise ProviderRejected("not_captured", "The PayPal order has no capture to refund")
+        return payment.capture_id
+
+    # Payouts, disputes, invoices: see their modules ----------------------------------------
+
+    def create_payout(
+        self, *, batch_id: str, items: Sequence[PayoutItem], email_subject: str
+    ) -> PayoutBatch:
+        return self._payouts.create_payout(
+            batch_id=batch_id, items=items, email_subject=email_subject
+        )
+
+    def get_payout(self, provider_batch_id: str) -> PayoutBatch:
+        return self._payouts.get_payout(provider_batch_id)
+
+    def list_disputes(self) -> Sequence[Dispute]:
+        return self._disputes.list_disputes()
+
+    def get_dispute(self, dispute_id: str) -> Dispute:
+        return self._disputes.get_dispute(dispute_id)
+
+    def provide_evidence(self, dispute_id: str, *, note: str, idempotency_key: str) -> Dispute:
+        return self._disputes.provide_evidence(
+            dispute_id, note=note, idempotency_key=idempotency_key
+        )
+
+    def accept_claim(self, dispute_id: str, *, note: str, idempotency_key: str) -> Dispute:
+        return self._disputes.accept_claim(dispute_id, note=note, idempotency_key=idempotency_key)
+
+    def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice:
+        return self._invoicing.create_invoice(draft, idempotency_key=idempotency_key)
+
+    def send_invoice(self, invoice_id: str, *, idempotency_key: str) -> Invoice:
+        return self._invoicing.send_invoice(invoice_id, idempotency_key=idempotency_key)
+
+    def cancel_invoice(self, invoice_id: str, *, idempotency_key: str) -> Invoice:
+        return self._invoicing.cancel_invoice(invoice_id, idempotency_key=idempotency_key)
+
+    def get_invoice(self, invoice_id: str) -> Invoice:
+        return self._invoicing.get_invoice(invoice_id)
+
+
+def _declined(order: ProviderPayment, refusal: PayPalRejected) -> ProviderPayment:
+    """The order as read after PayPal refused the buyer's funding: a failed attempt."""
+    if order.status is PaymentStatus.SUCCEEDED:
+        return order  # captured meanwhile by another caller: the money is there
+    return ProviderPayment(
+        provider_ref=order.provider_ref,
+        status=PaymentStatus.FAILED,
+        amount=order.amount,
+        approve_url=order.approve_url,
+        failure_code=refusal.code,
+        failure_message=refusal.message,
+        metadata=order.metadata,
+        capture_id=order.capture_id,
+    )

@@ -1,0 +1,102 @@
+"""PayPal webhook events reduced to the `PaymentUpdate` the core applies to one attempt.
+
+    event type                  resource    update
+    CHECKOUT.ORDER.APPROVED     order       PROCESSING, capture_required (the core captures)
+    PAYMENT.CAPTURE.COMPLETED   capture     SUCCEEDED, capture_id, amount, amount_received
+    PAYMENT.CAPTURE.PENDING     capture     PROCESSING, capture_id
+    PAYMENT.CAPTURE.DENIED      capture     FAILED, PayPal's reason (no capture_id: no money)
+    PAYMENT.CAPTURE.DECLINED    capture     FAILED, PayPal's reason (no capture_id: no money)
+    anything else               -           None (refunds, payouts, disputes and invoices are
+                                            the core's later work, not a payment's state)
+
+`provider_ref` is always the PayPal ORDER id (what the attempt stores): a capture names its
+order in `supplementary_data.related_ids.order_id`, or else in its `up` link. The hint is our
+payment id, sent as the purchase unit's `custom_id`, which PayPal copies onto the capture.
+Only verified events reach this module; a capture event that names no order raises
+`ValueError` rather than letting money arrive unnoticed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from eventpay.domain import PaymentStatus
+from eventpay.ports import PaymentUpdate
+from eventpay.providers.paypal_money import from_paypal
+from eventpay.providers.paypal_orders import CaptureView, capture_failure_message
+
+__all__ = ["ORDERS_PATH", "order_id_of_capture", "parse_event"]
+
+ORDERS_PATH = "/v2/checkout/orders/"
+
+_CAPTURE_EVENTS = {
+    "PAYMENT.CAPTURE.COMPLETED": PaymentStatus.SUCCEEDED,
+    "PAYMENT.CAPTURE.PENDING": PaymentStatus.PROCESSING,
+    "PAYMENT.CAPTURE.DENIED": PaymentStatus.FAILED,
+    "PAYMENT.CAPTURE.DECLINED": PaymentStatus.FAILED,
+}
+
+
+def order_id_of_capture(capture: Mapping[str, Any]) -> str | None:
+    supplementary = capture.get("supplementary_data") or {}
+    related = supplementary.get("related_ids") or {}
+    if related.get("order_id"):
+        return str(related["order_id"])
+    for link in capture.get("links") or ():
+        href = str(link.get("href", "")) if isinstance(link, Mapping) else ""
+        if link.get("rel") == "up" and ORDERS_PATH in href:
+            order_id = href.split(ORDERS_PATH, 1)[1].split("/")[0].split("?")[0]
+            if order_id:
+                return order_id
+    return None
+
+
+def _approved(order: Mapping[str, Any]) -> PaymentUpdate:
+    units = order.get("purchase_units") or ()
+    unit: Mapping[str, Any] = units[0] if units else {}
+    amount = unit.get("amount")
+    return PaymentUpdate(
+        provider_ref=str(order["id"]),
+        status=PaymentStatus.PROCESSING,
+        payment_id_hint=str(unit["custom_id"]) if unit.get("custom_id") else None,
+        amount=from_paypal(amount) if isinstance(amount, Mapping) else None,
+        capture_required=True,
+    )
+
+
+def _capture(event_type: str, status: PaymentStatus, resource: Mapping[str, Any]) -> PaymentUpdate:
+    capture = CaptureView(resource)
+    order_id = order_id_of_capture(resource)
+    if order_id is None:
+        raise ValueError(f"{event_type} for capture {capture.id} names no order")
+    failed = status is PaymentStatus.FAILED
+    word = capture.status or event_type.rsplit(".", 1)[1]
+    return PaymentUpdate(
+        provider_ref=order_id,
+        status=status,
+        payment_id_hint=str(resource["custom_id"]) if resource.get("custom_id") else None,
+        amount=capture.amount,
+        amount_received=(
+            capture.amount.amount
+            if status is PaymentStatus.SUCCEEDED and capture.amount is not None
+            else None
+        ),
+        failure_code=(capture.reason or word) if failed else None,
+        failure_message=capture_failure_message(word, capture.reason) if failed else None,
+        # A refused capture moved no money: nothing will refer to it.
+        capture_id=None if failed else capture.id,
+    )
+
+
+def parse_event(event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
+    """The update an event carries for one payment attempt; None when it moves none."""
+    status = _CAPTURE_EVENTS.get(event_type)
+    if status is None and event_type != "CHECKOUT.ORDER.APPROVED":
+        return None
+    resource = payload.get("resource")
+    if not isinstance(resource, Mapping):
+        raise ValueError(f"{event_type} event has no resource")
+    if status is None:
+        return _approved(resource)
+    return _capture(event_type, status, resource)

@@ -1,0 +1,107 @@
+"""Injectable faults for the service's tests: the next N matching API requests fail or are slow.
+
+`http_500` answers PayPal's INTERNAL_SERVER_ERROR without running the request (as if it failed
+in front of the API, so no PayPal-Request-Id result is kept and a retry with the same id runs
+it). `delay` sleeps first and then performs the operation, like a slow PayPal, which provokes
+client timeouts whose outcome the client cannot know. The control JSON is the Stripe sandbox's:
+`{"path_prefix", "method"?, "mode": "http_500"|"delay", "delay_s"?, "times"?}`. Nothing here
+touches sandbox objects.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Mode = Literal["http_500", "delay"]
+MODES: tuple[Mode, ...] = ("http_500", "delay")
+DEFAULT_PREFIX = "/v"  # every PayPal API route: /v1/... and /v2/...
+
+
+class FaultSpecError(ValueError):
+    """The control JSON for a fault is malformed."""
+
+
+@dataclass
+class Fault:
+    """Matches requests whose path starts with `path_prefix` (and `method`, if given)."""
+
+    id: str
+    path_prefix: str
+    method: str | None
+    mode: Mode
+    delay_s: float
+    times: int
+    remaining: int
+
+    def matches(self, method: str, path: str) -> bool:
+        return path.startswith(self.path_prefix) and self.method in (None, method.upper())
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_fault(spec: Any) -> Fault:
+    """A Fault from `{"path_prefix", "method"?, "mode", "delay_s"?, "times"?}`."""
+    if not isinstance(spec, dict):
+        raise FaultSpecError("body must be a JSON object")
+    unknown = set(spec) - {"path_prefix", "method", "mode", "delay_s", "times"}
+    if unknown:
+        raise FaultSpecError(f"unknown fields: {', '.join(sorted(unknown))}")
+    prefix = spec.get("path_prefix", DEFAULT_PREFIX)
+    if not isinstance(prefix, str) or not prefix.startswith("/"):
+        raise FaultSpecError("path_prefix must be a path starting with '/'")
+    method = spec.get("method")
+    if method is not None and (not isinstance(method, str) or not method.isalpha()):
+        raise FaultSpecError("method must be an HTTP method name or null")
+    mode = spec.get("mode")
+    if mode not in MODES:
+        raise FaultSpecError(f"mode must be one of {', '.join(MODES)}")
+    delay = spec.get("delay_s", 1.0 if mode == "delay" else 0.0)
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 300:
+        raise FaultSpecError("delay_s must be a number of seconds between 0 and 300")
+    times = spec.get("times", 1)
+    if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+        raise FaultSpecError("times must be a positive integer")
+    return Fault(
+        id="flt_" + secrets.token_hex(6),
+        path_prefix=prefix,
+        method=method.upper() if method else None,
+        mode=mode,
+        delay_s=float(delay),
+        times=times,
+        remaining=times,
+    )
+
+
+class FaultBook:
+    """Armed faults, first added first used; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The fault this request suffers, using one of its `times`; None for a healthy request."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(method, path):
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def armed(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()

@@ -1,0 +1,187 @@
+"""The PayPal adapter's payouts, disputes and invoices over HTTP against the PayPal sandbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from eventpay.domain import Money
+from eventpay.ports import (
+    CreatePayment,
+    InvoiceDraft,
+    InvoiceLine,
+    PayoutItem,
+    ProviderRejected,
+)
+from eventpay.providers.paypal import PayPalProvider
+from eventpay.providers.paypal_payouts import DuplicatePayoutBatch, payout_request
+from eventpay.sandbox.paypal import BackgroundServer, create_app
+
+CLIENT_ID = "eventpay-business-test"
+CLIENT_SECRET = "business-test-secret"
+
+
+@pytest.fixture(scope="module")
+def sandbox_url() -> Iterator[str]:
+    app = create_app(environment="test", client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    with BackgroundServer(app) as server:
+        yield server.base_url
+        counts = httpx.get(f"{server.base_url}/_sandbox/idempotency", timeout=5.0).json()
+        assert counts["mismatched_replays"] == 0  # no request id reused for another request
+
+
+@pytest.fixture
+def paypal(sandbox_url: str) -> Iterator[PayPalProvider]:
+    provider = PayPalProvider(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_base=sandbox_url, timeout_s=5.0
+    )
+    yield provider
+    provider.close()
+
+
+def control(sandbox_url: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = httpx.post(f"{sandbox_url}{path}", json=body or {}, timeout=5.0)
+    assert response.status_code < 300, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+# -- payouts ------------------------------------------------------------------------------------
+
+ITEMS = (
+    PayoutItem("item-1", "organizer@example.com", Money(12050, "usd"), note="Spring event"),
+    PayoutItem("item-2", "nobody@unknown.example.com", Money(999, "usd")),
+)
+
+
+def test_a_payout_batch_settles_with_an_unclaimed_item(
+    sandbox_url: str, paypal: PayPalProvider
+) -> None:
+    batch_id = new_id("batch")
+    created = paypal.create_payout(batch_id=batch_id, items=ITEMS, email_subject="Your payout")
+    assert (created.batch_id, created.status) == (batch_id, "PENDING")
+    retried = paypal.create_payout(batch_id=batch_id, items=ITEMS, email_subject="Your payout")
+    assert retried == created
+
+    control(sandbox_url, f"/_sandbox/payouts/{created.provider_batch_id}/process")
+    settled = paypal.get_payout(created.provider_batch_id)
+    assert settled.status == "SUCCESS"
+    assert {(i.item_id, i.status, i.amount) for i in settled.items} == {
+        ("item-1", "SUCCESS", Money(12050, "usd")),
+        ("item-2", "UNCLAIMED", Money(999, "usd")),
+    }
+    assert all(i.provider_item_id for i in settled.items)
+
+
+def test_a_batch_id_used_before_is_a_duplicate(paypal: PayPalProvider) -> None:
+    batch_id = new_id("batch")
+    # An earlier request for the same batch, under a request id PayPal no longer connects
+    # to ours (another process, or after the request id expired).
+    body = payout_request(batch_id=batch_id, items=ITEMS, email_subject="Earlier")
+    earlier = paypal.api.call("POST", "/v1/payments/payouts", json=body, request_id="earlier")
+    with pytest.raises(DuplicatePayoutBatch) as duplicate:
+        paypal.create_payout(batch_id=batch_id, items=ITEMS, email_subject="Your payout")
+    assert duplicate.value.code == "duplicate_batch"
+    assert duplicate.value.provider_batch_id == earlier["batch_header"]["payout_batch_id"]
+
+
+# -- disputes -----------------------------------------------------------------------------------
+
+
+def captured(sandbox_url: str, paypal: PayPalProvider, amount: Money) -> str:
+    payment_id = str(uuid.uuid4())
+    order_id = paypal.create_payment(
+        CreatePayment(
+            payment_id=payment_id,
+            order_id="order-d",
+            amount=amount,
+            idempotency_key=f"eventpay-payment-{payment_id}",
+            description="Car Audio Events order",
+            metadata={},
+        )
+    ).provider_ref
+    control(sandbox_url, f"/_sandbox/orders/{order_id}/approve")
+    capture_id = paypal.capture_payment(order_id, idempotency_key=f"c-{payment_id}").capture_id
+    assert capture_id is not None
+    return capture_id
+
+
+def test_disputes_are_read_and_answered(sandbox_url: str, paypal: PayPalProvider) -> None:
+    capture_id = captured(sandbox_url, paypal, Money(4500, "usd"))
+    opened = control(sandbox_url, "/_sandbox/disputes", {"capture_id": capture_id})
+    dispute_id = opened["dispute_id"]
+
+    assert dispute_id in {d.dispute_id for d in paypal.list_disputes()}
+    dispute = paypal.get_dispute(dispute_id)
+    assert dispute.capture_id == capture_id
+    assert dispute.amount == Money(4500, "usd")
+    assert dispute.status == "WAITING_FOR_SELLER_RESPONSE"
+    assert dispute.created_at is not None
+
+    answered = paypal.provide_evidence(
+        dispute_id, note="The competitor attended; results sheet attached.", idempotency_key="e1"
+    )
+    assert answered.status == "UNDER_REVIEW"
+
+    second = control(sandbox_url, "/_sandbox/disputes", {"capture_id": capture_id})
+    accepted = paypal.accept_claim(
+        second["dispute_id"], note="Refunding the buyer.", idempotency_key="a1"
+    )
+    assert (accepted.status, accepted.outcome) == ("RESOLVED", "RESOLVED_BUYER_FAVOUR")
+
+    with pytest.raises(ProviderRejected):  # resolved: there is nothing left to answer
+        paypal.provide_evidence(second["dispute_id"], note="Too late.", idempotency_key="e2")
+
+
+# -- invoices -----------------------------------------------------------------------------------
+
+
+def draft(number: str) -> InvoiceDraft:
+    return InvoiceDraft(
+        invoice_number=number,
+        recipient_email="sponsor@example.com",
+        lines=(
+            InvoiceLine("Gold sponsor package", 1, Money(150000, "usd")),
+            InvoiceLine("Banner space", 3, Money(2500, "usd")),
+        ),
+        note="Thank you for supporting the Spring Sound-Off.",
+        due_date="2030-04-30",
+    )
+
+
+def test_an_invoice_is_drafted_sent_and_paid(sandbox_url: str, paypal: PayPalProvider) -> None:
+    number = new_id("SP")
+    invoice = paypal.create_invoice(draft(number), idempotency_key=f"create-{number}")
+    assert (invoice.status, invoice.invoice_number, invoice.amount) == (
+        "DRAFT",
+        number,
+        Money(157500, "usd"),
+    )
+    sent = paypal.send_invoice(invoice.invoice_id, idempotency_key=f"send-{number}")
+    assert sent.status == "SENT"
+    control(sandbox_url, f"/_sandbox/invoices/{invoice.invoice_id}/pay")
+    assert paypal.get_invoice(invoice.invoice_id).status == "PAID"
+
+
+def test_a_sent_invoice_can_be_cancelled(paypal: PayPalProvider) -> None:
+    number = new_id("SP")
+    invoice = paypal.create_invoice(draft(number), idempotency_key=f"create-{number}")
+    paypal.send_invoice(invoice.invoice_id, idempotency_key=f"send-{number}")
+    cancelled = paypal.cancel_invoice(invoice.invoice_id, idempotency_key=f"cancel-{number}")
+    assert cancelled.status == "CANCELLED"
+
+
+def test_an_invoice_number_is_used_once(paypal: PayPalProvider) -> None:
+    number = new_id("SP")
+    paypal.create_invoice(draft(number), idempotency_key=f"create-{number}")
+    with pytest.raises(ProviderRejected) as refused:
+        paypal.create_invoice(draft(number), idempotency_key=f"again-{number}")
+    assert refused.value.code == "DUPLICATE_INVOICE_NUMBER"

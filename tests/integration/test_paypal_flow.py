@@ -1,0 +1,312 @@
+"""PayPal through the whole service, on SQLite and PostgreSQL, against the PayPal sandbox.
+
+The sandbox delivers its signed webhooks to the running API over HTTP; the worker is run by the
+test (`run_once`) so each step is observable. The buyer's browser is played by following the
+redirects the sandbox and the service send.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from eventpay.bootstrap import Container
+from eventpay.ports import Role
+from eventpay.sample_data import MEMBER_ID
+from eventpay.sandbox.paypal import BackgroundServer, RetryPolicy
+from eventpay.sandbox.paypal import create_app as create_paypal
+from eventpay.serving import ThreadedServer, free_port
+from eventpay.web import create_app
+from eventpay.worker import Worker
+from support.api import bearer, confirm_at_sandbox, registration
+from support.stack import make_settings, seeded_container
+
+WEBHOOK_ID = "WH-INTEGRATION-TEST"
+CLIENT_RETURN = "https://app.example.test/checkout/done"
+
+
+@dataclass
+class PayPalWorld:
+    api: httpx.Client
+    paypal: str
+    container: Container
+
+    def order(self) -> dict[str, Any]:
+        response = self.api.post("/v1/orders", json=registration(), headers=bearer(MEMBER_ID))
+        assert response.status_code == 201, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    def pay_with_paypal(self, order_id: str) -> tuple[dict[str, Any], str]:
+        response = self.api.post(
+            f"/v1/orders/{order_id}/payments",
+            json={"provider": "paypal", "return_url": CLIENT_RETURN},
+            headers=bearer(MEMBER_ID),
+        )
+        assert response.status_code == 201, response.text
+        payment: dict[str, Any] = response.json()
+        token = payment["approve_url"].split("token=")[1].split("&")[0]
+        return payment, token
+
+    def sandbox(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = httpx.request(method, f"{self.paypal}{path}", **kwargs)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json() if response.content else {}
+        return data
+
+    def approve(self, token: str) -> str:
+        """The buyer approves; returns the URL PayPal sends the browser back to."""
+        url: str = self.sandbox("POST", f"/_sandbox/orders/{token}/approve")["redirect_url"]
+        return url
+
+    def browse(self, url: str) -> httpx.Response:
+        return httpx.get(url, follow_redirects=False, timeout=10)
+
+    def view(self, order_id: str) -> dict[str, Any]:
+        data: dict[str, Any] = self.api.get(
+            f"/v1/orders/{order_id}", headers=bearer(MEMBER_ID)
+        ).json()
+        return data
+
+    def actions(self, order_id: str) -> list[str]:
+        trail = self.api.get(f"/v1/orders/{order_id}/audit", headers=bearer("ops", Role.ADMIN))
+        return [row["action"] for row in trail.json()]
+
+    def stored_events(self) -> int:
+        with self.container.uow_factory() as uow:
+            return len(uow.webhooks.list(status=None, limit=1000))
+
+    def wait_for_events(self, count: int) -> None:
+        wait_until(lambda: self.stored_events() >= count, f"{count} stored webhook events")
+        Worker(self.container).run_once()
+
+    def captures_at_paypal(self, token: str) -> list[dict[str, Any]]:
+        events = self.sandbox("GET", "/_sandbox/events")["data"]
+        return [
+            e
+            for e in events
+            if e["event_type"].startswith("PAYMENT.CAPTURE.")
+            and e["resource"].get("supplementary_data", {}).get("related_ids", {}).get("order_id")
+            == token
+        ]
+
+
+def wait_until(predicate: Callable[[], bool], what: str, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def world(database_url: str, stripe_sandbox: str) -> Iterator[PayPalWorld]:
+    api_port = free_port()
+    hook = f"http://127.0.0.1:{api_port}/v1/webhooks/paypal"
+    sandbox_app = create_paypal(
+        environment="test",
+        webhooks=[(hook, WEBHOOK_ID)],
+        webhook_retry=RetryPolicy(base_delay_s=0.1, max_attempts=5),
+    )
+    with BackgroundServer(sandbox_app) as paypal:
+        settings = make_settings(
+            database_url,
+            stripe_sandbox,
+            host="127.0.0.1",
+            port=api_port,
+            paypal_api_base=paypal.base_url,
+            paypal_webhook_id=WEBHOOK_ID,
+            worker_janitor_interval_s=0.0,
+        )
+        with seeded_container(settings) as container:
+            app = create_app(container=container)
+            with (
+                ThreadedServer(app, port=api_port) as api,
+                httpx.Client(base_url=api.url, timeout=10) as client,
+            ):
+                yield PayPalWorld(api=client, paypal=paypal.base_url, container=container)
+
+
+def test_buyer_return_captures_and_pays_once(world: PayPalWorld) -> None:
+    order = world.order()
+    payment, token = world.pay_with_paypal(order["id"])
+    assert payment["status"] == "requires_action"
+    assert payment["amount"] == order["total"]
+    back = world.browse(world.approve(token))
+    assert back.status_code == 303
+    assert back.headers["location"].startswith(CLIENT_RETURN + "?")
+    assert "status=succeeded" in back.headers["location"]
+    view = world.view(order["id"])
+    assert view["status"] == "paid"
+    assert view["registrations"][0]["status"] == "confirmed"
+    # APPROVED and CAPTURE.COMPLETED arrive afterwards and change nothing.
+    world.wait_for_events(2)
+    assert world.actions(order["id"]).count("order.paid") == 1
+    assert world.actions(order["id"]).count("payment.succeeded") == 1
+    assert len(world.captures_at_paypal(token)) == 1
+
+
+def test_webhook_alone_captures_when_the_buyer_never_returns(world: PayPalWorld) -> None:
+    order = world.order()
+    _, token = world.pay_with_paypal(order["id"])
+    world.approve(token)  # the browser is closed: nobody follows the redirect
+    world.wait_for_events(1)  # CHECKOUT.ORDER.APPROVED → the worker captures
+    wait_until(lambda: world.view(order["id"])["status"] == "paid", "order paid")
+    world.wait_for_events(2)
+    assert world.actions(order["id"]).count("order.paid") == 1
+    assert len(world.captures_at_paypal(token)) == 1
+
+
+def test_return_and_webhook_racing_capture_once(world: PayPalWorld) -> None:
+    order = world.order()
+    _, token = world.pay_with_paypal(order["id"])
+    back = world.approve(token)
+    wait_until(lambda: world.stored_events() >= 1, "the approval webhook")
+    barrier = threading.Barrier(6)
+    results: list[int] = []
+
+    def returning() -> None:
+        barrier.wait()
+        results.append(world.browse(back).status_code)
+
+    def working() -> None:
+        barrier.wait()
+        Worker(world.container).run_once()
+
+    threads = [threading.Thread(target=returning) for _ in range(5)]
+    threads.append(threading.Thread(target=working))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results == [303] * 5
+    world.wait_for_events(2)
+    actions = world.actions(order["id"])
+    assert actions.count("payment.succeeded") == 1
+    assert actions.count("order.paid") == 1
+    assert actions.count("registration.confirmed") == 1
+    assert len(world.captures_at_paypal(token)) == 1
+    assert world.view(order["id"])["status"] == "paid"
+
+
+def test_buyer_cancel_ends_the_attempt_not_the_order(world: PayPalWorld) -> None:
+    order = world.order()
+    payment, token = world.pay_with_paypal(order["id"])
+    cancel = world.sandbox("POST", f"/_sandbox/orders/{token}/cancel")["redirect_url"]
+    back = world.browse(cancel)
+    assert back.status_code == 303
+    assert "status=canceled" in back.headers["location"]
+    view = world.view(order["id"])
+    assert view["status"] == "awaiting_payment"
+    assert [p["status"] for p in view["payments"]] == ["canceled"]
+    again, _ = world.pay_with_paypal(order["id"])
+    assert again["id"] != payment["id"]
+
+
+def test_declined_capture_fails_the_attempt_with_paypals_reason(world: PayPalWorld) -> None:
+    order = world.order()
+    _, token = world.pay_with_paypal(order["id"])
+    world.sandbox("POST", f"/_sandbox/orders/{token}/capture-outcome", json={"status": "DECLINED"})
+    back = world.browse(world.approve(token))
+    assert "status=failed" in back.headers["location"]
+    view = world.view(order["id"])
+    assert view["status"] == "awaiting_payment"
+    assert view["payments"][0]["status"] == "failed"
+    assert view["payments"][0]["failure_code"]
+
+
+def test_pending_capture_waits_for_paypal(world: PayPalWorld) -> None:
+    order = world.order()
+    _, token = world.pay_with_paypal(order["id"])
+    world.sandbox("POST", f"/_sandbox/orders/{token}/capture-outcome", json={"status": "PENDING"})
+    back = world.browse(world.approve(token))
+    assert "status=processing" in back.headers["location"]
+    assert world.view(order["id"])["status"] == "awaiting_payment"
+    (pending,) = world.captures_at_paypal(token)
+    world.sandbox("POST", f"/_sandbox/captures/{pending['resource']['id']}/complete")
+    wait_until(lambda: len(world.captures_at_paypal(token)) == 2, "the completion event")
+    world.wait_for_events(3)
+    assert world.view(order["id"])["status"] == "paid"
+
+
+def test_paying_twice_with_two_providers_refunds_the_second(
+    world: PayPalWorld, stripe_sandbox: str
+) -> None:
+    order = world.order()
+    stripe_payment = world.api.post(
+        f"/v1/orders/{order['id']}/payments", json={"provider": "stripe"}, headers=bearer(MEMBER_ID)
+    ).json()
+    _, token = world.pay_with_paypal(order["id"])
+    world.browse(world.approve(token))
+    assert world.view(order["id"])["status"] == "paid"
+    # The other tab: the card payment goes through too.
+    confirm = confirm_at_sandbox(stripe_sandbox, stripe_payment["client_secret"], "pm_card_visa")
+    assert confirm.status_code == 200
+    intent_id = stripe_payment["client_secret"].split("_secret_")[0]
+    events = httpx.get(
+        f"{stripe_sandbox}/v1/events",
+        params={"type": "payment_intent.succeeded", "limit": 100},
+        auth=("sk_test_x", ""),
+    ).json()["data"]
+    (event,) = [e for e in events if e["data"]["object"]["id"] == intent_id]
+    from support.events import signed_headers
+    from support.stack import WEBHOOK_SECRET
+
+    body = httpx.Request("POST", "http://x", json=event).content
+    assert world.api.post(
+        "/v1/webhooks/stripe", content=body, headers=signed_headers(body, WEBHOOK_SECRET)
+    ).is_success
+    Worker(world.container).run_once()
+    view = world.view(order["id"])
+    assert view["refunds"][0]["status"] == "pending"
+    Worker(world.container).run_janitor()
+    view = world.view(order["id"])
+    (refund,) = view["refunds"]
+    assert refund["status"] == "succeeded"
+    assert refund["amount"] == order["total"]
+    assert view["status"] == "paid"
+    assert view["amount_paid"] == order["total"]
+    actions = world.actions(order["id"])
+    assert actions.count("order.overpaid") == 1
+    assert actions.count("refund.succeeded") == 1
+    refunds_at_stripe = httpx.get(
+        f"{stripe_sandbox}/v1/refunds", params={"payment_intent": intent_id}, auth=("sk_test_x", "")
+    ).json()["data"]
+    assert [r["amount"] for r in refunds_at_stripe] == [order["total"]["amount"]]
+
+
+def test_a_certificate_url_off_the_allow_list_is_refused_unfetched(world: PayPalWorld) -> None:
+    body = b'{"id": "WH-FORGED", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {}}'
+    hits: list[str] = []
+
+    async def trap(scope: Any, receive: Any, send: Any) -> None:
+        # An attacker's certificate server: it must never be asked.
+        if scope["type"] == "http":
+            hits.append(scope["path"])
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"not a cert"})
+
+    with ThreadedServer(trap) as attacker:
+        for cert_url in (
+            "https://evil.example.com/v1/notifications/certs/CERT-1",
+            f"{attacker.url}/v1/notifications/certs/CERT-1",
+            f"{world.api.base_url}/v1/notifications/certs/CERT-1",
+        ):
+            headers = {
+                "PAYPAL-TRANSMISSION-ID": "abc",
+                "PAYPAL-TRANSMISSION-TIME": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "PAYPAL-TRANSMISSION-SIG": "Zm9yZ2Vk",
+                "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+                "PAYPAL-CERT-URL": cert_url,
+            }
+            refused = world.api.post("/v1/webhooks/paypal", content=body, headers=headers)
+            assert refused.status_code == 400
+            assert refused.json()["error"]["code"] == "cert_url_not_allowed"
+    assert hits == []
+    assert world.stored_events() == 0

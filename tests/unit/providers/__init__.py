@@ -1,0 +1,1 @@
+"""Unit tests of the payment provider adapters (PayPal), against in-process fakes."""
