@@ -30,6 +30,15 @@ from eventpay.services.payments import ReturnUrls
 from eventpay.services.webhooks import RetryPolicy
 
 
+def _reachable(base: str) -> bool:
+    # Any HTTP answer means the provider's edge is up; only a network failure is "down".
+    try:
+        httpx.get(base, timeout=2.0)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -57,11 +66,11 @@ class Container:
         return True
 
     def stripe_ready(self) -> bool:
-        try:
-            httpx.get(self.settings.stripe_api_base, timeout=2.0)
-        except httpx.HTTPError:
-            return False
-        return True
+        return _reachable(self.settings.stripe_api_base)
+
+    def paypal_ready(self) -> bool | None:
+        """None when PayPal is switched off (not a reason to be unready)."""
+        return _reachable(self.settings.paypal_api_base) if self.settings.paypal_enabled else None
 
     def close(self) -> None:
         for provider in self.providers.values():

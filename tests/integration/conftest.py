@@ -50,9 +50,19 @@ def stripe_sandbox() -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def paypal_sandbox() -> Iterator[str]:
+    from eventpay.sandbox.paypal import BackgroundServer as PayPalServer
+    from eventpay.sandbox.paypal import create_app as create_paypal
+
+    with PayPalServer(create_paypal(environment="test")) as server:
+        yield server.base_url
+
+
 @pytest.fixture
-def container(database_url: str, stripe_sandbox: str) -> Iterator[Container]:
-    with seeded_container(make_settings(database_url, stripe_sandbox)) as built:
+def container(database_url: str, stripe_sandbox: str, paypal_sandbox: str) -> Iterator[Container]:
+    settings = make_settings(database_url, stripe_sandbox, paypal_api_base=paypal_sandbox)
+    with seeded_container(settings) as built:
         yield built
 
 

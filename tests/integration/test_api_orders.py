@@ -116,15 +116,37 @@ def test_idempotency_key_replays_and_refuses_other_bodies(client: TestClient) ->
     assert theirs.json()["id"] != first.json()["id"]
 
 
-def test_payment_config_names_the_sandbox(client: TestClient, stripe_sandbox: str) -> None:
+def test_payment_config_names_the_sandboxes(
+    client: TestClient, stripe_sandbox: str, paypal_sandbox: str
+) -> None:
     config = client.get("/v1/payment-config").json()
     assert config["stripe"]["publishable_key"].startswith("pk_test_")
     assert config["stripe"]["api_base"] == stripe_sandbox
+    assert config["paypal"] == {"client_id": "eventpay-sandbox-client", "api_base": paypal_sandbox}
 
 
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": True, "stripe": True}
+    assert ready.json()["checks"] == {"database": True, "stripe": True, "paypal": True}
     assert "eventpay_webhooks_received_total" in client.get("/metrics").text
+
+
+def test_readiness_fails_when_a_provider_is_unreachable(
+    database_url: str, stripe_sandbox: str
+) -> None:
+    from eventpay.serving import free_port
+    from eventpay.web import create_app
+    from support.stack import make_settings, seeded_container
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings = make_settings(database_url, stripe_sandbox, paypal_api_base=dead)
+    with seeded_container(settings) as container, TestClient(create_app(container=container)) as c:
+        ready = c.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.headers["retry-after"]
+    assert ready.json() == {
+        "status": "not_ready",
+        "checks": {"database": True, "stripe": True, "paypal": False},
+    }

@@ -124,13 +124,22 @@ def test_someone_elses_order_cannot_be_paid(client: TestClient) -> None:
     assert _order(client, order["id"])["payments"] == []
 
 
-def test_paypal_is_refused_until_configured(client: TestClient) -> None:
-    order = create_order(client, MEMBER_ID)
-    response = client.post(
-        f"/v1/orders/{order['id']}/payments", json={"provider": "paypal"}, headers=bearer(MEMBER_ID)
-    )
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "provider_unavailable"
+def test_a_disabled_provider_is_refused(database_url: str, stripe_sandbox: str) -> None:
+    settings = make_settings(database_url, stripe_sandbox, paypal_enabled=False)
+    with (
+        seeded_container(settings) as container,
+        TestClient(create_app(container=container)) as client,
+    ):
+        order = create_order(client, MEMBER_ID)
+        response = client.post(
+            f"/v1/orders/{order['id']}/payments",
+            json={"provider": "paypal"},
+            headers=bearer(MEMBER_ID),
+        )
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "provider_unavailable"
+        assert response.json()["error"]["details"]["available"] == ["stripe"]
+        assert client.get("/v1/payment-config").json()["paypal"] is None
 
 
 @pytest.fixture

@@ -22,12 +22,13 @@ async def healthz() -> dict[str, str]:
 async def readyz(container: ContainerDep) -> JSONResponse:
     database = await run_in_threadpool(container.database_ready)
     stripe = await run_in_threadpool(container.stripe_ready)
-    ready = database and stripe
+    paypal = await run_in_threadpool(container.paypal_ready)
+    ready = database and stripe and paypal is not False
+    checks: dict[str, bool] = {"database": database, "stripe": stripe}
+    if paypal is not None:
+        checks["paypal"] = paypal
     return JSONResponse(
-        {
-            "status": "ready" if ready else "not_ready",
-            "checks": {"database": database, "stripe": stripe},
-        },
+        {"status": "ready" if ready else "not_ready", "checks": checks},
         status_code=200 if ready else 503,
         headers=None if ready else {"Retry-After": "5"},
     )
