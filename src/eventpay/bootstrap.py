@@ -21,11 +21,15 @@ from eventpay.db import SqlUnitOfWorkFactory, make_engine
 from eventpay.domain import FeePolicy
 from eventpay.metrics import Metrics
 from eventpay.ports import Clock, PaymentProvider, ProviderName, WebhookVerifier
-from eventpay.providers import StripeProvider, StripeWebhookVerifier, stripe_client
-from eventpay.providers.paypal import PayPalProvider
-from eventpay.providers.paypal_certs import PAYPAL_CERT_HOSTS
-from eventpay.providers.paypal_webhook import PayPalWebhookVerifier
-from eventpay.providers.paypal_webhook_postback import PayPalPostbackVerifier
+from eventpay.providers import (
+    PAYPAL_CERT_HOSTS,
+    PayPalPostbackVerifier,
+    PayPalProvider,
+    PayPalWebhookVerifier,
+    StripeProvider,
+    StripeWebhookVerifier,
+    stripe_client,
+)
 from eventpay.services.payments import ReturnUrls
 from eventpay.services.webhooks import RetryPolicy
 
@@ -73,8 +77,8 @@ class Container:
         return _reachable(self.settings.paypal_api_base) if self.settings.paypal_enabled else None
 
     def close(self) -> None:
-        for provider in self.providers.values():
-            close = getattr(provider, "close", None)
+        for adapter in [*self.providers.values(), *self.verifiers.values()]:
+            close = getattr(adapter, "close", None)
             if callable(close):
                 close()
         self.engine.dispose()

@@ -18,6 +18,7 @@ class Capabilities:
     payouts: bool
     disputes: bool
     client_confirmation: bool
+    invoicing: bool = False
 
 
 @dataclass(frozen=True, slots=True)

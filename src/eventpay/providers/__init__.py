@@ -5,7 +5,19 @@ and never decide business outcomes (over-payment, partial refunds): they return 
 core decides.
 """
 
+from eventpay.providers.paypal import PayPalProvider
+from eventpay.providers.paypal_certs import PAYPAL_CERT_HOSTS
+from eventpay.providers.paypal_webhook import PayPalWebhookVerifier
+from eventpay.providers.paypal_webhook_postback import PayPalPostbackVerifier
 from eventpay.providers.stripe import StripeProvider, stripe_client
 from eventpay.providers.stripe_webhook import StripeWebhookVerifier
 
-__all__ = ["StripeProvider", "StripeWebhookVerifier", "stripe_client"]
+__all__ = [
+    "PAYPAL_CERT_HOSTS",
+    "PayPalPostbackVerifier",
+    "PayPalProvider",
+    "PayPalWebhookVerifier",
+    "StripeProvider",
+    "StripeWebhookVerifier",
+    "stripe_client",
+]

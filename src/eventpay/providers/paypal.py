@@ -87,7 +87,11 @@ _REFUND_STATUS = {
 class PayPalProvider:
     name = ProviderName.PAYPAL
     capabilities = Capabilities(
-        partial_refund=True, payouts=True, disputes=True, client_confirmation=False
+        partial_refund=True,
+        payouts=True,
+        disputes=True,
+        client_confirmation=False,
+        invoicing=True,
     )
 
     def __init__(
