@@ -1,9 +1,11 @@
-"""The service under test as the self-test reaches it: the HTTP API, the Stripe sandbox, tokens.
+"""The service under test as the self-test reaches it: the HTTP API, the sandboxes, tokens.
 
-Only httpx: the self-test is a client of the API and of the sandbox like any other, so it
+Only httpx: the self-test is a client of the API and of the sandboxes like any other, so it
 imports nothing of the service but the development-token minting and the settings it was given.
-The sandbox's address and publishable key come from `GET /v1/payment-config`, as a browser
-learns them. What a scenario checks lives in the *_scenarios modules, not here.
+The sandboxes' addresses, the publishable key and the PayPal client id come from
+`GET /v1/payment-config`, as a browser learns them; the PayPal client secret and webhook id
+from the settings, as the service's operator knows them. What a scenario checks lives in the
+*_scenarios modules, not here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from eventpay.config import Settings
 from eventpay.ports import Role
 from eventpay.sample_data import MEMBER_ID, NON_MEMBER_ID
 from eventpay.selftest.checks import Problem, ScenarioFailed, eventually, expect, throughout
+from eventpay.selftest.paypal_sandbox import PayPalSandbox, token_of
 from eventpay.web.auth import issue_token
 
 OPEN_EVENT = "spring-sound-off"
@@ -113,6 +116,16 @@ class Payment:
         return intent_id(self.client_secret)
 
 
+@dataclass(frozen=True)
+class PayPalPayment:
+    """A started PayPal payment attempt, waiting for the buyer at PayPal's approval page."""
+
+    order_id: str
+    payment_id: str
+    token: str
+    """The PayPal order id, as the approve link and the way back carry it."""
+
+
 class ServiceUnderTest:
     """The API at `base_url` (and, once asked for, its sandbox); close it, or use `with`."""
 
@@ -120,6 +133,8 @@ class ServiceUnderTest:
         self.base_url = base_url.rstrip("/")
         self.api = httpx.Client(base_url=self.base_url, timeout=HTTP_TIMEOUT_S)
         self.webhook_secret = settings.stripe_webhook_secrets[0].get_secret_value()
+        self.paypal_secret = settings.paypal_client_secret.get_secret_value()
+        self.paypal_webhook_id = settings.paypal_webhook_id
         key = settings.jwt_key.get_secret_value()
 
         def token(subject: str, role: Role) -> str:
@@ -135,6 +150,7 @@ class ServiceUnderTest:
         self.other_buyer = token(NON_MEMBER_ID, Role.COMPETITOR)
         self.admin = token(ADMIN_ID, Role.ADMIN)
         self._sandbox: Sandbox | None = None
+        self._paypal: PayPalSandbox | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -151,6 +167,8 @@ class ServiceUnderTest:
         self.api.close()
         if self._sandbox is not None:
             self._sandbox.client.close()
+        if self._paypal is not None:
+            self._paypal.client.close()
 
     def sandbox(self) -> Sandbox:
         """The sandbox the service pays against, learned from `/v1/payment-config` once."""
@@ -164,6 +182,19 @@ class ServiceUnderTest:
             client = httpx.Client(base_url=str(api_base).rstrip("/"), timeout=HTTP_TIMEOUT_S)
             self._sandbox = Sandbox(client=client, publishable_key=key)
         return self._sandbox
+
+    def paypal(self) -> PayPalSandbox:
+        """The PayPal sandbox the service pays against, learned from `/v1/payment-config` once."""
+        if self._paypal is None:
+            paypal = expect(self.api.get("/v1/payment-config"), 200).get("paypal") or {}
+            api_base, client_id = paypal.get("api_base"), paypal.get("client_id")
+            if not api_base or not isinstance(client_id, str):
+                raise ScenarioFailed(f"the service does not run against a PayPal sandbox: {paypal}")
+            client = httpx.Client(base_url=str(api_base).rstrip("/"), timeout=HTTP_TIMEOUT_S)
+            self._paypal = PayPalSandbox(
+                client=client, client_id=client_id, secret=self.paypal_secret
+            )
+        return self._paypal
 
     # The API
 
@@ -191,30 +222,57 @@ class ServiceUnderTest:
         order: Order = expect(self.get_order(order_id), 200)
         return order
 
-    def new_payment(self) -> Payment:
-        """A fresh order and its Stripe payment attempt, not yet confirmed."""
-        order = self.new_order()
-        response = self.api.post(
-            f"/v1/orders/{order['id']}/payments",
-            content=json.dumps({"provider": "stripe"}),
+    def start_payment(self, order_id: str, body: Mapping[str, Any]) -> httpx.Response:
+        return self.api.post(
+            f"/v1/orders/{order_id}/payments",
+            content=json.dumps(body),
             headers={"Authorization": f"Bearer {self.buyer}"} | _JSON,
         )
-        started = expect(response, 201)
+
+    def new_payment(self) -> Payment:
+        """A fresh order and its Stripe payment attempt, not yet confirmed."""
+        return self.stripe_payment(self.new_order()["id"])
+
+    def stripe_payment(self, order_id: str) -> Payment:
+        """A Stripe payment attempt of the order, not yet confirmed."""
+        started = expect(self.start_payment(order_id, {"provider": "stripe"}), 201)
         secret = started.get("client_secret")
         if not isinstance(secret, str) or "_secret_" not in secret:
             raise ScenarioFailed("the started Stripe payment has no client_secret")
-        return Payment(order_id=order["id"], payment_id=started["id"], client_secret=secret)
+        return Payment(order_id=order_id, payment_id=started["id"], client_secret=secret)
 
-    def audit_actions(self, order_id: str) -> list[str]:
+    def paypal_payment(self, order_id: str, return_url: str) -> PayPalPayment:
+        """A PayPal payment attempt of the order; the buyer is sent back to `return_url`."""
+        body = {"provider": "paypal", "return_url": return_url}
+        started = expect(self.start_payment(order_id, body), 201)
+        approve_url = started.get("approve_url")
+        if not isinstance(approve_url, str):
+            raise ScenarioFailed(f"the started PayPal payment has no approve_url: {started}")
+        return PayPalPayment(
+            order_id=order_id, payment_id=started["id"], token=token_of(approve_url)
+        )
+
+    def follow(self, url: str) -> httpx.Response:
+        """The buyer's browser opening a link to the service; its redirect is not followed."""
+        return self.api.get(url)
+
+    def audit(self, order_id: str) -> list[Order]:
         response = self.api.get(
             f"/v1/orders/{order_id}/audit", headers={"Authorization": f"Bearer {self.admin}"}
         )
-        return [str(row.get("action")) for row in expect(response, 200)]
+        rows: list[Order] = expect(response, 200)
+        return rows
+
+    def audit_actions(self, order_id: str) -> list[str]:
+        return [str(row.get("action")) for row in self.audit(order_id)]
 
     def deliver_webhook(self, body: bytes, signature: str) -> httpx.Response:
         return self.api.post(
             "/v1/webhooks/stripe", content=body, headers={"Stripe-Signature": signature} | _JSON
         )
+
+    def deliver_paypal_webhook(self, body: bytes, headers: Mapping[str, str]) -> httpx.Response:
+        return self.api.post("/v1/webhooks/paypal", content=body, headers=dict(headers))
 
     # Waiting for the worker
 

@@ -15,7 +15,7 @@ from eventpay.selftest.client import Order, Payment, ServiceUnderTest, payment_i
 AWAITING = "awaiting_payment"
 
 
-def _is_paid(order: Order) -> bool:
+def is_paid(order: Order) -> bool:
     registrations = order.get("registrations", [])
     return (
         order.get("status") == "paid"
@@ -24,7 +24,7 @@ def _is_paid(order: Order) -> bool:
     )
 
 
-def _attempt_is(payment_id: str, status: str) -> Callable[[Order], bool]:
+def attempt_is(payment_id: str, status: str) -> Callable[[Order], bool]:
     def holds(order: Order) -> bool:
         return payment_in(order, payment_id).get("status") == status
 
@@ -43,7 +43,7 @@ def _failed_and_still_awaiting(sut: ServiceUnderTest, payment: Payment) -> str:
     """Wait for the failed attempt; the order must still be payable. Returns its failure code."""
     order = sut.wait_for_order(
         payment.order_id,
-        _attempt_is(payment.payment_id, "failed"),
+        attempt_is(payment.payment_id, "failed"),
         f"payment {payment.payment_id} failed",
     )
     if order.get("status") != AWAITING:
@@ -58,7 +58,7 @@ def success(sut: ServiceUnderTest) -> str:
     payment = sut.new_payment()
     intent = expect(sut.sandbox().confirm(payment.client_secret, "pm_card_visa"), 200)
     _intent_status(intent, "succeeded")
-    sut.wait_for_order(payment.order_id, _is_paid, "the order paid, registration confirmed")
+    sut.wait_for_order(payment.order_id, is_paid, "the order paid, registration confirmed")
     return "order paid, registration confirmed"
 
 
@@ -87,7 +87,7 @@ def _challenged(sut: ServiceUnderTest) -> tuple[Payment, str]:
         raise ScenarioFailed(f"requires_action without a challenge to follow: {action}")
     sut.wait_for_order(
         payment.order_id,
-        _attempt_is(payment.payment_id, "requires_action"),
+        attempt_is(payment.payment_id, "requires_action"),
         f"payment {payment.payment_id} requires_action",
     )
     return payment, url
@@ -97,7 +97,7 @@ def challenge_completed(sut: ServiceUnderTest) -> str:
     payment, url = _challenged(sut)
     intent = expect(sut.sandbox().finish_challenge(url, succeed=True), 200)
     _intent_status(intent, "succeeded")
-    sut.wait_for_order(payment.order_id, _is_paid, "the order paid, registration confirmed")
+    sut.wait_for_order(payment.order_id, is_paid, "the order paid, registration confirmed")
     return "requires_action, challenge completed, order paid"
 
 

@@ -134,7 +134,7 @@ def _unpaid_success_event(sut: ServiceUnderTest) -> tuple[str, bytes]:
     return payment.order_id, json.dumps(event).encode()
 
 
-def _still_unpaid(order: Order) -> bool:
+def still_unpaid(order: Order) -> bool:
     return order.get("status") == "awaiting_payment" and all(
         p.get("status") != "succeeded" for p in order.get("payments", [])
     )
@@ -144,7 +144,7 @@ def _refused_and_unpaid(
     sut: ServiceUnderTest, order_id: str, answer: httpx.Response, code: str
 ) -> str:
     expect_error(answer, 400, code)
-    sut.order_stays(order_id, _still_unpaid, "the order still awaiting_payment")
+    sut.order_stays(order_id, still_unpaid, "the order still awaiting_payment")
     return f"400 {code}; order still awaiting_payment"
 
 

@@ -12,9 +12,14 @@ from eventpay.web.auth import InvalidToken, decode_token
 from eventpay.web.errors import ApiError
 
 
-def get_container(request: Request) -> Container:
+def container_of(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
+
+
+async def get_container(request: Request) -> Container:
+    # async: FastAPI runs plain-function dependencies in the thread pool, a hop per request.
+    return container_of(request)
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
@@ -24,7 +29,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def get_caller(request: Request, container: ContainerDep) -> Principal:
+async def get_caller(request: Request, container: ContainerDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     challenge = {"WWW-Authenticate": "Bearer"}

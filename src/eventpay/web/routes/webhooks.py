@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from eventpay.bootstrap import Container
 from eventpay.ports import ProviderName, WebhookEventRecord, WebhookRejected, WebhookVerifier
 from eventpay.services import webhooks
-from eventpay.web.deps import get_container
+from eventpay.web.deps import container_of
 from eventpay.web.webhook_batcher import WebhookBatcher, batcher_for
 
 # Stripe's check is an HMAC and a JSON parse: for a typical event, microseconds, less than a
@@ -63,7 +63,7 @@ def _batcher(request: Request, container: Container) -> WebhookBatcher:
 
 
 async def _receive(provider: ProviderName, request: Request) -> JSONResponse:
-    container = get_container(request)
+    container = container_of(request)
     counter = container.metrics.webhooks_received
     verifier = container.verifiers.get(provider)
     if verifier is None:
