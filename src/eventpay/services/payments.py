@@ -110,14 +110,16 @@ def _prepare(
                 and existing.amount == due
             ):
                 return existing, order
+        payment_id = str(uuid.uuid4())
         payment = PaymentRecord(
-            id=str(uuid.uuid4()),
+            id=payment_id,
             order_id=order.id,
             provider=provider,
             amount=due,
             currency=order.currency,
             status=PaymentStatus.CREATED,
-            idempotency_key=f"eventpay-payment-{uuid.uuid4()}",
+            # Derived from the attempt: whoever retries this attempt sends the same key.
+            idempotency_key=f"eventpay-payment-{payment_id}",
             created_at=now,
             updated_at=now,
             return_url=return_url,

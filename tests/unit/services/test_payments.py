@@ -316,3 +316,12 @@ def test_resolve_unknown_keeps_an_attempt_unknown_while_the_provider_stays_silen
 
     assert only_payment(world).status is PaymentStatus.UNKNOWN
     assert world.provider.intents == {}
+
+
+def test_the_provider_key_is_derived_from_the_attempt(world: World) -> None:
+    order = world.place_order().order
+    start = world.start(order.id)
+    assert start.payment.idempotency_key == f"eventpay-payment-{start.payment.id}"
+    assert [r.idempotency_key for r in world.provider.create_requests] == [
+        start.payment.idempotency_key
+    ]
