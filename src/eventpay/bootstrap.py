@@ -86,6 +86,9 @@ class Container:
 
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # Every provider call would otherwise log its URL at INFO; failures still surface.
+    for noisy in ("httpx", "httpcore", "stripe", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_json

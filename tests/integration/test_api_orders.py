@@ -150,3 +150,21 @@ def test_readiness_fails_when_a_provider_is_unreachable(
         "status": "not_ready",
         "checks": {"database": True, "stripe": True, "paypal": False},
     }
+
+
+def test_openapi_documents_the_contract(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path, method in [
+        ("/v1/events", "get"),
+        ("/v1/events/{event_id}", "get"),
+        ("/v1/orders", "post"),
+        ("/v1/orders/{order_id}", "get"),
+        ("/v1/orders/{order_id}/payments", "post"),
+        ("/v1/webhooks/stripe", "post"),
+        ("/v1/webhooks/paypal", "post"),
+        ("/v1/payment-config", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+    ]:
+        assert method in paths[path], (path, method)
+    assert client.get("/docs").status_code == 200

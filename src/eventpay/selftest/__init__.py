@@ -1,14 +1,20 @@
 """`eventpay selftest`: drive a running service (or a fresh demo stack) through test scenarios.
 
-A client of the HTTP API and of the Stripe sandbox, over httpx only; it never reaches into the
-service's database or internals. Modules, one concept each:
+A client of the HTTP API and of the Stripe and PayPal sandboxes, over httpx only; it never
+reaches into the service's database or internals. Modules, one concept each:
 
-    runner.py              run_selftest: the stack (if any), the run, the report
-    checks.py              ScenarioFailed, response expectations, deadline polling
-    client.py              the service under test: API and sandbox calls, tokens
-    payment_scenarios.py   success, declined card, 3-D Secure completed and failed
-    webhook_scenarios.py   twenty concurrent deliveries, forged signature, stale timestamp
-    contract_scenarios.py  unknown field, closed registration, hidden orders, idempotency
+    runner.py                    run_selftest: the stack (if any), the run, the report
+    checks.py                    ScenarioFailed, response expectations, deadline polling
+    client.py                    the service under test: API and Stripe sandbox calls, tokens
+    paypal_sandbox.py            the PayPal sandbox: the buyer's buttons, PayPal's books
+    listener.py                  a loopback listener that records who connects to it
+    forgery.py                   a forger's own key and certificate, a PayPal capture event
+    payment_scenarios.py         success, declined card, 3-D Secure completed and failed
+    webhook_scenarios.py         twenty concurrent deliveries, forged signature, stale timestamp
+    paypal_scenarios.py          PayPal paid, cancelled, declined, return raced by webhooks
+    paypal_webhook_scenarios.py  forged PayPal signature, certificate URL off the allow-list
+    double_payment_scenarios.py  paid with PayPal and by card: the card refunded automatically
+    contract_scenarios.py        unknown field, closed registration, hidden orders, idempotency
 """
 
 from eventpay.selftest.runner import run_selftest

@@ -88,6 +88,14 @@ class Sandbox:
         intent: Order = expect(response, 200)
         return intent
 
+    def refunds_of(self, pi_id: str) -> list[Order]:
+        """The refunds Stripe holds for the PaymentIntent: the money that actually went back."""
+        response = self.client.get(
+            "/v1/refunds", params={"payment_intent": pi_id, "limit": 100}, headers=self._secret()
+        )
+        refunds: list[Order] = expect(response, 200).get("data", [])
+        return refunds
+
     def event_for(self, event_type: str, pi_id: str) -> Order | None:
         """The newest event of `event_type` about the PaymentIntent, if the sandbox has one."""
         response = self.client.get(

@@ -61,6 +61,18 @@ class PayPalSandbox:
         )
         expect(answer, 200)
 
+    def slow_next_capture(self, token: str, delay_s: float) -> None:
+        """Hold the order's next capture call at PayPal for `delay_s`, its request id reserved:
+        whoever else captures meanwhile waits for its answer, as at PayPal."""
+        fault = {
+            "path_prefix": f"/v2/checkout/orders/{token}/capture",
+            "method": "POST",
+            "mode": "delay",
+            "delay_s": delay_s,
+            "times": 1,
+        }
+        expect(self.client.post("/_sandbox/faults", json=fault), 201)
+
     def _redirect(self, answer: httpx.Response, button: str) -> str:
         url = expect(answer, 200).get("redirect_url")
         if not isinstance(url, str) or not url:
@@ -115,9 +127,10 @@ class PayPalSandbox:
         )
         return sum(1 for attempt in expect(answer, 200).get("data", []) if attempt["succeeded"])
 
-    def idempotency(self) -> Json:
-        counts: Json = expect(self.client.get("/_sandbox/idempotency"), 200)
-        return counts
+    def calls_with_request_id(self) -> int:
+        """POSTs PayPal has answered under a PayPal-Request-Id: first runs and replays."""
+        counts = expect(self.client.get("/_sandbox/idempotency"), 200)
+        return int(counts["request_ids"]) + int(counts["replays"])
 
     def subscribe(self, url: str, event_types: Sequence[str]) -> str:
         """A new webhook subscription at PayPal; returns its id (unsubscribe when done)."""

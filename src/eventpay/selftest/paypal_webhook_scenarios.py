@@ -75,8 +75,8 @@ def paypal_forged_webhook(sut: ServiceUnderTest) -> str:
     if answer.status_code != 400 or error_code(answer) != "signature_mismatch":
         raise ScenarioFailed(
             f"a capture signed with the self-test's own key, naming the sandbox's certificate "
-            f"{cert_url}, was answered {answer.status_code} {error_code(answer) or ''}"
-            f"{answer.text[:200]}, expected 400 signature_mismatch"
+            f"{cert_url}, was answered {answer.status_code} "
+            f"{error_code(answer) or answer.text[:200]}, expected 400 signature_mismatch"
         )
     throughout(lambda: _unchanged(sut, order_id))
     return (
@@ -106,7 +106,8 @@ def paypal_cert_url_not_allowed(sut: ServiceUnderTest) -> str:
                 wrong.append(f"{cert_url}: {answer.status_code} {code or answer.text[:120]}")
         if wrong:
             raise ScenarioFailed(
-                f"expected 400 cert_url_not_allowed for every URL, got {'; '.join(wrong)}"
+                f"expected 400 cert_url_not_allowed for every URL, got {'; '.join(wrong)} "
+                f"(the forger's listener was contacted {trap.connections}x)"
             )
 
         def fetched_or_paid() -> str | None:

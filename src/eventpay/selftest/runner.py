@@ -20,7 +20,14 @@ import httpx
 import structlog
 
 from eventpay.config import Settings
-from eventpay.selftest import contract_scenarios, payment_scenarios, webhook_scenarios
+from eventpay.selftest import (
+    contract_scenarios,
+    double_payment_scenarios,
+    payment_scenarios,
+    paypal_scenarios,
+    paypal_webhook_scenarios,
+    webhook_scenarios,
+)
 from eventpay.selftest.checks import Scenario, ScenarioFailed
 from eventpay.selftest.client import ServiceUnderTest
 from eventpay.serving import free_port
@@ -28,6 +35,9 @@ from eventpay.serving import free_port
 SCENARIOS: tuple[Scenario, ...] = (
     *payment_scenarios.SCENARIOS,
     *webhook_scenarios.SCENARIOS,
+    *paypal_scenarios.SCENARIOS,
+    *paypal_webhook_scenarios.SCENARIOS,
+    *double_payment_scenarios.SCENARIOS,
     *contract_scenarios.SCENARIOS,
 )
 LOOPBACK = "127.0.0.1"
