@@ -235,6 +235,63 @@ def test_pending_capture_waits_for_paypal(world: PayPalWorld) -> None:
     assert world.view(order["id"])["status"] == "paid"
 
 
+def _stripe_events(stripe_sandbox: str, event_type: str) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = httpx.get(
+        f"{stripe_sandbox}/v1/events",
+        params={"type": event_type, "limit": 100},
+        auth=("sk_test_x", ""),
+    ).json()["data"]
+    return data
+
+
+def _post_stripe_event(world: PayPalWorld, event: dict[str, Any]) -> None:
+    from support.events import signed_headers
+    from support.stack import WEBHOOK_SECRET
+
+    body = httpx.Request("POST", "http://x", json=event).content
+    response = world.api.post(
+        "/v1/webhooks/stripe", content=body, headers=signed_headers(body, WEBHOOK_SECRET)
+    )
+    assert response.is_success, response.text
+
+
+def test_an_automatic_refund_that_fails_later_is_marked_failed(
+    world: PayPalWorld, stripe_sandbox: str
+) -> None:
+    order = world.order()
+    card = world.api.post(
+        f"/v1/orders/{order['id']}/payments", json={"provider": "stripe"}, headers=bearer(MEMBER_ID)
+    ).json()
+    _, token = world.pay_with_paypal(order["id"])
+    world.browse(world.approve(token))
+    confirm_at_sandbox(stripe_sandbox, card["client_secret"], "pm_card_refundFail")
+    intent_id = card["client_secret"].split("_secret_")[0]
+    (paid,) = [
+        e
+        for e in _stripe_events(stripe_sandbox, "payment_intent.succeeded")
+        if e["data"]["object"]["id"] == intent_id
+    ]
+    _post_stripe_event(world, paid)
+    Worker(world.container).run_once()
+    Worker(world.container).run_janitor()
+    (refund,) = world.view(order["id"])["refunds"]
+    assert refund["status"] == "succeeded"
+
+    def failed_event() -> list[dict[str, Any]]:
+        return [
+            e
+            for e in _stripe_events(stripe_sandbox, "refund.failed")
+            if e["data"]["object"]["payment_intent"] == intent_id
+        ]
+
+    wait_until(lambda: bool(failed_event()), "Stripe's refund.failed")
+    _post_stripe_event(world, failed_event()[0])
+    Worker(world.container).run_once()
+    (refund,) = world.view(order["id"])["refunds"]
+    assert refund["status"] == "failed"
+    assert world.actions(order["id"]).count("refund.failed") == 1
+
+
 def test_paying_twice_with_two_providers_refunds_the_second(
     world: PayPalWorld, stripe_sandbox: str
 ) -> None:

@@ -198,6 +198,17 @@ class SqlRefundRepository:
         row = self._s.scalar(stmt)
         return None if row is None else _refund(row)
 
+    def by_provider_ref(
+        self, provider: ProviderName, provider_refund_id: str, *, for_update: bool = False
+    ) -> RefundRecord | None:
+        stmt = select(RefundRow).where(
+            RefundRow.provider == provider.value, RefundRow.provider_refund_id == provider_refund_id
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self._s.scalar(stmt)
+        return None if row is None else _refund(row)
+
     def list_for_order(self, order_id: str) -> Sequence[RefundRecord]:
         rows = self._s.scalars(
             select(RefundRow)

@@ -59,6 +59,7 @@ from eventpay.domain.pricing import (
     quote_order,
     unit_price,
 )
+from eventpay.domain.refunds import RefundTransition, refund_transition
 
 __all__ = [
     "CURRENCY_EXPONENTS",
@@ -87,6 +88,7 @@ __all__ = [
     "QuoteLine",
     "RefundAmount",
     "RefundStatus",
+    "RefundTransition",
     "RegistrationClosed",
     "RegistrationClosedReason",
     "RegistrationStatus",
@@ -104,6 +106,7 @@ __all__ = [
     "is_terminal",
     "price_registration",
     "quote_order",
+    "refund_transition",
     "registration_status_for",
     "require_aware",
     "resolve_observed",

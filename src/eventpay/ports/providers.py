@@ -101,6 +101,16 @@ class ProviderRefund:
     failure_reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RefundUpdate:
+    """A provider event about one refund (settled, failed later, canceled)."""
+
+    provider_refund_id: str
+    refund_id_hint: str | None  # ours, echoed back by the provider (metadata / custom_id)
+    status: ProviderRefundStatus
+    failure_reason: str | None = None
+
+
 class ProviderError(Exception):
     """Base of provider failures; `code` is safe to show and log."""
 
@@ -132,6 +142,9 @@ class PaymentProvider(Protocol):
 
     def refund_payment(self, request: RefundRequest) -> ProviderRefund: ...
     def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None: ...
+    def parse_refund_event(
+        self, event_type: str, payload: Mapping[str, Any]
+    ) -> RefundUpdate | None: ...
 
 
 ProviderRegistry = Mapping[ProviderName, PaymentProvider]

@@ -45,9 +45,10 @@ from eventpay.ports import (
     ProviderRefundStatus,
     ProviderRejected,
     RefundRequest,
+    RefundUpdate,
 )
 from eventpay.providers.paypal_disputes import PayPalDisputes
-from eventpay.providers.paypal_events import parse_event
+from eventpay.providers.paypal_events import parse_event, parse_refund_event
 from eventpay.providers.paypal_http import PayPalApi, PayPalRejected, reading
 from eventpay.providers.paypal_invoicing import PayPalInvoicing
 from eventpay.providers.paypal_money import from_paypal, to_paypal
@@ -182,6 +183,11 @@ class PayPalProvider:
     def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
         """Reduce a verified PayPal event to a payment update (see paypal_events)."""
         return parse_event(event_type, payload)
+
+    def parse_refund_event(
+        self, event_type: str, payload: Mapping[str, Any]
+    ) -> RefundUpdate | None:
+        return parse_refund_event(event_type, payload)
 
     def _payment(self, order: Mapping[str, Any]) -> ProviderPayment:
         """The answer to a create or capture; read in full when PayPal answered minimally

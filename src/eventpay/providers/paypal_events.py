@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from eventpay.domain import PaymentStatus
-from eventpay.ports import PaymentUpdate
+from eventpay.ports import PaymentUpdate, ProviderRefundStatus, RefundUpdate
 from eventpay.providers.paypal_money import from_paypal
 from eventpay.providers.paypal_orders import CaptureView, capture_failure_message
 
@@ -100,3 +100,27 @@ def parse_event(event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | 
     if status is None:
         return _approved(resource)
     return _capture(event_type, status, resource)
+
+
+_REFUND_STATUS = {
+    "COMPLETED": ProviderRefundStatus.SUCCEEDED,
+    "PENDING": ProviderRefundStatus.PENDING,
+    "FAILED": ProviderRefundStatus.FAILED,
+    "CANCELLED": ProviderRefundStatus.CANCELED,
+}
+
+
+def parse_refund_event(event_type: str, payload: Mapping[str, Any]) -> RefundUpdate | None:
+    """`PAYMENT.CAPTURE.REFUNDED` carries the refund; our refund id is its `custom_id`."""
+    if event_type != "PAYMENT.CAPTURE.REFUNDED":
+        return None
+    resource = payload.get("resource")
+    if not isinstance(resource, Mapping) or "id" not in resource:
+        raise ValueError(f"{event_type} event has no refund resource")
+    details = resource.get("status_details") or {}
+    return RefundUpdate(
+        provider_refund_id=str(resource["id"]),
+        refund_id_hint=str(resource["custom_id"]) if resource.get("custom_id") else None,
+        status=_REFUND_STATUS.get(str(resource.get("status")), ProviderRefundStatus.PENDING),
+        failure_reason=details.get("reason"),
+    )

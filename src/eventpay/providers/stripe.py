@@ -25,6 +25,7 @@ from eventpay.ports import (
     ProviderRefundStatus,
     ProviderRejected,
     RefundRequest,
+    RefundUpdate,
 )
 
 # Stripe's PaymentIntent statuses mapped to our attempt states. `requires_payment_method` after
@@ -179,6 +180,21 @@ class StripeProvider:
             provider_refund_id=str(refund["id"]),
             status=_REFUND_STATUS.get(str(refund.get("status")), ProviderRefundStatus.PENDING),
             amount=Money(int(refund["amount"]), str(refund["currency"])),
+            failure_reason=refund.get("failure_reason"),
+        )
+
+    def parse_refund_event(
+        self, event_type: str, payload: Mapping[str, Any]
+    ) -> RefundUpdate | None:
+        """`refund.created/updated/failed` (data.object is the refund); None for others."""
+        if event_type not in ("refund.created", "refund.updated", "refund.failed"):
+            return None
+        refund = payload["data"]["object"]
+        metadata = refund.get("metadata") or {}
+        return RefundUpdate(
+            provider_refund_id=str(refund["id"]),
+            refund_id_hint=metadata.get("refund_id"),
+            status=_REFUND_STATUS.get(str(refund.get("status")), ProviderRefundStatus.PENDING),
             failure_reason=refund.get("failure_reason"),
         )
 

@@ -14,12 +14,13 @@ from datetime import datetime
 
 import structlog
 
-from eventpay.domain import Money, RefundStatus
+from eventpay.domain import Money, RefundStatus, refund_transition
 from eventpay.ports import (
     SYSTEM_ACTOR,
     Clock,
     PaymentRecord,
     Principal,
+    ProviderName,
     ProviderOutcomeUnknown,
     ProviderRefund,
     ProviderRefundStatus,
@@ -27,6 +28,7 @@ from eventpay.ports import (
     ProviderRejected,
     RefundRecord,
     RefundRequest,
+    RefundUpdate,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -165,3 +167,44 @@ def execute_pending_refunds(
         _record(uow_factory, refund.id, answer, clock())
         answered += 1
     return answered
+
+
+def apply_refund_update(
+    uow: UnitOfWork, *, provider: ProviderName, update: RefundUpdate, actor: str, now: datetime
+) -> bool:
+    """Apply a provider's word about a refund; False when the refund is not one of ours."""
+    refund = uow.refunds.by_provider_ref(provider, update.provider_refund_id, for_update=True)
+    if refund is None and update.refund_id_hint is not None:
+        refund = uow.refunds.get(update.refund_id_hint, for_update=True)
+        if refund is not None and refund.provider is not provider:
+            refund = None
+    if refund is None:
+        log.warning("refund.unknown_to_us", provider=provider.value, ref=update.provider_refund_id)
+        return False
+    if refund.provider_refund_id is None:
+        refund.provider_refund_id = update.provider_refund_id
+    step = refund_transition(refund.status, _STATUS[update.status])
+    if not step.applied:
+        uow.refunds.save(refund)
+        return True
+    refund.status = step.to_status
+    refund.failure_reason = update.failure_reason
+    refund.updated_at = now
+    uow.refunds.save(refund)
+    audit.record(
+        uow,
+        entity_type="refund",
+        entity_id=refund.id,
+        payment_id=refund.payment_id,
+        order_id=refund.order_id,
+        action=f"refund.{refund.status.value}",
+        actor=actor,
+        now=now,
+        details={
+            "from": step.from_status.value,
+            "to": step.to_status.value,
+            "provider_refund_id": refund.provider_refund_id,
+            "failure_reason": refund.failure_reason,
+        },
+    )
+    return True

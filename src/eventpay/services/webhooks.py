@@ -34,6 +34,7 @@ from eventpay.ports import (
 from eventpay.services import audit
 from eventpay.services.captures import capture_payment
 from eventpay.services.errors import NotFound
+from eventpay.services.refunds import apply_refund_update
 from eventpay.services.settlement import apply_status
 
 log = structlog.get_logger(__name__)
@@ -144,8 +145,18 @@ def _apply(
     provider = providers.get(event.provider)
     if provider is None:
         raise RuntimeError(f"no {event.provider.value} provider is configured")
-    update = provider.parse_event(event.type, json.loads(event.payload))
+    payload = json.loads(event.payload)
+    update = provider.parse_event(event.type, payload)
     if update is None:
+        refund_update = provider.parse_refund_event(event.type, payload)
+        if refund_update is not None and apply_refund_update(
+            uow,
+            provider=event.provider,
+            update=refund_update,
+            actor=f"{event.provider.value}-webhook",
+            now=now,
+        ):
+            return WebhookStatus.PROCESSED, None
         return WebhookStatus.IGNORED, None
     payment = _find_payment(uow, event, update)
     if payment is None:

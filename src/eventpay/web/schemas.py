@@ -137,6 +137,8 @@ class RefundOut(BaseModel):
     status: str
     amount: MoneyOut
     reason: str
+    kind: str = Field(description="overpayment (automatic), customer, organizer, ...")
+    failure_reason: str | None = None
     created_at: datetime
 
 
@@ -185,6 +187,8 @@ def _refund_out(r: RefundRecord) -> RefundOut:
         status=r.status.value,
         amount=MoneyOut(amount=r.amount, currency=r.currency),
         reason=r.reason,
+        kind=r.kind,
+        failure_reason=r.failure_reason,
         created_at=r.created_at,
     )
 

@@ -47,6 +47,7 @@ from eventpay.ports import (
     RefundRecord,
     RefundRepository,
     RefundRequest,
+    RefundUpdate,
     UnitOfWork,
     WebhookEventRecord,
     WebhookEventRepository,
@@ -290,6 +291,14 @@ class FakeRefundRepository(_Repository):
     def get(self, refund_id: str, *, for_update: bool = False) -> RefundRecord | None:
         refund = self._t.refunds.get(refund_id)
         return None if refund is None else copy.deepcopy(refund)
+
+    def by_provider_ref(
+        self, provider: ProviderName, provider_refund_id: str, *, for_update: bool = False
+    ) -> RefundRecord | None:
+        for refund in self._t.refunds.values():
+            if refund.provider is provider and refund.provider_refund_id == provider_refund_id:
+                return copy.deepcopy(refund)
+        return None
 
     def list_for_order(self, order_id: str) -> Sequence[RefundRecord]:
         found = [r for r in self._t.refunds.values() if r.order_id == order_id]
@@ -634,6 +643,11 @@ class FakeProvider:
 
     def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
         return _STRIPE_EVENTS.parse_event(event_type, payload)
+
+    def parse_refund_event(
+        self, event_type: str, payload: Mapping[str, Any]
+    ) -> RefundUpdate | None:
+        return _STRIPE_EVENTS.parse_refund_event(event_type, payload)
 
     @staticmethod
     def _payment(intent: Mapping[str, Any]) -> ProviderPayment:

@@ -66,3 +66,59 @@ def test_a_lost_refund_answer_is_asked_again_with_the_same_key(world: World) -> 
     assert execute_pending_refunds(**kwargs) == 1  # type: ignore[arg-type]
     assert len(world.provider.refunds) == 1
     assert world.view(order_id).refunds[0].status is RefundStatus.SUCCEEDED
+
+
+def _refund_event(
+    world: World, refund_id: str, provider_ref: str, status: str
+) -> dict[str, object]:
+    from .fakes import stripe_event
+
+    return stripe_event(
+        f"refund.{'failed' if status == 'failed' else 'updated'}",
+        {
+            "id": provider_ref,
+            "object": "refund",
+            "status": status,
+            "metadata": {"refund_id": refund_id},
+            "failure_reason": "expired_or_canceled_card" if status == "failed" else None,
+        },
+    )
+
+
+def test_a_refund_that_fails_later_is_recorded_and_audited(world: World) -> None:
+    order_id, _, _ = _overpay(world)
+    kwargs = {"uow_factory": world.uow_factory, "providers": world.providers, "clock": world.clock}
+    execute_pending_refunds(**kwargs)  # type: ignore[arg-type]
+    (refund,) = world.view(order_id).refunds
+    assert refund.status is RefundStatus.SUCCEEDED
+    assert refund.provider_refund_id is not None
+    world.deliver(_refund_event(world, refund.id, refund.provider_refund_id, "failed"))
+    world.process_all()
+    (failed,) = world.view(order_id).refunds
+    assert failed.status is RefundStatus.FAILED
+    assert failed.failure_reason == "expired_or_canceled_card"
+    assert world.count(order_id, "refund.failed") == 1
+    # The money is back with the merchant: net paid is twice the total again, for a person.
+    view = world.view(order_id)
+    assert view.summary.net_paid.amount == 2 * view.order.total
+    # A replayed success report is older news and changes nothing.
+    world.deliver(_refund_event(world, refund.id, refund.provider_refund_id, "succeeded"))
+    world.process_all()
+    assert world.view(order_id).refunds[0].status is RefundStatus.FAILED
+
+
+def test_a_refund_event_found_by_our_id_before_the_answer_was_recorded(world: World) -> None:
+    order_id, _, _ = _overpay(world)
+    (pending,) = world.view(order_id).refunds
+    world.deliver(_refund_event(world, pending.id, "re_from_the_webhook", "succeeded"))
+    world.process_all()
+    (refund,) = world.view(order_id).refunds
+    assert refund.status is RefundStatus.SUCCEEDED
+    assert refund.provider_refund_id == "re_from_the_webhook"
+
+
+def test_a_refund_we_never_made_is_ignored(world: World) -> None:
+    _overpay(world)
+    row = world.deliver(_refund_event(world, "not-ours", "re_foreign", "succeeded"))
+    world.process_all()
+    assert world.event_row(row.event_id).status.value == "ignored"

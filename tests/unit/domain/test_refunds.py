@@ -1,0 +1,55 @@
+"""Refund attempt transitions: forward only, succeeded may still fail, duplicates do nothing."""
+
+from __future__ import annotations
+
+from functools import reduce
+from itertools import product
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eventpay.domain import RefundStatus, refund_transition
+from eventpay.domain.payments import TransitionOutcome
+
+R = RefundStatus
+FORWARD = {
+    R.PENDING: {R.SUCCEEDED, R.FAILED, R.CANCELED},
+    R.SUCCEEDED: {R.FAILED},
+    R.FAILED: set(),
+    R.CANCELED: set(),
+}
+
+
+@pytest.mark.parametrize(("current", "target"), list(product(RefundStatus, RefundStatus)))
+def test_every_pair(current: RefundStatus, target: RefundStatus) -> None:
+    result = refund_transition(current, target)
+    assert result.from_status is current
+    if target is current:
+        assert (result.applied, result.outcome) == (False, TransitionOutcome.DUPLICATE)
+        assert result.to_status is current
+    elif target in FORWARD[current]:
+        assert (result.applied, result.outcome, result.to_status) == (
+            True,
+            TransitionOutcome.APPLIED,
+            target,
+        )
+    else:
+        assert (result.applied, result.outcome, result.to_status) == (
+            False,
+            TransitionOutcome.STALE,
+            current,
+        )
+
+
+def test_statuses_from_storage_are_accepted_as_strings() -> None:
+    assert refund_transition("pending", "succeeded").applied  # type: ignore[arg-type]
+
+
+@given(st.lists(st.sampled_from(RefundStatus), max_size=10))
+def test_replaying_reports_changes_nothing(reports: list[RefundStatus]) -> None:
+    def step(status: RefundStatus, target: RefundStatus) -> RefundStatus:
+        return refund_transition(status, target).to_status
+
+    once = reduce(step, reports, R.PENDING)
+    assert reduce(step, reports, once) is once
