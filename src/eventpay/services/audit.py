@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from eventpay.ports import AuditEntry, Principal, UnitOfWork
+from eventpay.ports import AuditEntry, PaymentRecord, Principal, RefundRecord, UnitOfWork
 
 REDACTED = "[redacted]"
 # Long markers are unambiguous anywhere in a key; short ones only as a whole word
@@ -70,4 +70,50 @@ def record(
             order_id=order_id,
             ip_address=ip_address,
         )
+    )
+
+
+def record_payment(
+    uow: UnitOfWork,
+    payment: PaymentRecord,
+    action: str,
+    *,
+    actor: Principal | str,
+    now: datetime,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """An audit row about one payment attempt (linked to its order)."""
+    record(
+        uow,
+        entity_type="payment",
+        entity_id=payment.id,
+        payment_id=payment.id,
+        order_id=payment.order_id,
+        action=action,
+        actor=actor,
+        now=now,
+        details=details,
+    )
+
+
+def record_refund(
+    uow: UnitOfWork,
+    refund: RefundRecord,
+    action: str,
+    *,
+    actor: Principal | str,
+    now: datetime,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """An audit row about one refund attempt (linked to its payment and order)."""
+    record(
+        uow,
+        entity_type="refund",
+        entity_id=refund.id,
+        payment_id=refund.payment_id,
+        order_id=refund.order_id,
+        action=action,
+        actor=actor,
+        now=now,
+        details=details,
     )

@@ -196,13 +196,10 @@ def record_provider_answer(
                     payment.paypal_order_id = answer.provider_ref
                 payment.updated_at = now
                 uow.payments.save(payment)
-                audit.record(
+                audit.record_payment(
                     uow,
-                    entity_type="payment",
-                    entity_id=payment.id,
-                    payment_id=payment.id,
-                    order_id=payment.order_id,
-                    action="payment.provider_linked",
+                    payment,
+                    "payment.provider_linked",
                     actor=actor,
                     now=now,
                     details={"provider_ref": answer.provider_ref},

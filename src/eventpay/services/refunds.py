@@ -71,13 +71,10 @@ def request_refund(
         kind=kind,
     )
     uow.refunds.add(refund)
-    audit.record(
+    audit.record_refund(
         uow,
-        entity_type="refund",
-        entity_id=refund.id,
-        payment_id=payment.id,
-        order_id=payment.order_id,
-        action="refund.requested",
+        refund,
+        "refund.requested",
         actor=actor,
         now=now,
         details={"amount": amount, "currency": payment.currency, "kind": kind, "reason": reason},
@@ -128,13 +125,10 @@ def _record(
             refund.failure_reason = answer.failure_reason
         refund.updated_at = now
         uow.refunds.save(refund)
-        audit.record(
+        audit.record_refund(
             uow,
-            entity_type="refund",
-            entity_id=refund.id,
-            payment_id=refund.payment_id,
-            order_id=refund.order_id,
-            action=f"refund.{refund.status.value}",
+            refund,
+            f"refund.{refund.status.value}",
             actor=SYSTEM_ACTOR,
             now=now,
             details={
@@ -191,13 +185,10 @@ def apply_refund_update(
     refund.failure_reason = update.failure_reason
     refund.updated_at = now
     uow.refunds.save(refund)
-    audit.record(
+    audit.record_refund(
         uow,
-        entity_type="refund",
-        entity_id=refund.id,
-        payment_id=refund.payment_id,
-        order_id=refund.order_id,
-        action=f"refund.{refund.status.value}",
+        refund,
+        f"refund.{refund.status.value}",
         actor=actor,
         now=now,
         details={

@@ -75,13 +75,10 @@ def apply_status(
     if amount_received is not None:
         payment.amount_received = amount_received
     uow.payments.save(payment)
-    audit.record(
+    audit.record_payment(
         uow,
-        entity_type="payment",
-        entity_id=payment.id,
-        payment_id=payment.id,
-        order_id=payment.order_id,
-        action=(
+        payment,
+        (
             "payment.resolved"
             if previous is PaymentStatus.UNKNOWN and observed
             else f"payment.{target.value}"

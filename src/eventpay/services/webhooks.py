@@ -184,13 +184,10 @@ def _apply(
             received = 0
         elif received is None:
             received = update.amount.amount
-        audit.record(
+        audit.record_payment(
             uow,
-            entity_type="payment",
-            entity_id=payment.id,
-            payment_id=payment.id,
-            order_id=payment.order_id,
-            action="payment.amount_mismatch",
+            payment,
+            "payment.amount_mismatch",
             actor=actor,
             now=now,
             details={
