@@ -3,14 +3,16 @@
 Prints the base URL once the server listens (one line, for scripts to read) and serves until
 interrupted. `--webhook-url U --webhook-id ID` pairs (repeatable) subscribe endpoints to every
 event, so a demo needs no API call to wire the service; `--client-id` and `--client-secret`
-restrict tokens to that one pair.
+restrict tokens to that one pair. The option groups are plumbing/cli.py's; PayPal's defaults and
+options are here.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+from eventpay.sandbox.plumbing import cli
 
 from .server import run
 from .webhooks import RetryPolicy
@@ -20,19 +22,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m eventpay.sandbox.paypal", description="Run the PayPal sandbox server."
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=12112, help="0 picks a free port")
-    parser.add_argument("--webhook-url", action="append", default=[], metavar="URL")
-    parser.add_argument("--webhook-id", action="append", default=[], metavar="ID")
+    cli.add_address_arguments(parser, port=12112)
+    cli.add_webhook_arguments(parser, partner="--webhook-id", metavar="ID")
     parser.add_argument("--client-id", default=None)
     parser.add_argument("--client-secret", default=None)
-    parser.add_argument("--retry-base-delay", type=float, default=1.0, metavar="SECONDS")
-    parser.add_argument("--retry-max-attempts", type=int, default=25)
-    parser.add_argument("--environment", default="development")
-    parser.add_argument("--log-level", default="info")
+    cli.add_retry_arguments(parser, max_attempts=25)
+    cli.add_runtime_arguments(parser)
     args = parser.parse_args(argv)
-    if len(args.webhook_url) != len(args.webhook_id):
-        parser.error("give --webhook-url and --webhook-id in pairs")
+    cli.require_pairs(parser, args, "--webhook-id")
     if (args.client_id is None) != (args.client_secret is None):
         parser.error("give --client-id and --client-secret together")
     return args
@@ -41,26 +38,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
 
-    def announce(url: str) -> None:
-        print(url, flush=True)
-
-    try:
+    def start(on_ready: Callable[[str], None]) -> None:
         run(
             args.host,
             args.port,
             environment=args.environment,
             webhooks=list(zip(args.webhook_url, args.webhook_id, strict=True)),
-            webhook_retry=RetryPolicy(
-                base_delay_s=args.retry_base_delay, max_attempts=args.retry_max_attempts
-            ),
+            webhook_retry=cli.retry_policy(args, RetryPolicy),
             client_id=args.client_id,
             client_secret=args.client_secret,
             log_level=args.log_level,
-            on_ready=announce,
+            on_ready=on_ready,
         )
-    except (RuntimeError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from exc
+
+    cli.run_command(start)
 
 
 if __name__ == "__main__":

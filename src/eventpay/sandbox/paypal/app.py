@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from eventpay.sandbox.plumbing.faults import FaultBook
+
 from . import captures, disputes, identifiers, invoices, notifications, orders, payouts, refunds
 from .checkout import checkout_routes
 from .control import control_routes
@@ -33,7 +35,6 @@ from .errors import (
     ApiFamily,
     ResourceNotFound,
 )
-from .faults import FaultBook
 from .gateway import Call, Gateway, Reply
 from .idempotency import RequestIdLedger
 from .index_page import index_routes

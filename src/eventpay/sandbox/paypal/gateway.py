@@ -21,6 +21,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
+from eventpay.sandbox.plumbing.faults import FaultBook
+
 from . import identifiers
 from .errors import (
     ApiFamily,
@@ -31,7 +33,6 @@ from .errors import (
     PayPalError,
     invalid,
 )
-from .faults import FaultBook
 from .idempotency import MAX_ID_LENGTH, Proceed, Replay, RequestIdLedger, Scope, StoredResponse
 from .oauth import TokenBook
 from .store import Store

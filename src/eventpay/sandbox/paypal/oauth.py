@@ -23,9 +23,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from eventpay.sandbox.plumbing.faults import FaultBook
+
 from . import identifiers
 from .errors import ApiFamily, InternalServerError, InvalidToken
-from .faults import FaultBook
 
 EXPIRES_IN_S = 32400
 APP_ID = "APP-80W284485P519543T"

@@ -1,52 +1,17 @@
-"""Serving the PayPal sandbox with uvicorn: `run` in the foreground, `BackgroundServer` in a thread.
+"""Serving the PayPal sandbox: `run` in the foreground, `BackgroundServer` in a thread.
 
-The socket is bound before uvicorn starts, so port 0 works (the OS picks a free port) and the
-printed or returned base URL is the real one. The same plumbing as the Stripe sandbox's, kept
-as PayPal's own copy so neither sandbox depends on the other. The app comes from app.py.
+PayPal's defaults only (port 12112, the `paypal-sandbox` thread); binding and uvicorn plumbing
+are plumbing/server.py's, and the app itself comes from app.py.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Sequence
-from types import TracebackType
 
-import uvicorn
-from starlette.types import ASGIApp
+from eventpay.sandbox.plumbing import server
 
 from .app import create_app, refuse_production
 from .webhooks import RetryPolicy
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A bound TCP socket (uvicorn starts listening on it)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.set_inheritable(True)
-    return sock
-
-
-def base_url(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
-
-
-class _AnnouncingServer(uvicorn.Server):
-    """A uvicorn server that calls back once it is really listening."""
-
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None) -> None:
-        super().__init__(config)
-        self._on_ready = on_ready
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started and self._on_ready is not None:
-            self._on_ready()
 
 
 def run(
@@ -70,60 +35,10 @@ def run(
         client_id=client_id,
         client_secret=client_secret,
     )
-    sock = bind(host, port)
-    url = base_url(sock)
-    config = uvicorn.Config(app, log_level=log_level, lifespan="on")
-    ready = (lambda: on_ready(url)) if on_ready is not None else None
-    _AnnouncingServer(config, ready).run(sockets=[sock])
+    server.serve(app, host, port, log_level=log_level, on_ready=on_ready)
 
 
-class BackgroundServer:
+class BackgroundServer(server.BackgroundServer):
     """Serve an ASGI app from a daemon thread on a free local port: `with ... as server:`."""
 
-    def __init__(
-        self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, startup_timeout_s: float = 10.0
-    ) -> None:
-        self._app = app
-        self._host = host
-        self._port = port
-        self._timeout = startup_timeout_s
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.base_url = ""
-
-    def start(self) -> str:
-        sock = bind(self._host, self._port)
-        self.base_url = base_url(sock)
-        config = uvicorn.Config(self._app, log_level="warning", lifespan="on")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="paypal-sandbox", daemon=True
-        )
-        self._server, self._thread = server, thread
-        thread.start()
-        deadline = time.monotonic() + self._timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the sandbox server did not start on {self.base_url}")
-            time.sleep(0.01)
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=self._timeout)
-        self._server = self._thread = None
-
-    def __enter__(self) -> BackgroundServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    thread_name = "paypal-sandbox"

@@ -4,16 +4,17 @@ One `Store` per app, guarded by one re-entrant lock: an operation holds `store.l
 to finish, so concurrent requests see each state change whole. Events are recorded here and
 handed to a listener (the webhook dispatcher), which must not block: delivery happens in the
 background, never inside the request that caused the event. Credentials, idempotency and faults
-keep their own state elsewhere.
+keep their own state elsewhere; the lock and listener plumbing is plumbing/state.py's.
 """
 
 from __future__ import annotations
 
 import copy
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
+
+from eventpay.sandbox.plumbing.state import LockedStore
 
 from . import events, identifiers
 from .errors import ResourceNotFound
@@ -28,7 +29,6 @@ from .records import (
     Webhook,
 )
 
-EventListener = Callable[[str, list[str]], None]
 T = TypeVar("T")
 
 
@@ -47,27 +47,18 @@ class _State:
     invoice_numbers: int = 0
 
 
-class Store:
+class Store(LockedStore[_State]):
     """All sandbox objects; hold `lock` while several reads and writes must agree."""
 
     def __init__(self, startup_webhooks: Sequence[tuple[str, str]] = ()) -> None:
-        self.lock = threading.RLock()
+        super().__init__(_State)
         self._startup = [Webhook(wid, url, ["*"], True) for url, wid in startup_webhooks]
-        self._listener: EventListener | None = None
-        self._state = _State()
         self.reset()
-
-    @property
-    def state(self) -> _State:
-        return self._state
-
-    def set_listener(self, listener: EventListener | None) -> None:
-        self._listener = listener
 
     def reset(self) -> None:
         """Forget everything except the webhooks given at start-up."""
         with self.lock:
-            self._state = _State()
+            self._start_over()
             for hook in self._startup:
                 self._state.webhooks[hook.id] = copy.deepcopy(hook)
 
@@ -127,9 +118,7 @@ class Store:
             )
             self._state.events[evt["id"]] = EventRecord(evt, base_url)
             targets = self.webhooks_for(event_type)
-            listener = self._listener
-        if listener is not None and targets:
-            listener(evt["id"], targets)
+        self._announce(evt["id"], targets)
         return evt
 
     def events_newest_first(self) -> list[JSON]:

@@ -2,14 +2,16 @@
 
 Prints the base URL once the server listens (one line, for scripts to read) and serves until
 interrupted. `--webhook-url U --webhook-secret S` pairs (repeatable) register endpoints that
-receive every event, so a demo needs no API call to wire the service.
+receive every event, so a demo needs no API call to wire the service. The option groups are
+plumbing/cli.py's; Stripe's defaults are here.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+from eventpay.sandbox.plumbing import cli
 
 from .server import run
 from .webhooks import RetryPolicy
@@ -19,41 +21,30 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m eventpay.sandbox.stripe", description="Run the Stripe sandbox server."
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=12111, help="0 picks a free port")
-    parser.add_argument("--webhook-url", action="append", default=[], metavar="URL")
-    parser.add_argument("--webhook-secret", action="append", default=[], metavar="WHSEC")
-    parser.add_argument("--retry-base-delay", type=float, default=1.0, metavar="SECONDS")
-    parser.add_argument("--retry-max-attempts", type=int, default=10)
-    parser.add_argument("--environment", default="development")
-    parser.add_argument("--log-level", default="info")
+    cli.add_address_arguments(parser, port=12111)
+    cli.add_webhook_arguments(parser, partner="--webhook-secret", metavar="WHSEC")
+    cli.add_retry_arguments(parser, max_attempts=10)
+    cli.add_runtime_arguments(parser)
     args = parser.parse_args(argv)
-    if len(args.webhook_url) != len(args.webhook_secret):
-        parser.error("give --webhook-url and --webhook-secret in pairs")
+    cli.require_pairs(parser, args, "--webhook-secret")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
 
-    def announce(url: str) -> None:
-        print(url, flush=True)
-
-    try:
+    def start(on_ready: Callable[[str], None]) -> None:
         run(
             args.host,
             args.port,
-            webhook_retry=RetryPolicy(
-                base_delay_s=args.retry_base_delay, max_attempts=args.retry_max_attempts
-            ),
+            webhook_retry=cli.retry_policy(args, RetryPolicy),
             endpoints=list(zip(args.webhook_url, args.webhook_secret, strict=True)),
             environment=args.environment,
             log_level=args.log_level,
-            on_ready=announce,
+            on_ready=on_ready,
         )
-    except (RuntimeError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from exc
+
+    cli.run_command(start)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from eventpay.sandbox.plumbing.faults import FaultBook
+
 from . import payment_intents, refunds, resources
 from .browser import browser_routes
 from .challenge import challenge_routes
 from .control import control_routes
-from .faults import FaultBook
 from .gateway import Call, Gateway
 from .idempotency import IdempotencyLedger
 from .objects import JSON

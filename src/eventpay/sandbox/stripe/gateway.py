@@ -21,9 +21,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from eventpay.sandbox.plumbing.faults import FaultBook
+
 from . import objects
 from .errors import ApiError, AuthenticationError, ParameterError, StripeError
-from .faults import FaultBook
 from .forms import Params, decode, fingerprint
 from .idempotency import MAX_KEY_LENGTH, IdempotencyLedger, Proceed, Refuse, StoredResponse
 from .store import Origin, Store

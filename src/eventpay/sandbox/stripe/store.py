@@ -5,25 +5,24 @@ an operation so concurrent requests see each state change whole. Events are reco
 handed to a listener (the webhook dispatcher), which must not block: delivery happens elsewhere,
 never inside the request that caused the event. Changes Stripe makes later on its own (a refund
 that fails after a while) wait in `store.later` and are forgotten on reset. Idempotency and
-faults keep their own state.
+faults keep their own state; the lock and listener plumbing is plumbing/state.py's.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from eventpay.sandbox.plumbing.state import LockedStore
 
 from . import objects
 from .cards import TestCard
 from .errors import ResourceMissing
 from .objects import JSON
 from .timers import Later
-
-EventListener = Callable[[str, list[str]], None]
 
 
 @dataclass(frozen=True)
@@ -68,31 +67,22 @@ class _State:
     delivered: set[tuple[str, str]] = field(default_factory=set)
 
 
-class Store:
+class Store(LockedStore[_State]):
     """All sandbox objects; call its methods with `lock` held when several must agree."""
 
     def __init__(
         self, startup_endpoints: Sequence[tuple[str, str]] = (), *, later_delay_s: float = 1.0
     ) -> None:
-        self.lock = threading.RLock()
+        super().__init__(_State)
         self.later = Later(later_delay_s)
         self._startup = [(objects.new_id("we_"), url, secret) for url, secret in startup_endpoints]
-        self._listener: EventListener | None = None
-        self._state = _State()
         self.reset()
-
-    @property
-    def state(self) -> _State:
-        return self._state
-
-    def set_listener(self, listener: EventListener | None) -> None:
-        self._listener = listener
 
     def reset(self) -> None:
         """Forget everything except the endpoints given at start-up (same ids and secrets)."""
         with self.lock:
             self.later.cancel_all()
-            self._state = _State()
+            self._start_over()
             for we_id, url, secret in self._startup:
                 self.add_endpoint(
                     url=url,
@@ -151,9 +141,7 @@ class Store:
                 previous_attributes=copy.deepcopy(previous),
             )
             self._state.events[evt["id"]] = evt
-            listener = self._listener
-        if listener is not None and targets:
-            listener(evt["id"], targets)
+        self._announce(evt["id"], targets)
         return evt
 
     def event(self, evt_id: str) -> JSON:

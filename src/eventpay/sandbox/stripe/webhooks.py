@@ -1,44 +1,30 @@
-"""Webhook delivery: Stripe-Signature signing, background POSTs, retries with backoff.
+"""Stripe's side of webhook delivery: Stripe-Signature signing, attempt records, retry defaults.
 
-The store tells the `Dispatcher` about each new event and the endpoints that want it; the
-dispatcher delivers from tasks on the server's event loop (never inside the request that caused
-the event), signs each attempt like Stripe (`t=<unix>,v1=<hex HMAC-SHA256 of "{t}.{body}">`),
-retries non-2xx answers and connection errors on the `RetryPolicy` schedule and records every
-attempt for `/_sandbox/deliveries`. Signing is implemented here on purpose, independent of the
-service's own verification code.
+Each attempt is signed like Stripe (`t=<unix>,v1=<hex HMAC-SHA256 of "{t}.{body}">`) with the
+endpoint's `whsec_` secret; a 2xx answer lowers the event's `pending_webhooks`. Background
+POSTs, retries and the attempt log are plumbing/delivery.py's. Signing is implemented here on
+purpose, independent of the service's own verification code.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import httpx
+from eventpay.sandbox.plumbing import delivery
+from eventpay.sandbox.plumbing.delivery import Outcome, Transmission
 
 from .store import Store
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(delivery.RetryPolicy):
     """Attempt k (from 1) that fails is followed by a wait of base * factor**(k-1), capped."""
 
-    base_delay_s: float = 1.0
-    factor: float = 2.0
     max_attempts: int = 10
-    max_delay_s: float = 3600.0
-    timeout_s: float = 10.0
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.base_delay_s < 0 or self.factor < 1:
-            raise ValueError("RetryPolicy needs max_attempts >= 1, base_delay_s >= 0, factor >= 1")
-
-    def delay_after(self, attempt: int) -> float:
-        return float(min(self.max_delay_s, self.base_delay_s * self.factor ** (attempt - 1)))
 
 
 def signature_header(payload: bytes, secret: str, timestamp: int) -> str:
@@ -63,49 +49,21 @@ class DeliveryAttempt:
     at: float
     trigger: str
 
+    @property
+    def target_id(self) -> str:
+        return self.endpoint_id
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-class Dispatcher:
-    """Delivers events from background tasks; start() and stop() follow the app's lifespan."""
+class Dispatcher(delivery.Dispatcher[DeliveryAttempt]):
+    """Delivers events to webhook endpoints; start() and stop() follow the app's lifespan."""
 
     def __init__(self, store: Store, policy: RetryPolicy) -> None:
+        super().__init__(policy)
         self.store = store
-        self.policy = policy
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: httpx.AsyncClient | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._waiting: list[tuple[str, str, str]] = []
-        self._attempts: list[DeliveryAttempt] = []
         store.set_listener(self.notify)
-
-    async def start(self) -> None:
-        self._client = httpx.AsyncClient(timeout=self.policy.timeout_s)
-        with self._lock:
-            self._loop = asyncio.get_running_loop()
-            waiting, self._waiting = self._waiting, []
-        for job in waiting:
-            self._spawn(*job)
-
-    async def stop(self) -> None:
-        await self.cancel_all()
-        with self._lock:
-            self._loop = None
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    def notify(self, event_id: str, endpoint_ids: list[str], trigger: str = "event") -> None:
-        """Schedule delivery to each endpoint; safe from any thread, never blocks."""
-        with self._lock:
-            loop = self._loop
-            if loop is None:
-                self._waiting.extend((event_id, we, trigger) for we in endpoint_ids)
-                return
-        for we_id in endpoint_ids:
-            loop.call_soon_threadsafe(self._spawn, event_id, we_id, trigger)
 
     def resend(self, event_id: str, endpoint_id: str | None = None) -> list[str]:
         """Deliver an existing event again, now; returns the endpoints it goes to."""
@@ -118,67 +76,33 @@ class Dispatcher:
         self.notify(event_id, targets, trigger="resend")
         return targets
 
-    async def cancel_all(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    def _transmission(self, event_id: str, target_id: str) -> Transmission | None:
+        target = self.store.delivery(event_id, target_id)
+        if target is None:
+            return None
+        body, url, secret, event_type = target
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Stripe-Signature": signature_header(body, secret, int(time.time())),
+            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        }
+        return Transmission(url=url, body=body, headers=headers, event_type=event_type)
 
-    async def reset(self) -> None:
-        await self.cancel_all()
-        with self._lock:
-            self._attempts.clear()
-            self._waiting.clear()
+    def _record(
+        self, event_id: str, target_id: str, sent: Transmission, outcome: Outcome
+    ) -> DeliveryAttempt:
+        return DeliveryAttempt(
+            event_id=event_id,
+            event_type=sent.event_type,
+            endpoint_id=target_id,
+            url=sent.url,
+            attempt=outcome.attempt,
+            status_code=outcome.status_code,
+            error=outcome.error,
+            succeeded=outcome.succeeded,
+            at=outcome.at,
+            trigger=outcome.trigger,
+        )
 
-    def attempts(self) -> list[DeliveryAttempt]:
-        with self._lock:
-            return list(self._attempts)
-
-    def _spawn(self, event_id: str, endpoint_id: str, trigger: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(event_id, endpoint_id, trigger))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _deliver(self, event_id: str, endpoint_id: str, trigger: str) -> None:
-        for attempt in range(1, self.policy.max_attempts + 1):
-            target = self.store.delivery(event_id, endpoint_id)
-            client = self._client
-            if target is None or client is None:
-                return
-            body, url, secret, event_type = target
-            status: int | None = None
-            error: str | None = None
-            try:
-                response = await client.post(
-                    url,
-                    content=body,
-                    headers={
-                        "Content-Type": "application/json; charset=utf-8",
-                        "Stripe-Signature": signature_header(body, secret, int(time.time())),
-                        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                    },
-                )
-                status = response.status_code
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            succeeded = status is not None and 200 <= status < 300
-            with self._lock:
-                self._attempts.append(
-                    DeliveryAttempt(
-                        event_id=event_id,
-                        event_type=event_type,
-                        endpoint_id=endpoint_id,
-                        url=url,
-                        attempt=attempt,
-                        status_code=status,
-                        error=error,
-                        succeeded=succeeded,
-                        at=time.time(),
-                        trigger=trigger,
-                    )
-                )
-            if succeeded:
-                self.store.mark_delivered(event_id, endpoint_id)
-                return
-            if attempt < self.policy.max_attempts:
-                await asyncio.sleep(self.policy.delay_after(attempt))
+    def _delivered(self, event_id: str, target_id: str) -> None:
+        self.store.mark_delivered(event_id, target_id)

@@ -1,19 +1,19 @@
 """Injectable faults for the service's tests: the next N matching API requests fail or are slow.
 
-`http_500` answers Stripe's api_error without running the request (as if it failed in front of
-the API, so no idempotent result is kept and a retry with the same key runs it). `delay` sleeps
-first and then performs the operation, like a real slow server, which provokes client timeouts
-with an outcome the client cannot know. Parsing of the control JSON is here too; nothing here
-touches sandbox objects.
+A fault is armed with `{"path_prefix", "method"?, "mode": "http_500"|"delay", "delay_s"?,
+"times"?}` on `POST /_sandbox/faults`. `http_500` means the provider's internal error without
+running the request (as if it failed in front of the API, so no idempotent result is kept and a
+retry with the same key runs it); `delay` sleeps first and then performs the operation, like a
+slow server, which provokes client timeouts whose outcome the client cannot know. Each sandbox's
+gateway decides what its provider's 500 looks like; nothing here touches sandbox objects.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
-
-from . import objects
 
 Mode = Literal["http_500", "delay"]
 MODES: tuple[Mode, ...] = ("http_500", "delay")
@@ -42,14 +42,14 @@ class Fault:
         return asdict(self)
 
 
-def parse_fault(spec: Any) -> Fault:
-    """A Fault from `{"path_prefix", "method"?, "mode", "delay_s"?, "times"?}`."""
+def parse_fault(spec: Any, *, default_prefix: str, new_id: Callable[[], str]) -> Fault:
+    """A Fault from the control JSON; `default_prefix` is the provider's API root."""
     if not isinstance(spec, dict):
         raise FaultSpecError("body must be a JSON object")
     unknown = set(spec) - {"path_prefix", "method", "mode", "delay_s", "times"}
     if unknown:
         raise FaultSpecError(f"unknown fields: {', '.join(sorted(unknown))}")
-    prefix = spec.get("path_prefix", "/v1")
+    prefix = spec.get("path_prefix", default_prefix)
     if not isinstance(prefix, str) or not prefix.startswith("/"):
         raise FaultSpecError("path_prefix must be a path starting with '/'")
     method = spec.get("method")
@@ -65,7 +65,7 @@ def parse_fault(spec: Any) -> Fault:
     if isinstance(times, bool) or not isinstance(times, int) or times < 1:
         raise FaultSpecError("times must be a positive integer")
     return Fault(
-        id=objects.new_id("flt_", 12),
+        id=new_id(),
         path_prefix=prefix,
         method=method.upper() if method else None,
         mode=mode,
