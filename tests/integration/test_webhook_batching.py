@@ -256,3 +256,42 @@ def test_batcher_fails_every_waiter_of_a_failed_batch() -> None:
     outcomes = asyncio.run(run())
     assert all(isinstance(o, WebhookBatchFailed) for o in outcomes)
     assert all(isinstance(o.__cause__, RuntimeError) for o in outcomes)
+
+
+def test_overlapping_batches_in_opposite_order_do_not_deadlock(built: Container) -> None:
+    """Two server processes whose batches share events in opposite order both commit."""
+    import threading
+
+    now = datetime.now(UTC)
+    shared = [_record("evt_shared_first", now), _record("evt_shared_last", now)]
+    filler_a = [_record(f"evt_fill_a_{i}", now) for i in range(1500)]
+    filler_b = [_record(f"evt_fill_b_{i}", now) for i in range(1500)]
+    batch_a = [shared[0], *filler_a, shared[1]]
+    batch_b = [
+        _record("evt_shared_last", now),
+        *filler_b,
+        _record("evt_shared_first", now),
+    ]
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def store(name: str, batch: list[WebhookEventRecord]) -> None:
+        barrier.wait()
+        try:
+            outcomes[name] = webhooks.store_events(uow_factory=built.uow_factory, events=batch)
+        except Exception as exc:
+            outcomes[name] = exc
+
+    threads = [
+        threading.Thread(target=store, args=("a", batch_a)),
+        threading.Thread(target=store, args=("b", batch_b)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(isinstance(result, list) for result in outcomes.values()), outcomes
+    stored = _stored_event_ids(built)
+    assert stored["evt_shared_first"] == 1
+    assert stored["evt_shared_last"] == 1
+    assert len(stored) == 3002

@@ -60,7 +60,14 @@ def _postgres_batch_insert() -> Any:
     )
     return (
         postgresql.insert(table)
-        .from_select(list(_BATCH_COLUMNS), select(*(batch.c[name] for name in _BATCH_COLUMNS)))
+        .from_select(
+            list(_BATCH_COLUMNS),
+            # One global key order for every batch: two processes inserting overlapping batches
+            # then take the unique-index locks in the same order and cannot deadlock.
+            select(*(batch.c[name] for name in _BATCH_COLUMNS)).order_by(
+                batch.c.provider, batch.c.event_id
+            ),
+        )
         .on_conflict_do_nothing(index_elements=["provider", "event_id"])
         .returning(table.c.id)
     )

@@ -15,10 +15,14 @@ Allowed moves, each one forward in progress::
     requires_action → processing | succeeded | failed | canceled
     processing      → succeeded | failed | canceled
     failed          → succeeded | canceled
-    succeeded, canceled: terminal
+    canceled        → succeeded
+    succeeded: terminal
 
 ``failed → succeeded`` exists because a customer may retry on the same intent after a decline,
-and money received must never be ignored. ``processing → canceled`` exists because Stripe can
+and money received must never be ignored. ``canceled → succeeded`` exists for the same reason:
+a cancellation can be local (a buyer leaving PayPal's page, an attempt we gave up on) while the
+provider still takes the money; a success report always wins, and the core then decides what
+the money is for (an over-payment is refunded). ``processing → canceled`` exists because Stripe can
 cancel a processing intent, and because without it a ``canceled`` report arriving before the
 ``failed`` it followed would be lost for good: with every forward move allowed, the status
 reached from any set of reports is the most advanced one, however they are ordered or repeated.
@@ -69,7 +73,7 @@ _ALLOWED: Mapping[PaymentStatus, frozenset[PaymentStatus]] = MappingProxyType(
         _S.PROCESSING: frozenset({_S.SUCCEEDED, _S.FAILED, _S.CANCELED}),
         _S.FAILED: frozenset({_S.SUCCEEDED, _S.CANCELED}),
         _S.SUCCEEDED: frozenset(),
-        _S.CANCELED: frozenset(),
+        _S.CANCELED: frozenset({_S.SUCCEEDED}),
     }
 )
 

@@ -110,24 +110,44 @@ def capture_for_buyer(
 def cancel_by_buyer(
     *,
     uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
     payment_id: str,
     provider_ref: str | None,
     clock: Clock,
 ) -> PaymentRecord:
-    """The buyer left the provider's page with "cancel": the attempt ends, the order waits."""
+    """The buyer left PayPal's page with "cancel": the attempt ends, the order waits.
+
+    The link is public, so it only ever ends a PayPal attempt that is still waiting for the
+    buyer, and only after PayPal confirms the order was not approved meanwhile (another tab).
+    Anything else is returned unchanged: the redirect then shows the attempt's real status.
+    """
     payment = _load(uow_factory, payment_id, provider_ref)
+    waiting = (PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION)
+    gateway = providers.get(payment.provider)
+    if payment.provider is not ProviderName.PAYPAL or payment.status not in waiting:
+        return payment
+    if gateway is None or payment.provider_ref is None:
+        return payment
+    try:
+        current = gateway.retrieve_payment(payment.provider_ref)
+    except (ProviderOutcomeUnknown, ProviderRejected) as exc:
+        log.info("payment.cancel_not_confirmed", payment_id=payment.id, code=exc.code)
+        return payment
+    if current.status not in waiting:
+        return payment
     with uow_factory() as uow:
         locked = uow.payments.get(payment.id, for_update=True)
         if locked is None:  # pragma: no cover - loaded just above
             raise NotFound("payment_not_found", "No such payment.")
-        apply_status(
-            uow,
-            locked,
-            PaymentStatus.CANCELED,
-            actor="buyer-return",
-            now=clock(),
-            source={"source": "buyer_cancelled_at_provider"},
-        )
+        if locked.status in waiting:
+            apply_status(
+                uow,
+                locked,
+                PaymentStatus.CANCELED,
+                actor="buyer-return",
+                now=clock(),
+                source={"source": "buyer_cancelled_at_provider"},
+            )
         uow.commit()
         return locked
 

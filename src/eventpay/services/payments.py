@@ -102,6 +102,15 @@ def _prepare(
                 f"The order cannot be paid: it is {view.status.value}.",
                 {"status": view.status.value},
             )
+        in_flight = [p.id for p in view.payments if p.status is PaymentStatus.PROCESSING]
+        if in_flight:
+            # Money is on its way (a bank debit, an approved PayPal order, a pending capture):
+            # a second attempt now would charge the buyer twice.
+            raise Conflict(
+                "payment_in_progress",
+                "A payment for this order is being processed; wait for its outcome.",
+                {"payment_ids": in_flight},
+            )
         due = view.summary.balance_due.amount
         for existing in reversed(view.payments):
             if (

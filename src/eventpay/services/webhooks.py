@@ -113,7 +113,11 @@ def store_events(
     first: dict[tuple[ProviderName, str], str] = {}
     for event in events:
         first.setdefault((event.provider, event.event_id), event.id)
-    offered = [e for e in events if first[(e.provider, e.event_id)] == e.id]
+    offered = sorted(
+        (e for e in events if first[(e.provider, e.event_id)] == e.id),
+        # The same key order in every batch keeps concurrent inserts from deadlocking.
+        key=lambda e: (e.provider.value, e.event_id),
+    )
     with uow_factory() as uow:
         inserted = uow.webhooks.insert_many_if_new(offered)
         uow.commit()

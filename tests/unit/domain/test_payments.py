@@ -21,7 +21,8 @@ from eventpay.domain import (
 
 S = PaymentStatus
 
-# The brief's table plus processing -> canceled (see the payments module docstring).
+# The brief's table plus processing -> canceled and canceled -> succeeded (a success report
+# always wins; see the payments module docstring).
 EXPECTED_FORWARD = {
     S.CREATED: {S.REQUIRES_ACTION, S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CANCELED, S.UNKNOWN},
     S.UNKNOWN: {S.REQUIRES_ACTION, S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CANCELED},
@@ -29,19 +30,19 @@ EXPECTED_FORWARD = {
     S.PROCESSING: {S.SUCCEEDED, S.FAILED, S.CANCELED},
     S.FAILED: {S.SUCCEEDED, S.CANCELED},
     S.SUCCEEDED: set(),
-    S.CANCELED: set(),
+    S.CANCELED: {S.SUCCEEDED},
 }
 
 # Progress, defined here independently of the implementation: how far an attempt has got.
-# failed -> succeeded and failed -> canceled count as forward.
+# failed -> succeeded, failed -> canceled and canceled -> succeeded count as forward.
 RANK = {
     S.CREATED: 0,
     S.UNKNOWN: 1,
     S.REQUIRES_ACTION: 2,
     S.PROCESSING: 3,
     S.FAILED: 4,
-    S.SUCCEEDED: 5,
     S.CANCELED: 5,
+    S.SUCCEEDED: 6,
 }
 
 STATUSES = st.sampled_from(PaymentStatus)
@@ -82,24 +83,23 @@ def test_allowed_targets_match_the_table() -> None:
 
 
 def test_terminal_statuses() -> None:
-    assert {S.SUCCEEDED, S.CANCELED} == TERMINAL_STATUSES
-    assert [status for status in PaymentStatus if is_terminal(status)] == [
-        S.SUCCEEDED,
-        S.CANCELED,
-    ]
+    assert {S.SUCCEEDED} == TERMINAL_STATUSES
+    assert [status for status in PaymentStatus if is_terminal(status)] == [S.SUCCEEDED]
 
 
 def test_money_received_after_a_failure_is_taken() -> None:
     assert transition(S.FAILED, S.SUCCEEDED).applied
     assert not transition(S.SUCCEEDED, S.FAILED).applied
-    assert not transition(S.CANCELED, S.SUCCEEDED).applied
+    assert transition(S.CANCELED, S.SUCCEEDED).applied
+    assert not transition(S.SUCCEEDED, S.CANCELED).applied
 
 
 def test_statuses_from_storage_are_accepted_as_strings() -> None:
     result = transition("processing", "succeeded")  # type: ignore[arg-type]
     assert result.applied
     assert result.to_status is S.SUCCEEDED
-    assert is_terminal("canceled")  # type: ignore[arg-type]
+    assert is_terminal("succeeded")  # type: ignore[arg-type]
+    assert not is_terminal("canceled")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="refunded"):
         transition(S.CREATED, "refunded")  # type: ignore[arg-type]
 
@@ -148,10 +148,8 @@ def test_the_most_advanced_report_wins_whatever_the_order(
 ) -> None:
     final = replay(S.CREATED, reports)
     assert RANK[final] == max(RANK[S.CREATED], *(RANK[report] for report in reports))
-    shuffled = list(reversed(reports))
-    if not {S.SUCCEEDED, S.CANCELED} <= set(reports):
-        # Only the two terminal outcomes can race; any other set of reports converges.
-        assert replay(S.CREATED, shuffled) is final
+    # With success winning over cancellation, every set of reports converges.
+    assert replay(S.CREATED, list(reversed(reports))) is final
 
 
 @pytest.mark.parametrize("observed", list(PaymentStatus))

@@ -60,6 +60,7 @@ async def paypal_cancel(
     payment = await run_in_threadpool(
         lambda: captures.cancel_by_buyer(
             uow_factory=container.uow_factory,
+            providers=container.providers,
             payment_id=payment_id,
             provider_ref=token,
             clock=container.clock,
