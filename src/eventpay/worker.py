@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import structlog
 
@@ -53,13 +54,27 @@ class Worker:
     def run_janitor(self) -> int:
         """Finish what a lost answer left open; returns how many payments it resolved."""
         c = self._c
-        resolved = payments.resolve_unknown(
-            uow_factory=c.uow_factory, providers=c.providers, clock=c.clock, urls=c.return_urls
-        )
-        captures.capture_approved(uow_factory=c.uow_factory, providers=c.providers, clock=c.clock)
-        refunds.execute_pending_refunds(
-            uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
-        )
+        resolved = 0
+        tasks: dict[str, Callable[[], int]] = {
+            "resolve_unknown": lambda: payments.resolve_unknown(
+                uow_factory=c.uow_factory, providers=c.providers, clock=c.clock, urls=c.return_urls
+            ),
+            "capture_approved": lambda: captures.capture_approved(
+                uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
+            ),
+            "execute_pending_refunds": lambda: refunds.execute_pending_refunds(
+                uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
+            ),
+        }
+        for name, task in tasks.items():
+            # One task failing (a provider switched off, a bad row) must not starve the others.
+            try:
+                done = task()
+            except Exception:
+                log.exception("janitor.task_failed", task=name)
+                continue
+            if name == "resolve_unknown":
+                resolved = done
         return resolved
 
     def run_forever(self) -> None:

@@ -105,7 +105,9 @@ def _translate(exc: stripe.StripeError) -> Exception:
     if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError):
         return ProviderOutcomeUnknown("provider_unreachable", "Stripe did not answer in time")
     status = exc.http_status or 0
-    if status >= 500 or status == 409:
+    # 401/403: our key is wrong or was rotated; nothing happened at Stripe and a fixed
+    # configuration will succeed, so it must not turn attempts or refunds into failures.
+    if status >= 500 or status in (0, 401, 403, 409):
         return ProviderOutcomeUnknown("provider_error", f"Stripe answered {status}")
     return ProviderRejected(str(code), str(message))
 

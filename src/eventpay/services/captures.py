@@ -163,11 +163,14 @@ def capture_approved(
             if p.provider is ProviderName.PAYPAL and p.capture_id is None
         ]
     for payment in waiting:
-        capture_payment(
-            uow_factory=uow_factory,
-            providers=providers,
-            payment_id=payment.id,
-            actor="janitor",
-            clock=clock,
-        )
+        try:
+            capture_payment(
+                uow_factory=uow_factory,
+                providers=providers,
+                payment_id=payment.id,
+                actor="janitor",
+                clock=clock,
+            )
+        except Exception:
+            log.exception("payment.janitor_capture_failed", payment_id=payment.id)
     return len(waiting)

@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 from eventpay.ports import IdempotencyRecord, UnitOfWorkFactory
 from eventpay.services.errors import Conflict, InvalidRequest
 
-LEASE = timedelta(seconds=60)
+# Longer than the slowest handler can run (a PayPal create with a token refresh and a read-back,
+# each bounded by a 10 s timeout, plus database waits), so a live request is never taken over.
+LEASE = timedelta(seconds=120)
 
 
 @dataclass(frozen=True, slots=True)

@@ -213,6 +213,22 @@ def record_provider_answer(
                     now=now,
                     details={"provider_ref": answer.provider_ref},
                 )
+            received = answer.amount_received
+            if answer.amount.currency != payment.currency:
+                # Never count money in another currency toward the order.
+                received = 0
+                audit.record_payment(
+                    uow,
+                    payment,
+                    "payment.amount_mismatch",
+                    actor=actor,
+                    now=now,
+                    details={
+                        **source,
+                        "expected_currency": payment.currency,
+                        "provider_currency": answer.amount.currency,
+                    },
+                )
             if answer.capture_id and payment.capture_id != answer.capture_id:
                 payment.capture_id = answer.capture_id
                 uow.payments.save(payment)
@@ -225,7 +241,7 @@ def record_provider_answer(
                 source=source,
                 failure_code=answer.failure_code,
                 failure_message=answer.failure_message,
-                amount_received=answer.amount_received,
+                amount_received=received,
                 observed=True,
             )
         uow.commit()
@@ -274,7 +290,8 @@ def start_payment(
             {"payment_id": payment.id},
         )
     if isinstance(answer, ProviderRejected):
-        raise Unavailable(
+        # A definite refusal: retrying the same request cannot help, so not a 5xx.
+        raise InvalidRequest(
             "provider_rejected",
             "The payment provider refused to start this payment.",
             {"payment_id": payment.id, "provider_code": answer.code},
@@ -282,6 +299,16 @@ def start_payment(
     return PaymentStart(
         payment=payment, client_secret=answer.client_secret, approve_url=answer.approve_url
     )
+
+
+def _touch(uow_factory: UnitOfWorkFactory, payment_id: str, now: datetime) -> None:
+    """Move a still-unknown attempt to the back of the janitor's queue (oldest first)."""
+    with uow_factory() as uow:
+        payment = uow.payments.get(payment_id, for_update=True)
+        if payment is not None and payment.status is PaymentStatus.UNKNOWN:
+            payment.updated_at = now
+            uow.payments.save(payment)
+            uow.commit()
 
 
 def resolve_unknown(
@@ -311,6 +338,11 @@ def resolve_unknown(
             answer = _call_provider(gateway, order, payment, urls=urls)
         except (ProviderOutcomeUnknown, ProviderRejected) as exc:
             log.info("payment.still_unknown", payment_id=payment.id, code=exc.code)
+            _touch(uow_factory, payment.id, clock())
+            continue
+        except Exception:
+            log.exception("payment.resolve_failed", payment_id=payment.id)
+            _touch(uow_factory, payment.id, clock())
             continue
         record_provider_answer(
             uow_factory=uow_factory,

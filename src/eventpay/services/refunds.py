@@ -155,10 +155,14 @@ def execute_pending_refunds(
     for refund, payment in waiting:
         if payment is None:  # pragma: no cover - foreign key guarantees it
             continue
-        answer = _send(providers, refund, payment)
-        if answer is None:
+        try:
+            answer = _send(providers, refund, payment)
+            if answer is None:
+                continue
+            _record(uow_factory, refund.id, answer, clock())
+        except Exception:
+            log.exception("refund.execution_failed", refund_id=refund.id)
             continue
-        _record(uow_factory, refund.id, answer, clock())
         answered += 1
     return answered
 

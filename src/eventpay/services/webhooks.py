@@ -182,8 +182,9 @@ def _apply(
     if update.amount is not None and (
         update.amount.amount != payment.amount or update.amount.currency != payment.currency
     ):
-        # Never count money in another currency, or more than the intent says, toward the
-        # order; a person sorts it out from the audit row.
+        # Money in another currency never counts toward the order; a different amount in the
+        # right currency counts as what it is (less: the order stays unpaid; more: an
+        # over-payment to refund). The audit row tells a person either way.
         if update.amount.currency != payment.currency:
             received = 0
         elif received is None:

@@ -57,7 +57,16 @@ async def respond_idempotently(
             media_type="application/json",
             headers={"Idempotent-Replayed": "true"},
         )
-    status, text, headers = await run_in_threadpool(_run, handler)
+    try:
+        status, text, headers = await run_in_threadpool(_run, handler)
+    except BaseException:
+        # An unexpected failure: release the key so the client's retry runs (as for a 5xx).
+        await run_in_threadpool(
+            lambda: idempotency.complete(
+                uow_factory=container.uow_factory, principal=principal, key=key, status=500, body=""
+            )
+        )
+        raise
 
     def complete() -> None:
         idempotency.complete(

@@ -169,7 +169,7 @@ def test_rejected_create_fails_the_attempt_with_the_provider_code(world: World) 
     order = world.place_order().order
     world.provider.fail_next(ProviderRejected("amount_too_small", "Amount too small"))
 
-    with pytest.raises(Unavailable) as raised:
+    with pytest.raises(InvalidRequest) as raised:
         world.start(order.id)
 
     assert raised.value.code == "provider_rejected"
@@ -186,7 +186,7 @@ def test_rejected_create_fails_the_attempt_with_the_provider_code(world: World) 
 def test_a_failed_attempt_is_not_reused(world: World) -> None:
     order = world.place_order().order
     world.provider.fail_next(ProviderRejected("amount_too_small", "Amount too small"))
-    with pytest.raises(Unavailable):
+    with pytest.raises(InvalidRequest):
         world.start(order.id)
     world.clock.advance(minutes=1)
 
@@ -325,3 +325,59 @@ def test_the_provider_key_is_derived_from_the_attempt(world: World) -> None:
     assert [r.idempotency_key for r in world.provider.create_requests] == [
         start.payment.idempotency_key
     ]
+
+
+def test_no_second_attempt_while_money_is_on_its_way(world: World) -> None:
+    order = world.place_order().order
+    start = world.start(order.id)
+    ref = start.payment.provider_ref
+    assert ref is not None
+    world.deliver(world.report(ref, PaymentStatus.PROCESSING))
+    world.process_all()
+    with pytest.raises(Conflict) as raised:
+        world.start(order.id)
+    assert raised.value.code == "payment_in_progress"
+    assert raised.value.details["payment_ids"] == [start.payment.id]
+    assert len(world.view(order.id).payments) == 1
+
+
+def test_a_public_cancel_link_cannot_cancel_a_card_payment(world: World) -> None:
+    from eventpay.services.captures import cancel_by_buyer
+
+    order = world.place_order().order
+    start = world.start(order.id)
+    ref = start.payment.provider_ref
+    assert ref is not None
+    result = cancel_by_buyer(
+        uow_factory=world.uow_factory,
+        providers=world.providers,
+        payment_id=start.payment.id,
+        provider_ref=ref,
+        clock=world.clock,
+    )
+    assert result.status is PaymentStatus.CREATED
+    # The card payment then goes through and pays the order.
+    world.deliver(world.report(ref, PaymentStatus.SUCCEEDED))
+    world.process_all()
+    assert world.view(order.id).status is OrderStatus.PAID
+
+
+def test_money_after_a_cancellation_is_counted(world: World) -> None:
+    order = world.place_order().order
+    start = world.start(order.id)
+    ref = start.payment.provider_ref
+    assert ref is not None
+    world.deliver(world.report(ref, PaymentStatus.CANCELED))
+    world.process_all()
+    assert world.payment(start.payment.id).status is PaymentStatus.CANCELED
+    world.deliver(
+        world.provider.event(
+            ref,
+            "payment_intent.succeeded",
+            status="succeeded",
+            amount_received=world.provider.intents[ref]["amount"],
+        )
+    )
+    world.process_all()
+    assert world.payment(start.payment.id).status is PaymentStatus.SUCCEEDED
+    assert world.view(order.id).status is OrderStatus.PAID

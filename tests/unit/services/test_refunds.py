@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import pytest
+
 from eventpay.domain import OrderStatus, PaymentStatus, RefundStatus
 from eventpay.ports import ProviderOutcomeUnknown
+from eventpay.services.errors import Unavailable
 from eventpay.services.refunds import execute_pending_refunds
 
 from .scenario import World
@@ -122,3 +127,39 @@ def test_a_refund_we_never_made_is_ignored(world: World) -> None:
     row = world.deliver(_refund_event(world, "not-ours", "re_foreign", "succeeded"))
     world.process_all()
     assert world.event_row(row.event_id).status.value == "ignored"
+
+
+def test_a_broken_attempt_does_not_starve_the_janitor(world: World) -> None:
+    from datetime import timedelta
+
+    from eventpay.bootstrap import Container
+    from eventpay.config import Settings
+    from eventpay.domain import FeePolicy
+    from eventpay.metrics import Metrics
+    from eventpay.services.webhooks import RetryPolicy
+    from eventpay.worker import Worker
+
+    order_id, _, _ = _overpay(world)
+    # Another order whose create answer was lost: the janitor will ask the provider again...
+    other = world.place_order().order
+    world.provider.fail_next(ProviderOutcomeUnknown("timeout", "lost"))
+    with pytest.raises(Unavailable):
+        world.start(other.id)
+    # ...and that call hits a bug (not a provider error).
+    world.provider.fail_next(RuntimeError("a bug in the adapter"))  # type: ignore[arg-type]
+    container = Container(
+        settings=Settings(environment="test"),
+        engine=None,  # type: ignore[arg-type]
+        uow_factory=world.uow_factory,  # type: ignore[arg-type]
+        providers=world.providers,  # type: ignore[arg-type]
+        verifiers={},
+        fee_policy=FeePolicy(percent=Decimal("0"), fixed_minor=0),
+        retry=RetryPolicy(),
+        metrics=Metrics(),
+        clock=world.clock,
+        order_expiry=timedelta(hours=1),
+    )
+    Worker(container).run_janitor()
+    (refund,) = world.view(order_id).refunds
+    assert refund.status is RefundStatus.SUCCEEDED
+    assert [p.status for p in world.view(other.id).payments] == [PaymentStatus.UNKNOWN]
