@@ -367,3 +367,21 @@ def test_a_certificate_url_off_the_allow_list_is_refused_unfetched(world: PayPal
             assert refused.json()["error"]["code"] == "cert_url_not_allowed"
     assert hits == []
     assert world.stored_events() == 0
+
+
+def test_api_clients_capture_with_an_idempotency_key(world: PayPalWorld) -> None:
+    order = world.order()
+    payment, token = world.pay_with_paypal(order["id"])
+    world.approve(token)  # the client handles the return itself
+    url = f"/v1/payments/{payment['id']}/capture"
+    stranger = world.api.post(url, headers=bearer("someone-else"))
+    assert stranger.status_code == 404
+    headers = {**bearer(MEMBER_ID), "Idempotency-Key": "capture-1"}
+    first = world.api.post(url, headers=headers)
+    again = world.api.post(url, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert first.json()["status"] == "succeeded"
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    assert world.view(order["id"])["status"] == "paid"
+    assert len(world.captures_at_paypal(token)) == 1

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from eventpay.ports import PaymentRecord
 from eventpay.services import captures
-from eventpay.web.deps import CallerDep, ContainerDep
+from eventpay.web.deps import CallerDep, ContainerDep, RawBodyDep
+from eventpay.web.idempotency import respond_idempotently
 from eventpay.web.schemas import PaymentOut, payment_out
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
@@ -70,13 +71,23 @@ async def paypal_cancel(
 
 
 @router.post("/{payment_id}/capture", response_model=PaymentOut)
-def capture(payment_id: str, container: ContainerDep, caller: CallerDep) -> PaymentOut:
-    """For API clients that handle the return themselves: capture an approved payment."""
-    captured = captures.capture_for_buyer(
-        uow_factory=container.uow_factory,
-        providers=container.providers,
-        payment_id=payment_id,
-        caller=caller,
-        clock=container.clock,
-    )
-    return payment_out(captured)
+async def capture(
+    payment_id: str, request: Request, container: ContainerDep, caller: CallerDep, raw: RawBodyDep
+) -> Response:
+    """For API clients that handle the return themselves: capture an approved payment.
+
+    Safe to repeat (the provider capture key is fixed per attempt); an `Idempotency-Key` also
+    replays the first answer exactly, as on every money-moving POST.
+    """
+
+    def handler() -> tuple[int, PaymentOut]:
+        captured = captures.capture_for_buyer(
+            uow_factory=container.uow_factory,
+            providers=container.providers,
+            payment_id=payment_id,
+            caller=caller,
+            clock=container.clock,
+        )
+        return 200, payment_out(captured)
+
+    return await respond_idempotently(request, container, caller, raw, handler)
