@@ -86,6 +86,13 @@ class PaymentRecord:
             return self.stripe_payment_intent_id
         return self.paypal_order_id
 
+    def link_provider_ref(self, ref: str) -> None:
+        """Record the provider's object id in the column of this attempt's provider."""
+        if self.provider is ProviderName.STRIPE:
+            self.stripe_payment_intent_id = ref
+        else:
+            self.paypal_order_id = ref
+
 
 @dataclass(slots=True)
 class RefundRecord:

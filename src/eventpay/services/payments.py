@@ -199,10 +199,7 @@ def record_provider_answer(
             )
         else:
             if payment.provider_ref is None:
-                if payment.provider is ProviderName.STRIPE:
-                    payment.stripe_payment_intent_id = answer.provider_ref
-                else:
-                    payment.paypal_order_id = answer.provider_ref
+                payment.link_provider_ref(answer.provider_ref)
                 payment.updated_at = now
                 uow.payments.save(payment)
                 audit.record_payment(

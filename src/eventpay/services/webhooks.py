@@ -170,10 +170,7 @@ def _apply(
     actor = f"{event.provider.value}-webhook"
     source = {"source": "webhook", "event_id": event.event_id, "event_type": event.type}
     if payment.provider_ref is None:
-        if event.provider.value == "stripe":
-            payment.stripe_payment_intent_id = update.provider_ref
-        else:
-            payment.paypal_order_id = update.provider_ref
+        payment.link_provider_ref(update.provider_ref)
         uow.payments.save(payment)
     if update.capture_id and payment.capture_id != update.capture_id:
         payment.capture_id = update.capture_id
