@@ -96,7 +96,9 @@ class Settings(BaseSettings):
     def _environment_guard(self) -> Settings:
         secret = self.stripe_secret_key.get_secret_value()
         if self.environment is Environment.PRODUCTION:
-            if secret.startswith("sk_test_") or self.stripe_publishable_key.startswith("pk_test_"):
+            if secret.startswith(
+                ("sk_test_", "rk_test_")
+            ) or self.stripe_publishable_key.startswith("pk_test_"):
                 raise ConfigError("production refuses Stripe test keys")
             if self.stripe_api_base.rstrip("/") != STRIPE_PUBLIC_API:
                 raise ConfigError("production refuses a Stripe API base other than Stripe's own")

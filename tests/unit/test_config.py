@@ -39,6 +39,7 @@ def test_production_accepts_live_configuration() -> None:
     ("override", "message"),
     [
         ({"stripe_secret_key": "sk_test_x"}, "test keys"),
+        ({"stripe_secret_key": "rk_test_x"}, "test keys"),
         ({"stripe_publishable_key": "pk_test_x"}, "test keys"),
         ({"stripe_api_base": "http://127.0.0.1:12111"}, "API base"),
         ({"jwt_key": DEV_JWT_KEY}, "development JWT key"),
