@@ -101,21 +101,27 @@ def stop_stack(stack: Stack) -> None:
         stack.paypal.stop()
 
 
+def demo_tokens(settings: Settings) -> tuple[str, str]:
+    """Competitor tokens for the seeded member and non-member, accepted by this stack's API."""
+    key = settings.jwt_key.get_secret_value()
+    member, non_member = (
+        issue_token(
+            key=key,
+            algorithm=settings.jwt_algorithm,
+            subject=subject,
+            role=Role.COMPETITOR,
+            audience=settings.jwt_audience,
+        )
+        for subject in (MEMBER_ID, NON_MEMBER_ID)
+    )
+    return member, non_member
+
+
 def run_demo(settings: Settings) -> int:
     configure_logging(settings)
     stack = start_stack(settings)
     sandbox, api = stack.sandbox, stack.api
-    key = settings.jwt_key.get_secret_value()
-    member = issue_token(
-        key=key, algorithm=settings.jwt_algorithm, subject=MEMBER_ID, role=Role.COMPETITOR
-    )
-    non_member = issue_token(
-        key=key,
-        algorithm=settings.jwt_algorithm,
-        subject=NON_MEMBER_ID,
-        role=Role.COMPETITOR,
-        audience=settings.jwt_audience,
-    )
+    member, non_member = demo_tokens(settings)
     print(
         f"""
 eventpay demo is running (database: {settings.database_url})
