@@ -13,7 +13,7 @@ from types import FrameType
 
 from eventpay.bootstrap import build_container, configure_logging
 from eventpay.config import Settings
-from eventpay.db import migrate
+from eventpay.db import migrate, printable_url
 from eventpay.ports import Role
 from eventpay.sample_data import MEMBER_ID, NON_MEMBER_ID, seed
 from eventpay.serving import ThreadedServer, port_is_free
@@ -117,30 +117,37 @@ def demo_tokens(settings: Settings) -> tuple[str, str]:
     return member, non_member
 
 
-def run_demo(settings: Settings) -> int:
-    configure_logging(settings)
-    stack = start_stack(settings)
-    sandbox, api = stack.sandbox, stack.api
+def banner(settings: Settings, *, api_url: str, stripe_url: str, paypal_url: str | None) -> str:
+    """What the demo prints once it runs; the database password never appears in it."""
     member, non_member = demo_tokens(settings)
-    print(
-        f"""
-eventpay demo is running (database: {settings.database_url})
+    return f"""
+eventpay demo is running (database: {printable_url(settings.database_url)})
 
-  API            {api.url}
-  API docs       {api.url}/docs
-  Events         {api.url}/v1/events
-  Stripe sandbox {sandbox.url}
-  PayPal sandbox {stack.paypal.url if stack.paypal else "(disabled)"}
+  API            {api_url}
+  API docs       {api_url}/docs
+  Events         {api_url}/v1/events
+  Stripe sandbox {stripe_url}
+  PayPal sandbox {paypal_url or "(disabled)"}
 
 Competitor token (member {MEMBER_ID}):
   {member}
 Competitor token (non-member {NON_MEMBER_ID}):
   {non_member}
 
-Try:  curl -s {api.url}/v1/events
-Self-test against it:  .venv/bin/eventpay selftest --base-url {api.url}
+Try:  curl -s {api_url}/v1/events
+Self-test against it:  .venv/bin/eventpay selftest --base-url {api_url}
 Press Ctrl-C to stop.
-""",
+"""
+
+
+def run_demo(settings: Settings) -> int:
+    configure_logging(settings)
+    stack = start_stack(settings)
+    paypal_url = stack.paypal.url if stack.paypal else None
+    print(
+        banner(
+            settings, api_url=stack.api.url, stripe_url=stack.sandbox.url, paypal_url=paypal_url
+        ),
         flush=True,
     )
     stopped = threading.Event()

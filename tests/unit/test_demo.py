@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from eventpay.config import Settings
-from eventpay.demo import demo_tokens
+from eventpay.demo import banner, demo_tokens
 from eventpay.sample_data import MEMBER_ID, NON_MEMBER_ID
 from eventpay.web.auth import decode_token
 
@@ -26,3 +26,15 @@ def test_demo_tokens_carry_the_configured_audience(audience: str | None) -> None
         for token in (member, non_member)
     ]
     assert subjects == [MEMBER_ID, NON_MEMBER_ID]
+
+
+def test_the_banner_hides_the_database_password() -> None:
+    settings = Settings(
+        environment="test",
+        database_url="postgresql+psycopg://eventpay:s3cr3t-pw@db.internal:5432/eventpay",
+    )
+    text = banner(settings, api_url="http://api", stripe_url="http://stripe", paypal_url=None)
+
+    assert "s3cr3t-pw" not in text
+    assert "postgresql+psycopg://eventpay:***@db.internal:5432/eventpay" in text
+    assert "PayPal sandbox (disabled)" in text

@@ -57,6 +57,11 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def printable_url(url: str) -> str:
+    """`url` with its password masked, for anything printed or logged."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
