@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -22,12 +21,12 @@ from eventpay.domain import FeePolicy
 from eventpay.metrics import Metrics
 from eventpay.ports import Clock, PaymentProvider, ProviderName, WebhookVerifier
 from eventpay.providers import (
-    PAYPAL_CERT_HOSTS,
     PayPalPostbackVerifier,
     PayPalProvider,
     PayPalWebhookVerifier,
     StripeProvider,
     StripeWebhookVerifier,
+    cert_hosts_for,
     stripe_client,
 )
 from eventpay.services.payments import ReturnUrls
@@ -124,14 +123,11 @@ def _paypal(settings: Settings) -> tuple[PayPalProvider, WebhookVerifier]:
             tolerance_s=settings.webhook_tolerance_s,
         )
     else:
-        hosts = list(PAYPAL_CERT_HOSTS)
-        if not settings.is_production and settings.paypal_uses_sandbox:
-            # The local sandbox signs with its own certificate; it is trusted only here, and
-            # only at the exact host and port configured (config.py refuses it in production).
-            hosts.append(urlsplit(settings.paypal_api_base).netloc)
         verifier = PayPalWebhookVerifier(
             webhook_id=settings.paypal_webhook_id,
-            allowed_cert_hosts=hosts,
+            allowed_cert_hosts=cert_hosts_for(
+                settings.paypal_api_base, production=settings.is_production
+            ),
             tolerance_s=settings.webhook_tolerance_s,
         )
     return provider, verifier

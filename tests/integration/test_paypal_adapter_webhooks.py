@@ -2,9 +2,9 @@
 
 A tiny receiver app takes the sandbox's deliveries (signed with the sandbox's own certificate,
 served at its `/v1/notifications/certs/...`). `PayPalWebhookVerifier` accepts them when the
-sandbox's host is allow-listed, as the composition root does outside production, and refuses
-them (`cert_url_not_allowed`) with PayPal's hosts alone; tampered bodies and another webhook id
-fail; the postback verifier agrees.
+sandbox's host is allow-listed, as the composition root does outside production
+(`cert_hosts_for`), and refuses them (`cert_url_not_allowed`) with PayPal's live hosts alone;
+tampered bodies and another webhook id fail; the postback verifier agrees.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -27,7 +26,8 @@ from starlette.routing import Route
 from eventpay.domain import Money, PaymentStatus
 from eventpay.ports import CreatePayment, WebhookRejected
 from eventpay.providers.paypal import PayPalProvider
-from eventpay.providers.paypal_webhook import PAYPAL_CERT_HOSTS, PayPalWebhookVerifier
+from eventpay.providers.paypal_certs import cert_hosts_for
+from eventpay.providers.paypal_webhook import PayPalWebhookVerifier
 from eventpay.providers.paypal_webhook_postback import PayPalPostbackVerifier
 from eventpay.sandbox.paypal import BackgroundServer, RetryPolicy, create_app
 
@@ -78,8 +78,9 @@ class Sandbox:
     receiver: Receiver
 
     @property
-    def host(self) -> str:
-        return urlsplit(self.url).netloc
+    def cert_hosts(self) -> tuple[str, ...]:
+        """What the composition root trusts outside production with this sandbox configured."""
+        return cert_hosts_for(self.url, production=False)
 
     def approved_order(self, paypal: PayPalProvider) -> tuple[str, str]:
         """A new order the buyer approved: (order id, our payment id)."""
@@ -144,9 +145,7 @@ def test_a_real_sandbox_delivery_is_verified_and_parsed(
     captured = paypal.capture_payment(order_id, idempotency_key=f"eventpay-capture-{payment_id}")
     assert captured.capture_id is not None
     delivery = sandbox.receiver.find("PAYMENT.CAPTURE.COMPLETED", captured.capture_id)
-    verifier = verifier_for(
-        webhook_id=WEBHOOK_ID, allowed_cert_hosts=(*PAYPAL_CERT_HOSTS, sandbox.host)
-    )
+    verifier = verifier_for(webhook_id=WEBHOOK_ID, allowed_cert_hosts=sandbox.cert_hosts)
 
     verified = verifier.verify(delivery.body, delivery.headers)
 
@@ -174,7 +173,7 @@ def test_the_sandbox_certificate_is_refused_unless_its_host_is_allowed(
 ) -> None:
     order_id, _ = sandbox.approved_order(paypal)
     delivery = sandbox.receiver.find("CHECKOUT.ORDER.APPROVED", order_id)
-    production = verifier_for(webhook_id=WEBHOOK_ID)  # PayPal's own hosts only
+    production = verifier_for(webhook_id=WEBHOOK_ID)  # PayPal's live hosts only
     with pytest.raises(WebhookRejected) as refused:
         production.verify(delivery.body, delivery.headers)
     assert refused.value.code == "cert_url_not_allowed"
@@ -185,7 +184,7 @@ def test_a_tampered_delivery_or_another_webhook_id_is_refused(
 ) -> None:
     order_id, _ = sandbox.approved_order(paypal)
     delivery = sandbox.receiver.find("CHECKOUT.ORDER.APPROVED", order_id)
-    hosts = (*PAYPAL_CERT_HOSTS, sandbox.host)
+    hosts = sandbox.cert_hosts
     ours = verifier_for(webhook_id=WEBHOOK_ID, allowed_cert_hosts=hosts)
     theirs = verifier_for(webhook_id="WH9SOMEONEELSE", allowed_cert_hosts=hosts)
     tampered = delivery.body.replace(b'"APPROVED"', b'"COMPLETED"')

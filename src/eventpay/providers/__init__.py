@@ -6,18 +6,18 @@ core decides.
 """
 
 from eventpay.providers.paypal import PayPalProvider
-from eventpay.providers.paypal_certs import PAYPAL_CERT_HOSTS
+from eventpay.providers.paypal_certs import cert_hosts_for
 from eventpay.providers.paypal_webhook import PayPalWebhookVerifier
 from eventpay.providers.paypal_webhook_postback import PayPalPostbackVerifier
 from eventpay.providers.stripe import StripeProvider, stripe_client
 from eventpay.providers.stripe_webhook import StripeWebhookVerifier
 
 __all__ = [
-    "PAYPAL_CERT_HOSTS",
     "PayPalPostbackVerifier",
     "PayPalProvider",
     "PayPalWebhookVerifier",
     "StripeProvider",
     "StripeWebhookVerifier",
+    "cert_hosts_for",
     "stripe_client",
 ]

@@ -4,8 +4,13 @@ The certificate's URL arrives in the `PAYPAL-CERT-URL` header, which whoever sen
 controls. So a URL is fetched only when it is PayPal's certificate path
 (`/v1/notifications/certs/...`) on an allow-listed host over HTTPS, with no user info, query
 or fragment; plain HTTP is accepted only for an allow-list entry naming a loopback host AND
-port (`127.0.0.1:8123`, `localhost:8123`): the local sandbox, which the composition root adds
-outside production. Redirects are never followed and the answer is size-limited.
+port (`127.0.0.1:8123`, `localhost:8123`): the local sandbox. Redirects are never followed and
+the answer is size-limited.
+
+Which hosts are allow-listed follows the PayPal the service talks to, decided once in
+`cert_hosts_for`: PayPal's live hosts for its live API, its sandbox hosts for its sandbox API,
+the local emulator's exact host and port for the emulator, and never anything but the live
+hosts in production (a sandbox-signed event must not pass there).
 
 A fetched certificate is cached by URL (bounded, least recently used first out) and dropped
 once it expires; the cache is shared by threads.
@@ -25,14 +30,16 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from eventpay.ports import WebhookRejected
 
-__all__ = ["PAYPAL_CERT_HOSTS", "CertificateStore", "is_allowed_cert_url"]
+__all__ = [
+    "PAYPAL_LIVE_CERT_HOSTS",
+    "PAYPAL_SANDBOX_CERT_HOSTS",
+    "CertificateStore",
+    "cert_hosts_for",
+    "is_allowed_cert_url",
+]
 
-PAYPAL_CERT_HOSTS = (
-    "api.paypal.com",
-    "api-m.paypal.com",
-    "api.sandbox.paypal.com",
-    "api-m.sandbox.paypal.com",
-)
+PAYPAL_LIVE_CERT_HOSTS = ("api.paypal.com", "api-m.paypal.com")
+PAYPAL_SANDBOX_CERT_HOSTS = ("api.sandbox.paypal.com", "api-m.sandbox.paypal.com")
 CERT_PATH = "/v1/notifications/certs/"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _MAX_BYTES = 64 * 1024
@@ -43,6 +50,28 @@ def _entry(host: str) -> tuple[str, int | None]:
     """An allow-list entry as (host, port); a port only when the entry names one."""
     parts = urlsplit(host if "//" in host else f"//{host}")
     return (parts.hostname or "").lower(), parts.port
+
+
+def cert_hosts_for(api_base: str, *, production: bool) -> tuple[str, ...]:
+    """The certificate hosts to trust when the PayPal API in use is at `api_base`.
+
+    `ValueError` in production for anything but PayPal's live API (config.py refuses that
+    combination too): a production verifier never trusts a sandbox's or an emulator's key.
+    """
+    parts = urlsplit(api_base.strip())
+    host = (parts.hostname or "").lower()
+    at_paypal = parts.scheme == "https" and parts.port in (None, 443) and not parts.path.strip("/")
+    if at_paypal and host in PAYPAL_LIVE_CERT_HOSTS:
+        return PAYPAL_LIVE_CERT_HOSTS
+    if production:
+        raise ValueError("production trusts only PayPal's live API and its certificate hosts")
+    if at_paypal and host in PAYPAL_SANDBOX_CERT_HOSTS:
+        return PAYPAL_SANDBOX_CERT_HOSTS
+    # The local emulator signs with its own certificate: trusted at exactly its host and port.
+    netloc = parts.netloc.rpartition("@")[2]
+    if not netloc:
+        raise ValueError(f"the PayPal API base names no host: {api_base!r}")
+    return (netloc,)
 
 
 def is_allowed_cert_url(url: str, allowed_hosts: Sequence[str]) -> bool:

@@ -37,10 +37,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from eventpay.ports import ProviderName, VerifiedWebhook, WebhookRejected
-from eventpay.providers.paypal_certs import PAYPAL_CERT_HOSTS, CertificateStore
+from eventpay.providers.paypal_certs import PAYPAL_LIVE_CERT_HOSTS, CertificateStore
 
 __all__ = [
-    "PAYPAL_CERT_HOSTS",
     "PayPalWebhookVerifier",
     "SignedHeaders",
     "parse_event_body",
@@ -100,7 +99,7 @@ class PayPalWebhookVerifier:
         self,
         *,
         webhook_id: str,
-        allowed_cert_hosts: Sequence[str] = PAYPAL_CERT_HOSTS,
+        allowed_cert_hosts: Sequence[str] = PAYPAL_LIVE_CERT_HOSTS,
         http: httpx.Client | None = None,
         tolerance_s: int = 300,
         now: Callable[[], datetime] | None = None,

@@ -1,4 +1,4 @@
-"""PayPalWebhookVerifier: PayPal's self-contained scheme, every rejection, and the cert URL."""
+"""PayPalWebhookVerifier: PayPal's scheme, every rejection, the cert URL and whose hosts count."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ import httpx
 import pytest
 
 from eventpay.ports import ProviderName, WebhookRejected
-from eventpay.providers.paypal_certs import is_allowed_cert_url
-from eventpay.providers.paypal_webhook import PAYPAL_CERT_HOSTS, PayPalWebhookVerifier
+from eventpay.providers.paypal_certs import (
+    PAYPAL_LIVE_CERT_HOSTS,
+    PAYPAL_SANDBOX_CERT_HOSTS,
+    cert_hosts_for,
+    is_allowed_cert_url,
+)
+from eventpay.providers.paypal_webhook import PayPalWebhookVerifier
 
 from .signing import certificate_pem, ec_pem, paypal_signature, rsa_key, valid_pem
 
@@ -57,7 +62,7 @@ def http(certs: CertServer) -> Iterator[httpx.Client]:
 @pytest.fixture
 def verifier(http: httpx.Client) -> PayPalWebhookVerifier:
     return PayPalWebhookVerifier(
-        webhook_id=WEBHOOK_ID, allowed_cert_hosts=PAYPAL_CERT_HOSTS, http=http
+        webhook_id=WEBHOOK_ID, allowed_cert_hosts=PAYPAL_LIVE_CERT_HOSTS, http=http
     )
 
 
@@ -170,13 +175,92 @@ def test_a_certificate_url_not_on_paypals_hosts_is_never_fetched(
 def test_the_local_sandbox_may_use_http_only_when_listed_with_its_port(
     url: str, allowed: bool
 ) -> None:
-    hosts = (*PAYPAL_CERT_HOSTS, "127.0.0.1:8123", "localhost:8123")
+    hosts = (
+        *PAYPAL_LIVE_CERT_HOSTS,
+        *PAYPAL_SANDBOX_CERT_HOSTS,
+        "127.0.0.1:8123",
+        "localhost:8123",
+    )
     assert is_allowed_cert_url(url, hosts) is allowed
 
 
 def test_a_loopback_entry_without_port_never_allows_plain_http() -> None:
     url = "http://127.0.0.1:8123/v1/notifications/certs/CERT-1"
     assert is_allowed_cert_url(url, ("127.0.0.1",)) is False
+
+
+SANDBOX_CERT_URLS = [
+    "https://api.sandbox.paypal.com/v1/notifications/certs/CERT-1",
+    "https://api-m.sandbox.paypal.com/v1/notifications/certs/CERT-1",
+]
+LIVE_CERT_URLS = [
+    "https://api.paypal.com/v1/notifications/certs/CERT-1",
+    "https://api-m.paypal.com/v1/notifications/certs/CERT-1",
+]
+EMULATOR_CERT_URL = "http://127.0.0.1:12112/v1/notifications/certs/CERT-1"
+
+
+def allowed_by(hosts: tuple[str, ...], urls: list[str]) -> list[bool]:
+    return [is_allowed_cert_url(url, hosts) for url in urls]
+
+
+@pytest.mark.parametrize(
+    "api_base", ["https://api-m.paypal.com", "https://api.paypal.com/", " https://API-M.PayPal.com"]
+)
+def test_production_with_live_paypal_trusts_only_the_live_hosts(api_base: str) -> None:
+    hosts = cert_hosts_for(api_base, production=True)
+    assert hosts == PAYPAL_LIVE_CERT_HOSTS
+    assert allowed_by(hosts, LIVE_CERT_URLS) == [True, True]
+    assert allowed_by(hosts, [*SANDBOX_CERT_URLS, EMULATOR_CERT_URL]) == [False, False, False]
+
+
+@pytest.mark.parametrize(
+    "api_base",
+    [
+        "https://api-m.sandbox.paypal.com",
+        "http://127.0.0.1:12112",
+        "http://api-m.paypal.com",  # PayPal's host, not over https
+        "https://api-m.paypal.com:8443",
+        "https://api-m.paypal.com.evil.example",
+        "",
+    ],
+)
+def test_production_refuses_to_trust_anything_but_live_paypal(api_base: str) -> None:
+    with pytest.raises(ValueError, match="production"):
+        cert_hosts_for(api_base, production=True)
+
+
+def test_paypals_sandbox_outside_production_trusts_only_the_sandbox_hosts() -> None:
+    hosts = cert_hosts_for("https://api-m.sandbox.paypal.com", production=False)
+    assert hosts == PAYPAL_SANDBOX_CERT_HOSTS
+    assert allowed_by(hosts, SANDBOX_CERT_URLS) == [True, True]
+    assert allowed_by(hosts, [*LIVE_CERT_URLS, EMULATOR_CERT_URL]) == [False, False, False]
+
+
+def test_live_paypal_outside_production_trusts_the_live_hosts() -> None:
+    assert cert_hosts_for("https://api-m.paypal.com", production=False) == PAYPAL_LIVE_CERT_HOSTS
+
+
+def test_the_emulator_outside_production_is_trusted_at_exactly_its_host_and_port() -> None:
+    hosts = cert_hosts_for("http://127.0.0.1:12112", production=False)
+    assert hosts == ("127.0.0.1:12112",)
+    assert is_allowed_cert_url(EMULATOR_CERT_URL, hosts)
+    other_port = "http://127.0.0.1:12113/v1/notifications/certs/CERT-1"
+    assert allowed_by(hosts, [other_port, *LIVE_CERT_URLS, *SANDBOX_CERT_URLS]) == [False] * 5
+
+
+def test_an_api_base_without_a_host_trusts_nothing() -> None:
+    with pytest.raises(ValueError, match="no host"):
+        cert_hosts_for("not a url", production=False)
+
+
+@pytest.mark.parametrize("url", [*SANDBOX_CERT_URLS, EMULATOR_CERT_URL])
+def test_by_default_the_verifier_trusts_only_live_paypal(
+    http: httpx.Client, certs: CertServer, url: str
+) -> None:
+    verifier = PayPalWebhookVerifier(webhook_id=WEBHOOK_ID, http=http)
+    assert rejected(verifier, BODY, headers(cert_url=url)) == "cert_url_not_allowed"
+    assert certs.seen == []
 
 
 @pytest.mark.parametrize("offset_s", [-301, 301, -86400])
