@@ -106,40 +106,12 @@ def _settle_order(
     if order is None:  # pragma: no cover - foreign key guarantees it
         raise LookupError(f"order {payment.order_id} of payment {payment.id} is missing")
     view = view_of(uow, order, now=now)
-    paid_before = view.summary.paid.amount - counted_amount(payment)
-    if paid_before >= order.total and order.total > 0:
-        refundable = min(counted_amount(payment), view.summary.overpaid.amount)
-        audit.record(
-            uow,
-            entity_type="order",
-            entity_id=order.id,
-            order_id=order.id,
-            payment_id=payment.id,
-            action="order.overpaid",
-            actor=actor,
-            now=now,
-            details={
-                "overpaid": view.summary.overpaid.amount,
-                "currency": order.currency,
-                "reason": "a further payment attempt succeeded after the order was paid",
-            },
-        )
-        log.warning("order.overpaid", order_id=order.id, payment_id=payment.id)
-        if refundable > 0:
-            request_refund(
-                uow,
-                payment=payment,
-                amount=refundable,
-                kind="overpayment",
-                reason=(
-                    f"automatic: order {order.id} was already paid when payment {payment.id} "
-                    "also succeeded"
-                ),
-                actor=actor,
-                now=now,
-            )
-        return
-    if view.status is not OrderStatus.PAID:
+    received = counted_amount(payment)
+    was_paid = view.summary.paid.amount - received >= order.total
+    excess = min(received, view.summary.overpaid.amount)
+    if excess > 0:
+        _refund_excess(uow, payment, excess, was_paid=was_paid, actor=actor, now=now)
+    if was_paid or view.status is not OrderStatus.PAID:
         return
     audit.record(
         uow,
@@ -167,3 +139,41 @@ def _settle_order(
                 now=now,
                 details={"event_id": reg.event_id, "class_ids": reg.class_ids},
             )
+
+
+def _refund_excess(
+    uow: UnitOfWork,
+    payment: PaymentRecord,
+    excess: int,
+    *,
+    was_paid: bool,
+    actor: Principal | str,
+    now: datetime,
+) -> None:
+    """Record an over-payment and send back what this payment brought beyond the total."""
+    reason = (
+        "the order was already paid when a further payment attempt succeeded"
+        if was_paid
+        else "the payments received exceed the order total"
+    )
+    audit.record(
+        uow,
+        entity_type="order",
+        entity_id=payment.order_id,
+        order_id=payment.order_id,
+        payment_id=payment.id,
+        action="order.overpaid",
+        actor=actor,
+        now=now,
+        details={"overpaid": excess, "currency": payment.currency, "reason": reason},
+    )
+    log.warning("order.overpaid", order_id=payment.order_id, payment_id=payment.id)
+    request_refund(
+        uow,
+        payment=payment,
+        amount=excess,
+        kind="overpayment",
+        reason=f"automatic: {reason} (order {payment.order_id}, payment {payment.id})",
+        actor=actor,
+        now=now,
+    )

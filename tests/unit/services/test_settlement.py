@@ -102,3 +102,25 @@ def test_a_success_for_less_than_the_order_total_does_not_pay_the_order(world: W
     view = world.view(order.id)
     assert view.status is not OrderStatus.PAID
     assert [r.status for r in view.order.registrations] == [RegistrationStatus.PENDING]
+
+
+def test_a_full_payment_after_a_short_one_pays_the_order_and_returns_the_excess(
+    world: World,
+) -> None:
+    """1 cent arrived on one attempt, the full total on another: paid, and 1 cent goes back."""
+    order_id, (_short_id, short_ref), (full_id, full_ref) = two_attempts(world)
+    world.deliver(world.report(short_ref, PaymentStatus.SUCCEEDED, amount=1, amount_received=1))
+    world.process_all()
+    assert world.view(order_id).status is OrderStatus.AWAITING_PAYMENT
+
+    world.deliver(world.report(full_ref, PaymentStatus.SUCCEEDED))
+    world.process_all()
+
+    view = world.view(order_id)
+    assert view.status is OrderStatus.PAID
+    assert [r.status for r in view.order.registrations] == [RegistrationStatus.CONFIRMED]
+    (refund,) = view.refunds
+    assert (refund.payment_id, refund.amount, refund.kind) == (full_id, 1, "overpayment")
+    assert "exceed the order total" in refund.reason
+    assert world.count(order_id, "order.paid") == 1
+    assert world.count(order_id, "order.overpaid") == 1
