@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi.testclient import TestClient
 
 from eventpay.ports import Role
@@ -114,6 +116,22 @@ def test_idempotency_key_replays_and_refuses_other_bodies(client: TestClient) ->
     )
     assert theirs.status_code == 201
     assert theirs.json()["id"] != first.json()["id"]
+
+
+def test_idempotency_key_replays_the_same_json_spelled_differently(client: TestClient) -> None:
+    headers = {
+        **bearer(MEMBER_ID),
+        "Idempotency-Key": "order-key-respelled",
+        "Content-Type": "application/json",
+    }
+    sent = json.dumps(registration())
+    respelled = json.dumps(registration(), indent=2, sort_keys=True)  # other spaces, key order
+    assert respelled != sent
+    first = client.post("/v1/orders", content=sent, headers=headers)
+    second = client.post("/v1/orders", content=respelled, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.content == second.content
+    assert second.headers.get("idempotent-replayed") == "true"
 
 
 def test_payment_config_names_the_sandboxes(

@@ -2,14 +2,16 @@
 
 A key is claimed (inserted) before the request runs, with a lease. While the lease is live a
 second request with the key gets `idempotency_key_in_use`; a different body gets
-`idempotency_key_reused`; after completion the stored status and body are replayed byte for
-byte. A 5xx result is not stored (the key is released) so the client can retry; a lease left by
-a crashed process expires and the next request takes the key over.
+`idempotency_key_reused` (JSON bodies are compared in canonical form, so whitespace and key
+order do not count); after completion the stored status and body are replayed byte for byte.
+A 5xx result is not stored (the key is released) so the client can retry; a lease left by a
+crashed process expires and the next request takes the key over.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,9 +29,26 @@ class StoredResponse:
     body: str
 
 
+def canonical_body(body: bytes) -> bytes:
+    """A JSON body in one spelling (sorted keys, no spaces); any other body as it came.
+
+    A client retrying with the same key may re-serialise the same payload with other whitespace
+    or key order; that is the same request, not a reused key. A canonical form is valid JSON, a
+    body left as it came is not, so the two can never be mistaken for each other.
+    """
+    try:
+        text = json.dumps(
+            json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+    except (ValueError, RecursionError):
+        return body
+    # A JSON string may carry a lone surrogate ("\ud800"), which strict UTF-8 cannot encode.
+    return text.encode("utf-8", "surrogatepass")
+
+
 def fingerprint(method: str, path: str, body: bytes) -> str:
     digest = hashlib.sha256()
-    for part in (method.upper().encode(), path.encode(), body):
+    for part in (method.upper().encode(), path.encode(), canonical_body(body)):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

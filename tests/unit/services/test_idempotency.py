@@ -8,7 +8,7 @@ import pytest
 
 from eventpay.services import idempotency
 from eventpay.services.errors import Conflict, InvalidRequest
-from eventpay.services.idempotency import LEASE, StoredResponse, fingerprint
+from eventpay.services.idempotency import LEASE, StoredResponse, canonical_body, fingerprint
 
 from .fakes import FakeClock, FakeUnitOfWorkFactory
 
@@ -163,6 +163,62 @@ def test_fingerprint_separates_method_path_and_body() -> None:
     assert fingerprint("post", "/orders", b"{}") == base
     assert fingerprint("PUT", "/orders", b"{}") != base
     assert fingerprint("POST", "/orders/", b"{}") != base
-    assert fingerprint("POST", "/orders", b"{ }") != base
+    assert fingerprint("POST", "/orders", b"[]") != base
     # Length-prefixed parts: moving bytes from the path to the body changes the fingerprint.
     assert fingerprint("POST", "/a", b"bc") != fingerprint("POST", "/ab", b"c")
+
+
+@pytest.mark.parametrize(
+    "respelled",
+    [
+        b'{"items":[{"kind":"registration","class_ids":["a","b"]}],"note":"\xc3\xa9"}',
+        b'{ "note" : "\\u00e9",\n  "items": [ { "class_ids": ["a", "b"],\n'
+        b'  "kind": "registration" } ] }',
+    ],
+    ids=["compact", "spaced-reordered-escaped"],
+)
+def test_the_same_json_spelled_differently_has_one_fingerprint(respelled: bytes) -> None:
+    sent = b'{"items": [{"kind": "registration", "class_ids": ["a", "b"]}], "note": "\xc3\xa9"}'
+
+    assert fingerprint("POST", "/orders", respelled) == fingerprint("POST", "/orders", sent)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (b'{"class_ids": ["a", "b"]}', b'{"class_ids": ["b", "a"]}'),  # list order matters
+        (b'{"amount": 1}', b'{"amount": "1"}'),
+        (b'{"amount": 1}', b'{"amount": 1, "extra": null}'),
+    ],
+)
+def test_different_json_values_keep_different_fingerprints(one: bytes, other: bytes) -> None:
+    assert fingerprint("POST", "/orders", one) != fingerprint("POST", "/orders", other)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (b"a=1&b=2", b"b=2&a=1"),
+        (b'{"a": 1', b'{"a":1'),  # truncated JSON is not canonicalised
+        (b"\xff\xfe{}", b"\xff\xfe{ }"),  # not UTF-8 either
+    ],
+)
+def test_a_body_that_is_not_json_is_fingerprinted_as_sent(one: bytes, other: bytes) -> None:
+    assert canonical_body(one) == one
+    assert fingerprint("POST", "/orders", one) != fingerprint("POST", "/orders", other)
+    assert fingerprint("POST", "/orders", one) == fingerprint("POST", "/orders", bytes(one))
+
+
+def test_a_lone_surrogate_in_a_json_string_still_fingerprints() -> None:
+    assert canonical_body(b'{"a": "\\ud800"}') != canonical_body(b'{"a": "\\ud801"}')
+
+
+def test_a_retry_with_the_body_respelled_replays_instead_of_refusing(
+    uows: FakeUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    begin(uows, clock, fp=fingerprint("POST", "/orders", b'{"items": [1], "note": "x"}'))
+    complete(uows, status=201, body='{"id": "ord_1"}')
+
+    respelled = fingerprint("POST", "/orders", b'{"note":"x","items":[1]}')
+
+    assert begin(uows, clock, fp=respelled) == StoredResponse(201, '{"id": "ord_1"}')
