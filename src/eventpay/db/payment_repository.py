@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -93,13 +94,23 @@ class SqlPaymentRepository:
         )
         return [_record(r) for r in self._s.scalars(stmt)]
 
-    def list_by_status(self, status: PaymentStatus, *, limit: int) -> Sequence[PaymentRecord]:
-        stmt = (
-            select(PaymentRow)
-            .where(PaymentRow.status == status.value)
-            .order_by(PaymentRow.updated_at)
-            .limit(limit)
-        )
+    def list_by_status(
+        self,
+        status: PaymentStatus,
+        *,
+        limit: int,
+        provider: ProviderName | None = None,
+        updated_before: datetime | None = None,
+        created_after: datetime | None = None,
+    ) -> Sequence[PaymentRecord]:
+        stmt = select(PaymentRow).where(PaymentRow.status == status.value)
+        if provider is not None:
+            stmt = stmt.where(PaymentRow.provider == provider.value)
+        if updated_before is not None:
+            stmt = stmt.where(PaymentRow.updated_at <= updated_before)
+        if created_after is not None:
+            stmt = stmt.where(PaymentRow.created_at >= created_after)
+        stmt = stmt.order_by(PaymentRow.updated_at).limit(limit)
         return [_record(r) for r in self._s.scalars(stmt)]
 
     def save(self, payment: PaymentRecord) -> None:

@@ -155,6 +155,20 @@ def derive_order_status(
     return OrderStatus.AWAITING_PAYMENT
 
 
+_COLLECTS_APPROVED = frozenset({OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED})
+
+
+def collects_approved_payment(order_status: OrderStatus) -> bool:
+    """Whether money a buyer approved but that is not taken yet (PayPal) should be taken now.
+
+    Yes while the order waits for payment, and for an expired order too: the attempt began
+    before the order expired, and a settled payment wins over expiry exactly as a card charge
+    that lands late does. No once the order is paid, refunded or cancelled: taking the money
+    would only mean refunding it, with the provider's fees lost both ways.
+    """
+    return OrderStatus(order_status) in _COLLECTS_APPROVED
+
+
 _REGISTRATION_STATUS: Mapping[OrderStatus, RegistrationStatus] = MappingProxyType(
     {
         OrderStatus.AWAITING_PAYMENT: RegistrationStatus.PENDING,

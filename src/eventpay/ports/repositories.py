@@ -48,7 +48,18 @@ class PaymentRepository(Protocol):
         self, provider: ProviderName, ref: str, *, for_update: bool = False
     ) -> PaymentRecord | None: ...
     def list_for_order(self, order_id: str) -> Sequence[PaymentRecord]: ...
-    def list_by_status(self, status: PaymentStatus, *, limit: int) -> Sequence[PaymentRecord]: ...
+    def list_by_status(
+        self,
+        status: PaymentStatus,
+        *,
+        limit: int,
+        provider: ProviderName | None = None,
+        updated_before: datetime | None = None,
+        created_after: datetime | None = None,
+    ) -> Sequence[PaymentRecord]:
+        """Attempts in `status`, least recently updated first, optionally narrowed down."""
+        ...
+
     def save(self, payment: PaymentRecord) -> None: ...
 
 

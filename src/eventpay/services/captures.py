@@ -6,13 +6,22 @@ provider idempotency key, derived from our attempt id, so the provider performs 
 and replays it to the others; applying the answer goes through `settlement.apply_status` under
 the payment's row lock, so the order is paid (and `order.paid` audited) once. This is the race
 behind pretix issue #1166 (two "payment received" mails).
+
+Approved money is only taken while the order still needs it (`collects_approved_payment`): a
+PayPal approval that arrives after the order was paid another way ends the attempt instead of
+capturing and then refunding. And because the buyer's return and the webhook can both be lost,
+the janitor reads PayPal attempts that have waited a while and finishes what it finds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
 import structlog
 
-from eventpay.domain import PaymentStatus
+from eventpay.domain import OrderStatus, PaymentStatus, collects_approved_payment
 from eventpay.ports import (
     Clock,
     PaymentRecord,
@@ -25,13 +34,19 @@ from eventpay.ports import (
     UnitOfWorkFactory,
 )
 from eventpay.services.errors import Conflict, NotFound
-from eventpay.services.orders import load_owned
-from eventpay.services.payments import record_provider_answer
+from eventpay.services.orders import load_owned, view_of
+from eventpay.services.payments import record_provider_answer, touch
 from eventpay.services.settlement import apply_status
 
 log = structlog.get_logger(__name__)
 
 _DONE = (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELED)
+_WAITING_FOR_BUYER = (PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION)
+
+READ_AFTER = timedelta(seconds=60)
+"""How long a PayPal attempt waits for its buyer's return or webhook before the janitor asks."""
+READ_FOR = timedelta(hours=72)
+"""How long after creation the janitor keeps asking; later, only a webhook can settle it."""
 
 
 def capture_key(payment_id: str) -> str:
@@ -67,6 +82,20 @@ def capture_payment(
     gateway = providers.get(payment.provider)
     if gateway is None:
         raise Conflict("provider_unavailable", f"{payment.provider.value} is not configured.")
+    order_status = _order_status(uow_factory, payment, clock())
+    if not collects_approved_payment(order_status):
+        log.info("payment.capture_skipped", payment_id=payment.id, order=order_status.value)
+        return _end_attempt(
+            uow_factory,
+            payment.id,
+            ending=(*_WAITING_FOR_BUYER, PaymentStatus.PROCESSING, PaymentStatus.UNKNOWN),
+            actor=actor,
+            now=clock(),
+            source={
+                "source": "capture_skipped",
+                "reason": f"the order is {order_status.value}: the approved money is not taken",
+            },
+        )
     answer: ProviderPayment | ProviderOutcomeUnknown | ProviderRejected
     try:
         answer = gateway.capture_payment(
@@ -82,6 +111,36 @@ def capture_payment(
             uow_factory=uow_factory, payment_id=payment.id, answer=answer, actor=actor, now=clock()
         )
     return payment
+
+
+def _order_status(
+    uow_factory: UnitOfWorkFactory, payment: PaymentRecord, now: datetime
+) -> OrderStatus:
+    with uow_factory() as uow:
+        order = uow.orders.get(payment.order_id)
+        if order is None:  # pragma: no cover - foreign key guarantees it
+            raise LookupError(f"order {payment.order_id} of payment {payment.id} is missing")
+        return view_of(uow, order, now=now).status
+
+
+def _end_attempt(
+    uow_factory: UnitOfWorkFactory,
+    payment_id: str,
+    *,
+    ending: Collection[PaymentStatus],
+    actor: Principal | str,
+    now: datetime,
+    source: Mapping[str, Any],
+) -> PaymentRecord:
+    """Cancel the attempt if, under its row lock, it is still in one of the `ending` statuses."""
+    with uow_factory() as uow:
+        locked = uow.payments.get(payment_id, for_update=True)
+        if locked is None:  # pragma: no cover - loaded by the caller
+            raise NotFound("payment_not_found", "No such payment.")
+        if locked.status in ending:
+            apply_status(uow, locked, PaymentStatus.CANCELED, actor=actor, now=now, source=source)
+        uow.commit()
+        return locked
 
 
 def capture_for_buyer(
@@ -122,9 +181,8 @@ def cancel_by_buyer(
     Anything else is returned unchanged: the redirect then shows the attempt's real status.
     """
     payment = _load(uow_factory, payment_id, provider_ref)
-    waiting = (PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION)
     gateway = providers.get(payment.provider)
-    if payment.provider is not ProviderName.PAYPAL or payment.status not in waiting:
+    if payment.provider is not ProviderName.PAYPAL or payment.status not in _WAITING_FOR_BUYER:
         return payment
     if gateway is None or payment.provider_ref is None:
         return payment
@@ -133,34 +191,47 @@ def cancel_by_buyer(
     except (ProviderOutcomeUnknown, ProviderRejected) as exc:
         log.info("payment.cancel_not_confirmed", payment_id=payment.id, code=exc.code)
         return payment
-    if current.status not in waiting:
+    if current.status not in _WAITING_FOR_BUYER:
         return payment
-    with uow_factory() as uow:
-        locked = uow.payments.get(payment.id, for_update=True)
-        if locked is None:  # pragma: no cover - loaded just above
-            raise NotFound("payment_not_found", "No such payment.")
-        if locked.status in waiting:
-            apply_status(
-                uow,
-                locked,
-                PaymentStatus.CANCELED,
-                actor="buyer-return",
-                now=clock(),
-                source={"source": "buyer_cancelled_at_provider"},
-            )
-        uow.commit()
-        return locked
+    return _end_attempt(
+        uow_factory,
+        payment.id,
+        ending=_WAITING_FOR_BUYER,
+        actor="buyer-return",
+        now=clock(),
+        source={"source": "buyer_cancelled_at_provider"},
+    )
 
 
 def capture_approved(
-    *, uow_factory: UnitOfWorkFactory, providers: ProviderRegistry, clock: Clock, limit: int = 50
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    clock: Clock,
+    limit: int = 50,
+    read_after: timedelta = READ_AFTER,
 ) -> int:
-    """Janitor: capture PayPal attempts that were approved but whose capture never finished."""
+    """Janitor: finish PayPal checkouts whose buyer return or webhook never came (or failed).
+
+    First, attempts still waiting for the buyer after `read_after` are read from PayPal: one the
+    buyer approved meanwhile moves to `processing` (a completed one to `succeeded`). Then every
+    approved attempt without a capture is captured, with the key every other caller uses.
+    Returns how many capture calls were made.
+    """
+    _read_waiting(
+        uow_factory=uow_factory,
+        providers=providers,
+        clock=clock,
+        limit=limit,
+        read_after=read_after,
+    )
     with uow_factory() as uow:
         waiting = [
             p
-            for p in uow.payments.list_by_status(PaymentStatus.PROCESSING, limit=limit)
-            if p.provider is ProviderName.PAYPAL and p.capture_id is None
+            for p in uow.payments.list_by_status(
+                PaymentStatus.PROCESSING, limit=limit, provider=ProviderName.PAYPAL
+            )
+            if p.capture_id is None
         ]
     for payment in waiting:
         try:
@@ -174,3 +245,44 @@ def capture_approved(
         except Exception:
             log.exception("payment.janitor_capture_failed", payment_id=payment.id)
     return len(waiting)
+
+
+def _read_waiting(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    clock: Clock,
+    limit: int,
+    read_after: timedelta,
+) -> None:
+    gateway = providers.get(ProviderName.PAYPAL)
+    if gateway is None:
+        return
+    now = clock()
+    with uow_factory() as uow:
+        waiting = uow.payments.list_by_status(
+            PaymentStatus.REQUIRES_ACTION,
+            limit=limit,
+            provider=ProviderName.PAYPAL,
+            updated_before=now - read_after,
+            created_after=now - READ_FOR,
+        )
+    for payment in waiting:
+        if payment.provider_ref is None:  # pragma: no cover - requires_action has a PayPal order
+            continue
+        try:
+            answer = gateway.retrieve_payment(payment.provider_ref)
+        except (ProviderOutcomeUnknown, ProviderRejected) as exc:
+            log.info("payment.read_failed", payment_id=payment.id, code=exc.code)
+            answer = None
+        if answer is None or answer.status is PaymentStatus.REQUIRES_ACTION:
+            # Still with the buyer: to the back of the queue, asked again after `read_after`.
+            touch(uow_factory, payment.id, clock(), status=PaymentStatus.REQUIRES_ACTION)
+            continue
+        record_provider_answer(
+            uow_factory=uow_factory,
+            payment_id=payment.id,
+            answer=answer,
+            actor="janitor",
+            now=clock(),
+        )

@@ -298,11 +298,17 @@ def start_payment(
     )
 
 
-def _touch(uow_factory: UnitOfWorkFactory, payment_id: str, now: datetime) -> None:
-    """Move a still-unknown attempt to the back of the janitor's queue (oldest first)."""
+def touch(
+    uow_factory: UnitOfWorkFactory,
+    payment_id: str,
+    now: datetime,
+    *,
+    status: PaymentStatus = PaymentStatus.UNKNOWN,
+) -> None:
+    """Move an attempt still in `status` to the back of the janitor's queue (oldest first)."""
     with uow_factory() as uow:
         payment = uow.payments.get(payment_id, for_update=True)
-        if payment is not None and payment.status is PaymentStatus.UNKNOWN:
+        if payment is not None and payment.status is status:
             payment.updated_at = now
             uow.payments.save(payment)
             uow.commit()
@@ -335,11 +341,11 @@ def resolve_unknown(
             answer = _call_provider(gateway, order, payment, urls=urls)
         except (ProviderOutcomeUnknown, ProviderRejected) as exc:
             log.info("payment.still_unknown", payment_id=payment.id, code=exc.code)
-            _touch(uow_factory, payment.id, clock())
+            touch(uow_factory, payment.id, clock())
             continue
         except Exception:
             log.exception("payment.resolve_failed", payment_id=payment.id)
-            _touch(uow_factory, payment.id, clock())
+            touch(uow_factory, payment.id, clock())
             continue
         record_provider_answer(
             uow_factory=uow_factory,

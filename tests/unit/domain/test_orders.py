@@ -19,6 +19,7 @@ from eventpay.domain import (
     RefundAmount,
     RefundStatus,
     RegistrationStatus,
+    collects_approved_payment,
     derive_order_status,
     registration_status_for,
     summarize,
@@ -204,6 +205,24 @@ def test_registration_status_follows_the_order(
     order_status: OrderStatus, registration: RegistrationStatus
 ) -> None:
     assert registration_status_for(order_status) is registration
+
+
+@pytest.mark.parametrize(
+    ("order_status", "collect"),
+    [
+        (OrderStatus.AWAITING_PAYMENT, True),
+        (OrderStatus.EXPIRED, True),
+        (OrderStatus.PAID, False),
+        (OrderStatus.PARTIALLY_REFUNDED, False),
+        (OrderStatus.REFUNDED, False),
+        (OrderStatus.CANCELLED, False),
+        ("awaiting_payment", True),
+    ],
+)
+def test_approved_money_is_collected_only_while_the_order_still_needs_it(
+    order_status: OrderStatus, collect: bool
+) -> None:
+    assert collects_approved_payment(order_status) is collect
 
 
 AMOUNT = st.integers(min_value=0, max_value=20_000)

@@ -262,8 +262,23 @@ class FakePaymentRepository(_Repository):
         found = [p for p in self._t.payments.values() if p.order_id == order_id]
         return [copy.deepcopy(p) for p in sorted(found, key=lambda p: (p.created_at, p.id))]
 
-    def list_by_status(self, status: PaymentStatus, *, limit: int) -> Sequence[PaymentRecord]:
-        found = [p for p in self._t.payments.values() if p.status is status]
+    def list_by_status(
+        self,
+        status: PaymentStatus,
+        *,
+        limit: int,
+        provider: ProviderName | None = None,
+        updated_before: datetime | None = None,
+        created_after: datetime | None = None,
+    ) -> Sequence[PaymentRecord]:
+        found = [
+            p
+            for p in self._t.payments.values()
+            if p.status is status
+            and (provider is None or p.provider is provider)
+            and (updated_before is None or p.updated_at <= updated_before)
+            and (created_after is None or p.created_at >= created_after)
+        ]
         found.sort(key=lambda p: p.updated_at)
         return [copy.deepcopy(p) for p in found[:limit]]
 
