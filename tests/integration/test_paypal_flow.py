@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from eventpay.ports import Role
 from eventpay.sample_data import MEMBER_ID
 from eventpay.sandbox.paypal import BackgroundServer, RetryPolicy
 from eventpay.sandbox.paypal import create_app as create_paypal
+from eventpay.services import captures
 from eventpay.serving import ThreadedServer, free_port
 from eventpay.web import create_app
 from eventpay.worker import Worker
@@ -385,3 +387,126 @@ def test_api_clients_capture_with_an_idempotency_key(world: PayPalWorld) -> None
     assert again.headers["idempotent-replayed"] == "true"
     assert world.view(order["id"])["status"] == "paid"
     assert len(world.captures_at_paypal(token)) == 1
+
+
+def _pay_by_card(world: PayPalWorld, stripe_sandbox: str, client_secret: str) -> None:
+    """The buyer pays by card in another tab and Stripe's success webhook is applied."""
+    assert confirm_at_sandbox(stripe_sandbox, client_secret, "pm_card_visa").status_code == 200
+    intent_id = client_secret.split("_secret_")[0]
+    (paid,) = [
+        e
+        for e in _stripe_events(stripe_sandbox, "payment_intent.succeeded")
+        if e["data"]["object"]["id"] == intent_id
+    ]
+    _post_stripe_event(world, paid)
+    Worker(world.container).run_once()
+
+
+def _janitor(world: PayPalWorld, *, read_after: timedelta = timedelta(0)) -> int:
+    c = world.container
+    return captures.capture_approved(
+        uow_factory=c.uow_factory, providers=c.providers, clock=c.clock, read_after=read_after
+    )
+
+
+def test_an_approval_after_the_order_was_paid_is_not_captured(
+    world: PayPalWorld, stripe_sandbox: str
+) -> None:
+    order = world.order()
+    card = world.api.post(
+        f"/v1/orders/{order['id']}/payments", json={"provider": "stripe"}, headers=bearer(MEMBER_ID)
+    ).json()
+    _, token = world.pay_with_paypal(order["id"])
+    _pay_by_card(world, stripe_sandbox, card["client_secret"])
+    assert world.view(order["id"])["status"] == "paid"
+
+    back = world.browse(world.approve(token))  # the PayPal tab is approved afterwards
+
+    assert "status=canceled" in back.headers["location"]
+    world.wait_for_events(1)  # the approval webhook does not capture either
+    assert world.captures_at_paypal(token) == []
+    view = world.view(order["id"])
+    assert view["status"] == "paid"
+    assert view["refunds"] == []
+    assert sorted(p["status"] for p in view["payments"]) == ["canceled", "succeeded"]
+    trail = world.api.get(
+        f"/v1/orders/{order['id']}/audit", headers=bearer("ops", Role.ADMIN)
+    ).json()
+    (skipped,) = [row for row in trail if row["action"] == "payment.canceled"]
+    assert skipped["details"]["source"] == "capture_skipped"
+    assert "paid" in skipped["details"]["reason"]
+
+
+def test_a_lost_return_and_webhook_are_finished_by_the_janitor(world: PayPalWorld) -> None:
+    order = world.order()
+    payment, token = world.pay_with_paypal(order["id"])
+    world.approve(token)  # the browser closes, and the approval webhook is not applied yet
+    assert _janitor(world, read_after=timedelta(minutes=1)) == 0  # too early to ask PayPal
+
+    assert _janitor(world) == 1
+
+    view = world.view(order["id"])
+    assert view["status"] == "paid"
+    assert [p["status"] for p in view["payments"]] == ["succeeded"]
+    assert len(world.captures_at_paypal(token)) == 1
+    world.wait_for_events(2)  # the late webhooks change nothing
+    assert world.actions(order["id"]).count("order.paid") == 1
+    assert len(world.captures_at_paypal(token)) == 1
+    assert payment["id"] == view["payments"][0]["id"]
+
+
+def test_a_capture_answered_with_a_server_error_is_retried_not_failed(
+    world: PayPalWorld,
+) -> None:
+    order = world.order()
+    _, token = world.pay_with_paypal(order["id"])
+    world.sandbox(
+        "POST",
+        "/_sandbox/faults",
+        json={"path_prefix": f"/v2/checkout/orders/{token}/capture", "mode": "http_500"},
+    )
+    back = world.browse(world.approve(token))
+    assert "status=requires_action" in back.headers["location"]
+    assert world.view(order["id"])["status"] == "awaiting_payment"
+    world.sandbox("DELETE", "/_sandbox/faults")
+
+    _janitor(world)
+
+    assert world.view(order["id"])["status"] == "paid"
+    assert len(world.captures_at_paypal(token)) == 1
+    assert "payment.failed" not in world.actions(order["id"])
+
+
+def test_a_pending_paypal_capture_that_completes_after_a_card_payment_is_refunded(
+    world: PayPalWorld, stripe_sandbox: str
+) -> None:
+    order = world.order()
+    card = world.api.post(
+        f"/v1/orders/{order['id']}/payments", json={"provider": "stripe"}, headers=bearer(MEMBER_ID)
+    ).json()
+    _, token = world.pay_with_paypal(order["id"])
+    world.sandbox("POST", f"/_sandbox/orders/{token}/capture-outcome", json={"status": "PENDING"})
+    assert "status=processing" in world.browse(world.approve(token)).headers["location"]
+    _pay_by_card(world, stripe_sandbox, card["client_secret"])
+    assert world.view(order["id"])["status"] == "paid"
+
+    (pending,) = world.captures_at_paypal(token)
+    capture_id = pending["resource"]["id"]
+    world.sandbox("POST", f"/_sandbox/captures/{capture_id}/complete")
+    wait_until(lambda: len(world.captures_at_paypal(token)) == 2, "the completion event")
+    world.wait_for_events(3)
+    Worker(world.container).run_janitor()  # sends the automatic refund
+
+    view = world.view(order["id"])
+    assert view["status"] == "paid"
+    (refund,) = view["refunds"]
+    assert (refund["provider"], refund["status"]) == ("paypal", "succeeded")
+    assert refund["amount"] == order["total"]
+    refunded = [
+        e
+        for e in world.sandbox("GET", "/_sandbox/events")["data"]
+        if e["event_type"] == "PAYMENT.CAPTURE.REFUNDED"
+        and any(link["href"].endswith(f"/captures/{capture_id}") for link in e["resource"]["links"])
+    ]
+    assert len(refunded) == 1
+    assert world.actions(order["id"]).count("order.overpaid") == 1
