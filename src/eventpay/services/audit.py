@@ -2,7 +2,8 @@
 
 Details are redacted here, at the single place rows are built, so no caller can forget:
 anything whose key looks like a secret, token, client secret, signature or card field is
-replaced, however deeply nested.
+replaced, and so is any string that looks like a provider secret, a JWT or a bearer credential,
+under whatever key and however deeply nested.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ REDACTED = "[redacted]"
 _SENSITIVE_PARTS = ("secret", "token", "password", "authorization", "signature", "api_key")
 _SENSITIVE_WORDS = frozenset({"card", "cvc", "cvv", "pan", "iban"})
 _SECRET_PREFIXES = ("sk_", "rk_", "whsec_")
+# A JWT (base64url header `{"...` = `eyJ`, payload, possibly empty signature) or an RFC 6750
+# bearer credential anywhere in a string. Free text that merely says "bearer" followed by a word
+# is redacted too: losing a harmless note is the cheaper mistake.
+_TOKEN_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
+    r"|\b(?i:bearer)\s+[A-Za-z0-9._~+/-]+=*"
+)
 
 
 def _words(key: str) -> set[str]:
@@ -39,7 +47,11 @@ def redact(value: Any) -> Any:
         }
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
-    if isinstance(value, str) and ("_secret_" in value or value.startswith(_SECRET_PREFIXES)):
+    if isinstance(value, str) and (
+        "_secret_" in value
+        or value.startswith(_SECRET_PREFIXES)
+        or _TOKEN_IN_TEXT.search(value) is not None
+    ):
         return REDACTED
     return value
 

@@ -63,6 +63,48 @@ def test_secret_looking_values_are_redacted_under_any_key(secret: str) -> None:
     }
 
 
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+    ".eyJzdWIiOiJjb21wZXRpdG9yLTIwMDIiLCJyb2xlIjoiY29tcGV0aXRvciJ9"
+    ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        JWT,
+        JWT[: JWT.rindex(".") + 1],  # unsigned ("alg": "none"): still a credential
+        f"Bearer {JWT}",
+        "bearer 9f8e7d6c5b4a",
+        "BEARER abc/def+ghi==",
+        f"upstream refused token={JWT}; retrying",
+        "PayPal answered 401 to Authorization: Bearer A21AAFEpH4PsADK7qSS7pSRsgzfENtu-Q1ysgEDVD",
+    ],
+)
+def test_jwts_and_bearer_tokens_are_redacted_under_any_key(text: str) -> None:
+    details = {"note": text, "nested": {"errors": ["fine", {"message": text}, (text,)]}}
+
+    assert redact(details) == {
+        "note": REDACTED,
+        "nested": {"errors": ["fine", {"message": REDACTED}, [REDACTED]]},
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "eyJ",  # the prefix alone is no token
+        "eyJhbGciOiJIUzI1NiJ9",  # one segment: a base64 JSON blob, not a JWT
+        "heyJude.song.mp3",  # "eyJ" inside a word
+        "Bearer",
+        "card_declined: insufficient funds",
+    ],
+)
+def test_text_that_is_no_jwt_or_bearer_token_is_kept(text: str) -> None:
+    assert redact({"note": text}) == {"note": text}
+
+
 def test_harmless_fields_are_kept_as_they_are() -> None:
     details: dict[str, Any] = {
         "amount": 4000,
