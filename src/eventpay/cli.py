@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from eventpay.config import Environment, Settings
 from eventpay.ports import Role
+
+if TYPE_CHECKING:
+    from eventpay.bootstrap import Container
 
 
 def _settings() -> Settings:
@@ -86,24 +90,46 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(container: Container, event_row_id: str, *, queue_only: bool) -> int:
+    from eventpay.ports import WebhookStatus
+    from eventpay.services import webhook_replay, webhooks
+    from eventpay.services.errors import NotFound
+
+    try:
+        if queue_only:
+            event = webhooks.replay(
+                uow_factory=container.uow_factory, event_row_id=event_row_id, now=container.clock()
+            )
+        else:
+            event = webhook_replay.replay_now(
+                uow_factory=container.uow_factory,
+                providers=container.providers,
+                clock=container.clock,
+                retry=container.retry,
+                event_row_id=event_row_id,
+            )
+    except NotFound as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    named = f"{event.id} {event.provider.value} {event.event_id}"
+    if queue_only:
+        print(f"{named} queued for replay")
+    elif event.status in (WebhookStatus.RETRYING, WebhookStatus.DEAD):
+        print(f"{named} failed ({event.status.value}): {event.last_error}")
+        return 1
+    else:
+        print(f"{named} {event.status.value}")
+    return 0
+
+
 def cmd_webhooks(args: argparse.Namespace) -> int:
     from eventpay.bootstrap import build_container
     from eventpay.ports import WebhookStatus
-    from eventpay.services import webhooks
-    from eventpay.services.errors import NotFound
 
     container = build_container(_settings(), pool_size=1)
     try:
         if args.action == "replay":
-            try:
-                event = webhooks.replay(
-                    uow_factory=container.uow_factory, event_row_id=args.id, now=container.clock()
-                )
-            except NotFound as exc:
-                print(exc.message, file=sys.stderr)
-                return 1
-            print(f"{event.id} {event.provider.value} {event.event_id} queued for replay")
-            return 0
+            return _replay(container, args.id, queue_only=args.queue_only)
         status = WebhookStatus(args.status) if args.status else None
         with container.uow_factory() as uow:
             rows = uow.webhooks.list(status=status, limit=args.limit)
@@ -183,8 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--status", choices=["pending", "processed", "retrying", "dead", "ignored"]
     )
     listing.add_argument("--limit", type=int, default=50)
-    replay = hooks_sub.add_parser("replay")
+    replay = hooks_sub.add_parser("replay", help="apply one stored event again, now")
     replay.add_argument("id", help="stored event row id")
+    replay.add_argument(
+        "--queue-only",
+        action="store_true",
+        help="only make it due again, for a running worker to apply",
+    )
     hooks.set_defaults(func=cmd_webhooks)
 
     selftest = sub.add_parser("selftest", help="drive a running service through the scenarios")
