@@ -49,23 +49,34 @@ def _worker_env(url: str, sandbox: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def two_workers(pg_url: str, stripe_sandbox: str) -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs = [
-        subprocess.Popen(
-            [str(EVENTPAY), "worker"],
-            env=_worker_env(pg_url, stripe_sandbox),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        for _ in range(2)
-    ]
+def two_workers(
+    pg_url: str, stripe_sandbox: str, tmp_path: Path
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    # Output goes to files, not pipes: an unread pipe fills up and blocks a chatty worker.
+    # Both streams: the worker logs (structlog) to stdout, a crash's traceback goes to stderr.
+    logs = [tmp_path / f"worker-{n}.log" for n in range(2)]
+    procs: list[subprocess.Popen[bytes]] = []
     try:
+        for log in logs:
+            with log.open("wb") as sink:
+                procs.append(
+                    subprocess.Popen(
+                        [str(EVENTPAY), "worker"],
+                        env=_worker_env(pg_url, stripe_sandbox),
+                        stdout=sink,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
         yield procs
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=10)
+        # pytest shows what teardown prints only in a failing test's report.
+        for log in logs:
+            if log.exists():
+                print(f"--- {log.name} ---\n{log.read_text(errors='replace')}")
 
 
 def test_fifty_concurrent_deliveries_apply_once(
