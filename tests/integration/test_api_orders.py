@@ -5,10 +5,23 @@ from __future__ import annotations
 import json
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from eventpay.bootstrap import Container
 from eventpay.ports import Role
 from eventpay.sample_data import MEMBER_ID, NON_MEMBER_ID
 from support.api import bearer, create_order, registration
+
+# Every table creating an order writes to; a refused order must leave all of them as they were.
+ORDER_TABLES = ("orders", "order_lines", "registrations", "payment_audit_log")
+
+
+def _row_counts(container: Container) -> dict[str, int]:
+    with container.engine.connect() as conn:
+        return {
+            table: conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+            for table in ORDER_TABLES
+        }
 
 
 def test_events_are_public_and_list_classes(client: TestClient) -> None:
@@ -41,7 +54,8 @@ def test_non_member_pays_early_bird_when_lower(client: TestClient) -> None:
     assert order["total"]["amount"] == 3500
 
 
-def test_client_sent_price_is_rejected(client: TestClient) -> None:
+def test_client_sent_price_is_rejected(client: TestClient, container: Container) -> None:
+    before = _row_counts(container)
     body = registration()
     body["items"][0]["amount"] = 1
     response = client.post("/v1/orders", json=body, headers=bearer(MEMBER_ID))
@@ -49,9 +63,11 @@ def test_client_sent_price_is_rejected(client: TestClient) -> None:
     assert response.json()["error"]["code"] == "validation_error"
     top = {**registration(), "price": 1}
     assert client.post("/v1/orders", json=top, headers=bearer(MEMBER_ID)).status_code == 422
+    assert _row_counts(container) == before
 
 
-def test_unknown_event_and_class_are_422(client: TestClient) -> None:
+def test_unknown_event_and_class_are_422(client: TestClient, container: Container) -> None:
+    before = _row_counts(container)
     unknown_event = client.post("/v1/orders", json=registration("nope"), headers=bearer(MEMBER_ID))
     assert unknown_event.status_code == 422
     assert unknown_event.json()["error"]["code"] == "unknown_event"
@@ -60,9 +76,11 @@ def test_unknown_event_and_class_are_422(client: TestClient) -> None:
     )
     assert unknown_class.status_code == 422
     assert unknown_class.json()["error"]["code"] == "unknown_class"
+    assert _row_counts(container) == before
 
 
-def test_closed_and_not_yet_open_windows_are_409(client: TestClient) -> None:
+def test_closed_and_not_yet_open_windows_are_409(client: TestClient, container: Container) -> None:
+    before = _row_counts(container)
     closed = client.post(
         "/v1/orders", json=registration("winter-warm-up", "winter-spl"), headers=bearer(MEMBER_ID)
     )
@@ -73,6 +91,20 @@ def test_closed_and_not_yet_open_windows_are_409(client: TestClient) -> None:
     )
     assert early.status_code == 409
     assert early.json()["error"]["code"] == "registration_not_open"
+    assert _row_counts(container) == before
+
+
+def test_the_row_counts_see_a_created_order(client: TestClient, container: Container) -> None:
+    """Guards the refusal tests above: an order that is written does change the counts."""
+    before = _row_counts(container)
+    create_order(client, MEMBER_ID, registration("spring-sound-off", "spring-spl", "spring-sq"))
+    after = _row_counts(container)
+    assert {table: after[table] - before[table] for table in after} == {
+        "orders": 1,
+        "order_lines": 2,
+        "registrations": 1,
+        "payment_audit_log": 2,
+    }
 
 
 def test_authentication_is_required_and_checked(client: TestClient) -> None:
