@@ -60,6 +60,14 @@ from eventpay.domain.pricing import (
     quote_order,
     unit_price,
 )
+from eventpay.domain.refund_policy import (
+    RefundLine,
+    RefundQuote,
+    RefundRule,
+    RefundTerms,
+    allocate_refund,
+    quote_refund,
+)
 from eventpay.domain.refunds import RefundTransition, refund_transition
 
 __all__ = [
@@ -88,7 +96,11 @@ __all__ = [
     "Quote",
     "QuoteLine",
     "RefundAmount",
+    "RefundLine",
+    "RefundQuote",
+    "RefundRule",
     "RefundStatus",
+    "RefundTerms",
     "RefundTransition",
     "RegistrationClosed",
     "RegistrationClosedReason",
@@ -99,6 +111,7 @@ __all__ = [
     "TransitionOutcome",
     "UnknownClass",
     "UnknownCurrency",
+    "allocate_refund",
     "allowed_targets",
     "collects_approved_payment",
     "derive_order_status",
@@ -108,6 +121,7 @@ __all__ = [
     "is_terminal",
     "price_registration",
     "quote_order",
+    "quote_refund",
     "refund_transition",
     "registration_status_for",
     "require_aware",

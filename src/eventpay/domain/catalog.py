@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,6 +26,7 @@ from eventpay.domain.errors import (
     UnknownClass,
 )
 from eventpay.domain.money import Money
+from eventpay.domain.refund_policy import RefundTerms
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,7 @@ class Event:
     registration_closes_at: datetime
     refund_cutoff_at: datetime | None
     classes: tuple[CompetitionClass, ...]
+    late_refund_fee_percent: Decimal | None = None
 
     def __post_init__(self) -> None:
         _require_time_zone(self.timezone)
@@ -120,6 +123,7 @@ class Event:
             require_aware(self.refund_cutoff_at, "refund_cutoff_at")
         if self.registration_opens_at >= self.registration_closes_at:
             raise ValueError(f"event {self.id!r}: registration must open before it closes")
+        self.refund_terms  # noqa: B018 - checks the terms (fee percent) on construction
         seen: set[str] = set()
         for competition_class in self.classes:
             if competition_class.currency != self.currency:
@@ -127,6 +131,15 @@ class Event:
             if competition_class.id in seen:
                 raise DuplicateClass(competition_class.id)
             seen.add(competition_class.id)
+
+    @property
+    def refund_terms(self) -> RefundTerms:
+        """What a competitor gets back when withdrawing; see ``refund_policy``."""
+        return RefundTerms(
+            cutoff_at=self.refund_cutoff_at,
+            starts_at=self.starts_at,
+            late_fee_percent=self.late_refund_fee_percent,
+        )
 
     @property
     def zone(self) -> ZoneInfo:

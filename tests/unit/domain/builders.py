@@ -7,6 +7,7 @@ what it asserts is visible in the test itself.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from eventpay.domain import CompetitionClass, Event, Money
 
@@ -53,6 +54,8 @@ def make_event(
     currency: str = "usd",
     timezone: str = "America/Chicago",
     name: str = "Spring Sound-Off 2027",
+    refund_cutoff_at: datetime | None = STARTS - timedelta(days=7),
+    late_refund_fee_percent: Decimal | None = None,
 ) -> Event:
     return Event(
         id="evt_1",
@@ -63,6 +66,7 @@ def make_event(
         starts_at=STARTS,
         registration_opens_at=opens,
         registration_closes_at=closes,
-        refund_cutoff_at=STARTS - timedelta(days=7),
+        refund_cutoff_at=refund_cutoff_at,
         classes=classes if classes else (make_class(),),
+        late_refund_fee_percent=late_refund_fee_percent,
     )
