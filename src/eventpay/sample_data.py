@@ -7,6 +7,7 @@ an early-bird price still active, one opens later, one has closed.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from eventpay.domain import CompetitionClass, Event, Money, Organizer
 from eventpay.ports import UnitOfWorkFactory
@@ -62,6 +63,7 @@ def sample_events(now: datetime) -> list[Event]:
             registration_closes_at=spring_start - 7 * day,
             refund_cutoff_at=spring_start - 14 * day,
             classes=_classes("spring", early_bird_deadline=now + 60 * day),
+            late_refund_fee_percent=Decimal("20"),
         ),
         Event(
             id="summer-bass-bash",

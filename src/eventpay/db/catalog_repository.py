@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +30,9 @@ def _to_event(row: EventRow, classes: Sequence[CompetitionClassRow]) -> Event:
         registration_opens_at=row.registration_opens_at,
         registration_closes_at=row.registration_closes_at,
         refund_cutoff_at=row.refund_cutoff_at,
+        late_refund_fee_percent=(
+            None if row.late_refund_fee_bps is None else Decimal(row.late_refund_fee_bps) / 100
+        ),
         classes=tuple(
             CompetitionClass(
                 id=c.id,
@@ -43,6 +47,15 @@ def _to_event(row: EventRow, classes: Sequence[CompetitionClassRow]) -> Event:
             for c in sorted(classes, key=lambda c: c.position)
         ),
     )
+
+
+def _basis_points(percent: Decimal | None) -> int | None:
+    if percent is None:
+        return None
+    bps = percent * 100
+    if bps != bps.to_integral_value():
+        raise ValueError(f"late refund fee {percent} % has more than two decimals")
+    return int(bps)
 
 
 class SqlCatalogRepository:
@@ -88,6 +101,7 @@ class SqlCatalogRepository:
                 registration_opens_at=event.registration_opens_at,
                 registration_closes_at=event.registration_closes_at,
                 refund_cutoff_at=event.refund_cutoff_at,
+                late_refund_fee_bps=_basis_points(event.late_refund_fee_percent),
                 created_at=created_at,
             )
         )

@@ -83,6 +83,8 @@ class EventRow(Base):
     registration_opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     registration_closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     refund_cutoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Hundredths of a percent (2000 = 20 %), exact on every database; NULL: no late refunds.
+    late_refund_fee_bps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
