@@ -10,6 +10,7 @@ and leaves it for a person; the audit log says who asked, why, and what the prov
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 import structlog
@@ -142,14 +143,28 @@ def _record(
 
 
 def execute_pending_refunds(
-    *, uow_factory: UnitOfWorkFactory, providers: ProviderRegistry, clock: Clock, limit: int = 20
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    clock: Clock,
+    limit: int = 20,
+    only: Collection[str] | None = None,
 ) -> int:
-    """Send refunds the provider has not acknowledged yet; returns how many got an answer."""
+    """Send refunds the provider has not acknowledged yet; returns how many got an answer.
+
+    `only` narrows it to the given refunds (a request sends its own at once; the janitor
+    sends whatever is left).
+    """
     with uow_factory() as uow:
+        candidates = (
+            uow.refunds.list_by_status(RefundStatus.PENDING, limit=limit)
+            if only is None
+            else [r for r in map(uow.refunds.get, only) if r is not None]
+        )
         waiting = [
             (refund, uow.payments.get(refund.payment_id))
-            for refund in uow.refunds.list_by_status(RefundStatus.PENDING, limit=limit)
-            if refund.provider_refund_id is None
+            for refund in candidates
+            if refund.status is RefundStatus.PENDING and refund.provider_refund_id is None
         ]
     answered = 0
     for refund, payment in waiting:

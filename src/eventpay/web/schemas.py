@@ -7,13 +7,15 @@ never trusted. Responses are built from service views by the `*_out` functions.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from eventpay.domain import Event, Money
 from eventpay.ports import AuditEntry, PaymentRecord, RefundRecord
 from eventpay.services.orders import OrderView
+from eventpay.services.withdrawals import WithdrawalQuote
 
 
 class Strict(BaseModel):
@@ -45,6 +47,23 @@ class PaymentCreate(Strict):
     return_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
 
 
+class MoneyIn(Strict):
+    amount: StrictInt = Field(gt=0, description="Integer amount in the currency's minor unit.")
+    currency: str = Field(pattern=r"^[A-Za-z]{3}$")
+
+
+class RefundCreate(Strict):
+    amount: Annotated[StrictInt, Field(gt=0)] | MoneyIn | None = Field(
+        default=None,
+        description=(
+            "Minor units, or a money object in the order's currency. Omitted: everything the "
+            "refund quote allows (a competitor) or everything held (an admin)."
+        ),
+    )
+    reason: str = Field(min_length=1, max_length=500)
+    method: Literal["original", "credit"] = "original"
+
+
 class ClassOut(BaseModel):
     id: str
     code: str
@@ -58,6 +77,9 @@ class ClassOut(BaseModel):
 
 class RefundPolicyOut(BaseModel):
     refund_cutoff_at: datetime | None
+    late_fee_percent: Decimal | None = Field(
+        description="Kept of a withdrawal after the cutoff, before the event; null: no refund."
+    )
     summary: str
 
 
@@ -80,12 +102,7 @@ def _opt(money: Money | None) -> MoneyOut | None:
 
 
 def event_out(event: Event, *, now: datetime) -> EventOut:
-    cutoff = event.refund_cutoff_at
-    summary = (
-        f"Full refund before {cutoff.isoformat()}; no refund after."
-        if cutoff is not None
-        else "No refund policy has been published for this event."
-    )
+    terms = event.refund_terms
     return EventOut(
         id=event.id,
         organizer_id=event.organizer_id,
@@ -96,7 +113,11 @@ def event_out(event: Event, *, now: datetime) -> EventOut:
         registration_opens_at=event.registration_opens_at,
         registration_closes_at=event.registration_closes_at,
         registration_status=event.window_state(now).value,
-        refund_policy=RefundPolicyOut(refund_cutoff_at=cutoff, summary=summary),
+        refund_policy=RefundPolicyOut(
+            refund_cutoff_at=terms.cutoff_at,
+            late_fee_percent=terms.late_fee_percent,
+            summary=terms.summary(),
+        ),
         classes=[
             ClassOut(
                 id=c.id,
@@ -127,6 +148,9 @@ class PaymentOut(BaseModel):
     provider: str
     status: str
     amount: MoneyOut
+    provider_ref: str | None = Field(
+        default=None, description="The provider's object: Stripe PaymentIntent or PayPal order."
+    )
     failure_code: str | None = None
     created_at: datetime
 
@@ -137,7 +161,8 @@ class RefundOut(BaseModel):
     status: str
     amount: MoneyOut
     reason: str
-    kind: str = Field(description="overpayment (automatic), customer, organizer, ...")
+    kind: str = Field(description="overpayment (automatic), customer (a withdrawal), operator")
+    provider_refund_id: str | None = None
     failure_reason: str | None = None
     created_at: datetime
 
@@ -175,6 +200,7 @@ def payment_out(p: PaymentRecord) -> PaymentOut:
         provider=p.provider.value,
         status=p.status.value,
         amount=MoneyOut(amount=p.amount, currency=p.currency),
+        provider_ref=p.provider_ref,
         failure_code=p.failure_code,
         created_at=p.created_at,
     )
@@ -188,6 +214,7 @@ def _refund_out(r: RefundRecord) -> RefundOut:
         amount=MoneyOut(amount=r.amount, currency=r.currency),
         reason=r.reason,
         kind=r.kind,
+        provider_refund_id=r.provider_refund_id,
         failure_reason=r.failure_reason,
         created_at=r.created_at,
     )
@@ -283,4 +310,117 @@ def audit_out(entry: AuditEntry) -> AuditOut:
         ip_address=entry.ip_address,
         details=entry.details,
         created_at=entry.created_at,
+    )
+
+
+class RefundLineOut(BaseModel):
+    event_id: str
+    share: MoneyOut = Field(description="This event's share of the order total.")
+    rule: str
+    refundable: MoneyOut
+    kept: MoneyOut
+
+
+class RefundOptionOut(BaseModel):
+    option: Literal["refund", "transfer", "credit"]
+    method: str | None = Field(description="The `method` to send to POST .../refunds.")
+    available: bool
+    amount: MoneyOut | None = None
+    reason: str | None = None
+
+
+class RefundQuoteOut(BaseModel):
+    order_id: str
+    refundable: MoneyOut = Field(description="What a withdrawal requested now returns.")
+    kept: MoneyOut = Field(description="What the published terms keep.")
+    already_refunded: MoneyOut = Field(description="Refunded or being refunded before.")
+    held: MoneyOut = Field(description="Received and not refunded: the most an admin may refund.")
+    rule: str = Field(description="The rule applied, or `mixed` when events differ.")
+    explanation: str
+    lines: list[RefundLineOut]
+    options: list[RefundOptionOut]
+    quoted_at: datetime
+
+
+def refund_quote_out(quoted: WithdrawalQuote, *, now: datetime) -> RefundQuoteOut:
+    q = quoted.quote
+    rule = q.rule
+    refundable = MoneyOut.of(q.refundable)
+    return RefundQuoteOut(
+        order_id=quoted.order.id,
+        refundable=refundable,
+        kept=MoneyOut.of(q.kept),
+        already_refunded=MoneyOut.of(q.already_returned),
+        held=MoneyOut.of(quoted.held),
+        rule="mixed" if rule is None else rule.value,
+        explanation=(
+            " ".join(sorted({line.rule.description for line in q.lines}))
+            if rule is None
+            else rule.description
+        ),
+        lines=[
+            RefundLineOut(
+                event_id=line.event_id,
+                share=MoneyOut.of(line.share),
+                rule=line.rule.value,
+                refundable=MoneyOut.of(line.refundable),
+                kept=MoneyOut.of(line.kept),
+            )
+            for line in q.lines
+        ],
+        options=[
+            RefundOptionOut(
+                option="refund",
+                method="original",
+                available=q.refundable.is_positive(),
+                amount=refundable,
+                reason=None if q.refundable.is_positive() else "nothing is refundable now",
+            ),
+            RefundOptionOut(
+                option="transfer",
+                method=None,
+                available=False,
+                reason="transfers to another event are not offered yet",
+            ),
+            RefundOptionOut(
+                option="credit",
+                method="credit",
+                available=False,
+                reason="store credit is not offered yet",
+            ),
+        ],
+        quoted_at=now,
+    )
+
+
+class RefundRequestOut(BaseModel):
+    id: str = Field(description="The refund attempt (the first part when it is split).")
+    provider: str
+    status: str = Field(description="pending until every part succeeded; failed if any failed.")
+    amount: MoneyOut = Field(description="The whole amount requested.")
+    reason: str
+    kind: str
+    method: str
+    parts: list[RefundOut] = Field(description="One refund per payment the amount came from.")
+
+
+def refund_request_out(parts: list[RefundRecord], *, method: str) -> RefundRequestOut:
+    first = parts[0]
+    statuses = {p.status.value for p in parts}
+    status = (
+        "failed"
+        if "failed" in statuses
+        else "succeeded"
+        if statuses == {"succeeded"}
+        else "pending"
+    )
+    return RefundRequestOut(
+        id=first.id,
+        provider=first.provider.value,
+        status=status,
+        amount=MoneyOut(amount=sum(p.amount for p in parts), currency=first.currency),
+        reason=first.reason,
+        kind=first.kind,
+        method=method,
+        parts=[_refund_out(p) for p in parts],
     )

@@ -1,4 +1,4 @@
-"""`/v1/orders` and `/v1/orders/{id}/payments`."""
+"""`/v1/orders`, its payments, refund quote and refunds."""
 
 from __future__ import annotations
 
@@ -6,18 +6,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from eventpay.ports import ProviderName
-from eventpay.services import orders, payments
+from eventpay.services import orders, payments, withdrawals
 from eventpay.web.deps import CallerDep, ContainerDep, RawBodyDep
 from eventpay.web.idempotency import respond_idempotently
 from eventpay.web.schemas import (
     AuditOut,
+    MoneyIn,
     MoneyOut,
     OrderCreate,
     OrderOut,
     PaymentCreate,
     PaymentStartOut,
+    RefundCreate,
+    RefundQuoteOut,
+    RefundRequestOut,
     audit_out,
     order_out,
+    refund_quote_out,
+    refund_request_out,
 )
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -90,5 +96,48 @@ async def start_payment(
             client_secret=started.client_secret,
             approve_url=started.approve_url,
         )
+
+    return await respond_idempotently(request, container, caller, raw, handler)
+
+
+@router.get("/{order_id}/refund-quote", response_model=RefundQuoteOut)
+def get_refund_quote(order_id: str, container: ContainerDep, caller: CallerDep) -> RefundQuoteOut:
+    """What a refund requested now would return, under which published rule, and the options."""
+    now = container.clock()
+    quoted = withdrawals.quote(
+        uow=container.uow_factory(), caller=caller, order_id=order_id, now=now
+    )
+    return refund_quote_out(quoted, now=now)
+
+
+@router.post("/{order_id}/refunds", status_code=201, response_model=RefundRequestOut)
+async def request_refund(
+    order_id: str,
+    body: RefundCreate,
+    request: Request,
+    container: ContainerDep,
+    caller: CallerDep,
+    raw: RawBodyDep,
+) -> Response:
+    """Withdraw (the buyer, under the refund terms) or refund (an admin, any part held)."""
+    amount, currency = (
+        (body.amount.amount, body.amount.currency)
+        if isinstance(body.amount, MoneyIn)
+        else (body.amount, None)
+    )
+
+    def handler() -> tuple[int, RefundRequestOut]:
+        parts = withdrawals.request(
+            uow_factory=container.uow_factory,
+            providers=container.providers,
+            caller=caller,
+            order_id=order_id,
+            amount=amount,
+            currency=currency,
+            reason=body.reason,
+            method=withdrawals.RefundMethod(body.method),
+            clock=container.clock,
+        )
+        return 201, refund_request_out(parts, method=body.method)
 
     return await respond_idempotently(request, container, caller, raw, handler)

@@ -1,0 +1,232 @@
+"""Refunds a person asks for: the quote, and the request that records and sends the refund.
+
+A competitor (the order's buyer) withdraws under the events' published terms
+(`domain.refund_policy`): the quote says what comes back and why, and a request may ask for
+that much at most; the order's registrations are cancelled at once, since the competitor has
+withdrawn, and the money follows. An admin (platform operator) may refund any part of what is
+held, for a stated reason, outside the terms; registrations are cancelled only when nothing
+is left held.
+
+Both run under the order's row lock and count refunds still pending, so two requests at once
+cannot return the same money twice. The refund rows are committed first (with their own
+idempotency keys) and sent to the provider afterwards, outside the transaction: a lost
+answer leaves them pending for the janitor, which repeats the same request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from eventpay.domain import (
+    InvalidAmount,
+    Money,
+    PaymentStatus,
+    RefundQuote,
+    RefundStatus,
+    allocate_refund,
+    quote_refund,
+    sum_money,
+)
+from eventpay.domain.orders import RegistrationStatus
+from eventpay.ports import (
+    Clock,
+    OrderRecord,
+    Principal,
+    ProviderRegistry,
+    RefundRecord,
+    Role,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from eventpay.services import audit
+from eventpay.services.errors import Conflict, InvalidRequest
+from eventpay.services.orders import OrderView, counted_amount, load_owned, view_of
+from eventpay.services.refunds import execute_pending_refunds, request_refund
+
+_COUNTING = (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
+OVERPAYMENT = "overpayment"
+
+
+class RefundMethod(StrEnum):
+    ORIGINAL = "original"
+    CREDIT = "credit"
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalQuote:
+    """The policy quote for an order, plus what is held (the most an operator may refund)."""
+
+    order: OrderRecord
+    quote: RefundQuote
+    held: Money
+
+
+def _held_by_payment(view: OrderView) -> list[tuple[str, Money]]:
+    """Each succeeded payment with what it can still return, newest first."""
+    out = []
+    for payment in sorted(view.payments, key=lambda p: (p.created_at, p.id), reverse=True):
+        if payment.status is not PaymentStatus.SUCCEEDED:
+            continue
+        taken = sum(
+            r.amount for r in view.refunds if r.payment_id == payment.id and r.status in _COUNTING
+        )
+        out.append((payment.id, Money(max(counted_amount(payment) - taken, 0), payment.currency)))
+    return out
+
+
+def _quote(uow: UnitOfWork, view: OrderView, now: datetime) -> WithdrawalQuote:
+    order = view.order
+    currency = order.currency
+    lines = []
+    for line in order.lines:
+        if line.event_id is None:
+            continue
+        event = uow.catalog.get_event(line.event_id)
+        if event is None:  # pragma: no cover - foreign key guarantees it
+            raise LookupError(f"event {line.event_id} of order {order.id} is missing")
+        lines.append((line.event_id, Money(line.amount, currency), event.refund_terms))
+    returned = sum_money(
+        (
+            Money(r.amount, currency)
+            for r in view.refunds
+            if r.status in _COUNTING and r.kind != OVERPAYMENT
+        ),
+        currency,
+    )
+    held = sum_money((amount for _, amount in _held_by_payment(view)), currency)
+    quote = quote_refund(
+        total=Money(order.total, currency), lines=lines, returned=returned, held=held, now=now
+    )
+    return WithdrawalQuote(order=order, quote=quote, held=held)
+
+
+def quote(*, uow: UnitOfWork, caller: Principal, order_id: str, now: datetime) -> WithdrawalQuote:
+    with uow:
+        order = load_owned(uow, order_id=order_id, caller=caller)
+        return _quote(uow, view_of(uow, order, now=now), now)
+
+
+def request(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    caller: Principal,
+    order_id: str,
+    amount: int | None,
+    currency: str | None = None,
+    reason: str,
+    method: RefundMethod,
+    clock: Clock,
+) -> list[RefundRecord]:
+    """Record the refund (split over payments if needed), send it, return its parts."""
+    if method is not RefundMethod.ORIGINAL:
+        raise InvalidRequest(
+            "refund_method_unavailable",
+            "Store credit is not offered yet; ask for a refund to the original payment method.",
+            {"method": method.value, "available": [RefundMethod.ORIGINAL.value]},
+        )
+    now = clock()
+    with uow_factory() as uow:
+        order = load_owned(uow, order_id=order_id, caller=caller, for_update=True)
+        view = view_of(uow, order, now=now)
+        quoted = _quote(uow, view, now)
+        operator = caller.role is Role.ADMIN
+        allowed = quoted.held if operator else quoted.quote.refundable
+        if not allowed.is_positive():
+            raise Conflict(
+                "nothing_to_refund",
+                "Nothing can be refunded for this order now.",
+                {
+                    "rule": None if quoted.quote.rule is None else quoted.quote.rule.value,
+                    "held": quoted.held.amount,
+                },
+            )
+        if currency is not None and currency.lower() != order.currency:
+            raise InvalidRequest(
+                "currency_mismatch",
+                f"The order is in {order.currency}.",
+                {"currency": currency, "order_currency": order.currency},
+            )
+        wanted = allowed if amount is None else Money(amount, order.currency)
+        if wanted > allowed:
+            raise InvalidRequest(
+                "refund_exceeds_allowed",
+                f"At most {allowed} can be refunded now.",
+                {"requested": wanted.amount, "allowed": allowed.amount},
+            )
+        try:
+            parts = allocate_refund(wanted, _held_by_payment(view))
+        except InvalidAmount as exc:  # pragma: no cover - allowed <= held
+            raise Conflict("nothing_to_refund", str(exc)) from None
+        by_id = {p.id: p for p in view.payments}
+        kind = "operator" if operator else "customer"
+        refunds = [
+            request_refund(
+                uow,
+                payment=by_id[payment_id],
+                amount=part.amount,
+                kind=kind,
+                reason=reason,
+                actor=caller,
+                now=now,
+            )
+            for payment_id, part in parts
+        ]
+        audit.record(
+            uow,
+            entity_type="order",
+            entity_id=order.id,
+            order_id=order.id,
+            action="order.refund_requested",
+            actor=caller,
+            now=now,
+            details={
+                "amount": wanted.amount,
+                "currency": order.currency,
+                "kind": kind,
+                "reason": reason,
+                "rule": None if quoted.quote.rule is None else quoted.quote.rule.value,
+                "by_terms": quoted.quote.by_terms.amount,
+                "refund_ids": [r.id for r in refunds],
+            },
+        )
+        if not operator or wanted == quoted.held:
+            _cancel_registrations(uow, order, caller=caller, now=now, reason=kind)
+        uow.commit()
+    execute_pending_refunds(
+        uow_factory=uow_factory, providers=providers, clock=clock, only=[r.id for r in refunds]
+    )
+    with uow_factory() as uow:
+        return [_reload(uow, r.id) for r in refunds]
+
+
+def _reload(uow: UnitOfWork, refund_id: str) -> RefundRecord:
+    refund = uow.refunds.get(refund_id)
+    if refund is None:  # pragma: no cover - committed above
+        raise LookupError(refund_id)
+    return refund
+
+
+def _cancel_registrations(
+    uow: UnitOfWork, order: OrderRecord, *, caller: Principal, now: datetime, reason: str
+) -> None:
+    for reg in order.registrations:
+        if reg.status is RegistrationStatus.CANCELLED:
+            continue
+        uow.orders.set_registration_status(reg.id, RegistrationStatus.CANCELLED, at=now)
+        audit.record(
+            uow,
+            entity_type="registration",
+            entity_id=reg.id,
+            order_id=order.id,
+            action="registration.cancelled",
+            actor=caller,
+            now=now,
+            details={
+                "event_id": reg.event_id,
+                "class_ids": reg.class_ids,
+                "reason": "withdrawn by the competitor" if reason == "customer" else "refunded",
+            },
+        )
