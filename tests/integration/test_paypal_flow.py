@@ -510,3 +510,35 @@ def test_a_pending_paypal_capture_that_completes_after_a_card_payment_is_refunde
     ]
     assert len(refunded) == 1
     assert world.actions(order["id"]).count("order.overpaid") == 1
+
+
+def test_a_withdrawal_refunds_the_paypal_capture(world: PayPalWorld) -> None:
+    order = world.order()
+    _, token = world.pay_with_paypal(order["id"])
+    world.browse(world.approve(token))
+    assert world.view(order["id"])["status"] == "paid"
+
+    response = world.api.post(
+        f"/v1/orders/{order['id']}/refunds",
+        json={"reason": "cannot make it"},
+        headers=bearer(MEMBER_ID),
+    )
+
+    assert response.status_code == 201, response.text
+    refund = response.json()
+    assert (refund["provider"], refund["status"]) == ("paypal", "succeeded")
+    assert refund["amount"] == order["total"]
+    (capture,) = [
+        e for e in world.captures_at_paypal(token) if e["event_type"] == "PAYMENT.CAPTURE.COMPLETED"
+    ]
+    refunded = [
+        e
+        for e in world.sandbox("GET", "/_sandbox/events")["data"]
+        if e["event_type"] == "PAYMENT.CAPTURE.REFUNDED"
+        and any(
+            link["href"].endswith(f"/captures/{capture['resource']['id']}")
+            for link in e["resource"]["links"]
+        )
+    ]
+    assert len(refunded) == 1
+    assert world.view(order["id"])["status"] == "refunded"
