@@ -92,7 +92,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def _replay(container: Container, event_row_id: str, *, queue_only: bool) -> int:
     from eventpay.ports import WebhookStatus
-    from eventpay.services import webhook_replay, webhooks
+    from eventpay.services import webhooks
     from eventpay.services.errors import NotFound
 
     try:
@@ -101,7 +101,7 @@ def _replay(container: Container, event_row_id: str, *, queue_only: bool) -> int
                 uow_factory=container.uow_factory, event_row_id=event_row_id, now=container.clock()
             )
         else:
-            event = webhook_replay.replay_now(
+            event = webhooks.replay_now(
                 uow_factory=container.uow_factory,
                 providers=container.providers,
                 clock=container.clock,

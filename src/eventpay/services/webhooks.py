@@ -221,8 +221,11 @@ def process_next(
     providers: ProviderRegistry,
     clock: Clock,
     retry: RetryPolicy,
+    only: str | None = None,
 ) -> WebhookEventRecord | None:
     """Claim and apply one due event; None when nothing is due.
+
+    `only` names the stored event to apply (a replay), taken only if it is still due.
 
     An approval (PayPal) is applied first and committed; the capture it calls for runs after
     the commit, outside any transaction, through `captures.capture_payment`.
@@ -230,7 +233,7 @@ def process_next(
     now = clock()
     error: str | None = None
     with uow_factory() as uow:
-        event = uow.webhooks.claim_next(now=now)
+        event = uow.webhooks.claim_next(now=now) if only is None else _claim_one(uow, only)
         if event is None:
             return None
         try:
@@ -288,6 +291,12 @@ def _record_failure(
         return event
 
 
+def _claim_one(uow: UnitOfWork, event_row_id: str) -> WebhookEventRecord | None:
+    event = uow.webhooks.get(event_row_id, for_update=True)
+    due = (WebhookStatus.PENDING, WebhookStatus.RETRYING)
+    return event if event is not None and event.status in due else None
+
+
 def replay(
     *, uow_factory: UnitOfWorkFactory, event_row_id: str, now: datetime
 ) -> WebhookEventRecord:
@@ -301,3 +310,32 @@ def replay(
         uow.webhooks.save(event)
         uow.commit()
         return event
+
+
+def replay_now(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    clock: Clock,
+    retry: RetryPolicy,
+    event_row_id: str,
+) -> WebhookEventRecord:
+    """Re-queue the stored event `event_row_id` and apply it at once; the event as it ends up.
+
+    The re-queue is committed first, so should this process die a worker still applies it;
+    then the worker's own `process_next` applies this one event (never another due one).
+    Its status says how it went: processed or ignored, or retrying / dead with `last_error`.
+    When a running worker applied it first, it is returned as that worker left it. Raises
+    `NotFound` for an unknown row id.
+    """
+    replay(uow_factory=uow_factory, event_row_id=event_row_id, now=clock())
+    applied = process_next(
+        uow_factory=uow_factory, providers=providers, clock=clock, retry=retry, only=event_row_id
+    )
+    if applied is not None:
+        return applied
+    with uow_factory() as uow:
+        event = uow.webhooks.get(event_row_id)
+    if event is None:  # pragma: no cover - rows are never deleted
+        raise NotFound("webhook_event_not_found", "No such stored webhook event.")
+    return event

@@ -1,4 +1,4 @@
-"""webhook_replay.replay_now: one named event applied at once, as the worker would apply it."""
+"""webhooks.replay_now: one named event applied at once, as the worker would apply it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from eventpay.domain import OrderStatus, PaymentStatus
 from eventpay.ports import WebhookEventRecord, WebhookStatus
-from eventpay.services import webhook_replay, webhooks
+from eventpay.services import webhooks
 from eventpay.services.errors import NotFound
 
 from .fakes import stripe_event
@@ -14,7 +14,7 @@ from .scenario import World
 
 
 def replay_now(world: World, event_id: str) -> WebhookEventRecord:
-    return webhook_replay.replay_now(
+    return webhooks.replay_now(
         uow_factory=world.uow_factory,
         providers=world.providers,
         clock=world.clock,
@@ -103,7 +103,7 @@ def test_replaying_an_applied_event_changes_nothing_else(world: World) -> None:
 
 def test_an_unknown_row_is_not_found(world: World) -> None:
     with pytest.raises(NotFound) as raised:
-        webhook_replay.replay_now(
+        webhooks.replay_now(
             uow_factory=world.uow_factory,
             providers=world.providers,
             clock=world.clock,
