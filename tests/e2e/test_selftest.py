@@ -31,6 +31,8 @@ SCENARIOS = (
     "paypal-forged-webhook",
     "paypal-cert-url-not-allowed",
     "double-payment-refunded",
+    "refund-withdrawal-before-cutoff",
+    "refund-credit-not-offered",
     "unknown-field-rejected",
     "closed-registration",
     "other-buyers-order-hidden",

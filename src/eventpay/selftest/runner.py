@@ -26,6 +26,7 @@ from eventpay.selftest import (
     payment_scenarios,
     paypal_scenarios,
     paypal_webhook_scenarios,
+    refund_scenarios,
     webhook_scenarios,
 )
 from eventpay.selftest.checks import Scenario, ScenarioFailed
@@ -38,6 +39,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *paypal_scenarios.SCENARIOS,
     *paypal_webhook_scenarios.SCENARIOS,
     *double_payment_scenarios.SCENARIOS,
+    *refund_scenarios.SCENARIOS,
     *contract_scenarios.SCENARIOS,
 )
 LOOPBACK = "127.0.0.1"
