@@ -13,7 +13,7 @@ from collections.abc import Callable
 import structlog
 
 from eventpay.bootstrap import Container
-from eventpay.services import captures, payments, refunds, webhooks
+from eventpay.services import captures, open_attempts, payments, refunds, webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +63,9 @@ class Worker:
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
             ),
             "execute_pending_refunds": lambda: refunds.execute_pending_refunds(
+                uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
+            ),
+            "close_superseded": lambda: open_attempts.close_superseded(
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
             ),
         }

@@ -542,3 +542,25 @@ def test_a_withdrawal_refunds_the_paypal_capture(world: PayPalWorld) -> None:
     ]
     assert len(refunded) == 1
     assert world.view(order["id"])["status"] == "refunded"
+
+
+def test_a_card_tab_left_open_cannot_pay_once_paypal_paid(
+    world: PayPalWorld, stripe_sandbox: str
+) -> None:
+    order = world.order()
+    card = world.api.post(
+        f"/v1/orders/{order['id']}/payments", json={"provider": "stripe"}, headers=bearer(MEMBER_ID)
+    ).json()
+    _, token = world.pay_with_paypal(order["id"])
+    world.browse(world.approve(token))
+    assert world.view(order["id"])["status"] == "paid"
+
+    Worker(world.container).run_janitor()
+
+    late = confirm_at_sandbox(stripe_sandbox, card["client_secret"], "pm_card_visa")
+    assert late.status_code == 400
+    assert late.json()["error"]["code"] == "payment_intent_unexpected_state"
+    view = world.view(order["id"])
+    assert sorted(p["status"] for p in view["payments"]) == ["canceled", "succeeded"]
+    assert view["refunds"] == []
+    assert view["status"] == "paid"

@@ -10,6 +10,7 @@ returns the same provider object: retries cannot create a second charge.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -178,12 +179,14 @@ def record_provider_answer(
     answer: ProviderPayment | ProviderOutcomeUnknown | ProviderRejected,
     actor: Principal | str,
     now: datetime,
+    source: Mapping[str, str] | None = None,
 ) -> PaymentRecord:
+    """Apply what a provider call answered, in one transaction; `source` goes to the audit."""
     with uow_factory() as uow:
         payment = uow.payments.get(payment_id, for_update=True)
         if payment is None:  # pragma: no cover - committed by _prepare
             raise LookupError(payment_id)
-        source = {"source": "provider_call"}
+        source = source or {"source": "provider_call"}
         if isinstance(answer, ProviderOutcomeUnknown):
             apply_status(uow, payment, PaymentStatus.UNKNOWN, actor=actor, now=now, source=source)
         elif isinstance(answer, ProviderRejected):
