@@ -1,9 +1,13 @@
-"""Scenario of an order paid twice: PayPal first, then a card payment another tab had started.
+"""Scenario of an order paid twice: a PayPal capture still pending when the card pays.
 
 pretix's "payment 2.0" came from exactly this (pretix issue #343): both payments succeed, the
 order is paid once, and the later payment is refunded automatically (the worker's janitor sends
-the refund every `worker_janitor_interval_s`, 5 s by default). Checked where the money is: the
-order's refunds and amount paid, the audit trail, and the refund Stripe itself holds.
+the refund every `worker_janitor_interval_s`, 5 s by default). The buyer approves PayPal in one
+tab, PayPal holds the capture as PENDING, the card in the other tab pays the order, and then
+PayPal completes the capture: money the order no longer needs, which the service must return.
+(PayPal first and a card afterwards cannot be staged reliably any more: the janitor cancels a
+card intent left open once its order is paid, which is the point.) Checked where the money is:
+the order's refunds and amount paid, the audit trail, and the refund PayPal itself reports.
 """
 
 from __future__ import annotations
@@ -42,38 +46,48 @@ def _audited(sut: ServiceUnderTest, order_id: str, refunded_payment: str) -> Non
     if any(actions[action] != 1 for action in wanted) or refunded != {refunded_payment}:
         raise ScenarioFailed(
             f"the audit trail has {', '.join(f'{a} x{actions[a]}' for a in wanted)} (refund for "
-            f"payments {sorted(map(str, refunded))}), expected one each, the refund for the card"
+            f"payments {sorted(map(str, refunded))}), expected one each, the refund for PayPal"
         )
+
+
+def _refunded_at_paypal(sut: ServiceUnderTest, capture_id: str) -> bool:
+    capture = expect(sut.paypal().api("GET", f"/v2/payments/captures/{capture_id}"), 200)
+    return bool(capture.get("status") == "REFUNDED")
 
 
 def double_payment_refunded(sut: ServiceUnderTest) -> str:
     order_id = sut.new_order()["id"]
     card = sut.stripe_payment(order_id)  # the other tab, started first
-    expect_status(returned(sut, sut.paypal_payment(order_id, RETURN_URL)), "succeeded")
-    paid = sut.order(order_id)
-    if not is_paid(paid):
-        raise ScenarioFailed(f"PayPal did not pay the order: {describe(paid)}")
+    paypal = sut.paypal_payment(order_id, RETURN_URL)
+    sut.paypal().next_capture(paypal.token, "PENDING")
+    expect_status(returned(sut, paypal), "processing")
     intent = expect(sut.sandbox().confirm(card.client_secret, "pm_card_visa"), 200)
     if intent.get("status") != "succeeded":
         raise ScenarioFailed(f"the other tab's card payment is {intent.get('status')}")
+    sut.wait_for_order(order_id, is_paid, "the card pays the order")
+    (capture,) = sut.paypal().captures(paypal.token)
+    capture_id = str(capture.get("id"))
+    settled = sut.paypal().client.post(f"/_sandbox/captures/{capture_id}/complete")
+    expect(settled, 200)
     order = _refund_done(sut, order_id)
     total: Order = order["total"]
     refunds = [(r.get("provider"), r.get("status"), r.get("amount")) for r in order["refunds"]]
-    if refunds != [("stripe", "succeeded", total)]:
-        raise ScenarioFailed(f"expected one succeeded Stripe refund of {total}, got {refunds}")
+    if refunds != [("paypal", "succeeded", total)]:
+        raise ScenarioFailed(f"expected one succeeded PayPal refund of {total}, got {refunds}")
     if order.get("status") != "paid" or order.get("amount_paid") != total:
         raise ScenarioFailed(
             f"after the refund, amount_paid is {order.get('amount_paid')} of {total}; "
             f"{describe(order)}"
         )
-    at_stripe = [r.get("amount") for r in sut.sandbox().refunds_of(card.intent_id)]
-    if at_stripe != [total["amount"]]:
-        raise ScenarioFailed(f"Stripe holds refunds {at_stripe} of the card, expected [{total}]")
-    _audited(sut, order_id, card.payment_id)
+    if not _refunded_at_paypal(sut, capture_id):
+        raise ScenarioFailed(f"PayPal does not report capture {capture_id} refunded")
+    if sut.sandbox().refunds_of(card.intent_id):
+        raise ScenarioFailed("the card payment, which paid the order, was refunded")
+    _audited(sut, order_id, paypal.payment_id)
     return (
-        f"PayPal paid, then the card; card refunded automatically ({total['amount']} "
-        f"{total['currency']} succeeded, 1 refund at Stripe); amount_paid = total; "
-        "audit: order.overpaid, refund.succeeded"
+        f"card paid, then PayPal's pending capture completed; PayPal refunded automatically "
+        f"({total['amount']} {total['currency']} succeeded, capture REFUNDED at PayPal); "
+        "amount_paid = total; audit: order.overpaid, refund.succeeded"
     )
 
 
