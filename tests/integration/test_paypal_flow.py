@@ -56,6 +56,28 @@ class PayPalWorld:
         token = payment["approve_url"].split("token=")[1].split("&")[0]
         return payment, token
 
+    def card_attempt(self, order_id: str) -> dict[str, Any]:
+        """A card payment attempt of the order (another tab), not confirmed yet."""
+        response = self.api.post(
+            f"/v1/orders/{order_id}/payments",
+            json={"provider": "stripe"},
+            headers=bearer(MEMBER_ID),
+        )
+        assert response.status_code == 201, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    def refund_events(self, capture_id: str) -> list[dict[str, Any]]:
+        """PayPal's PAYMENT.CAPTURE.REFUNDED events about the capture."""
+        return [
+            e
+            for e in self.sandbox("GET", "/_sandbox/events")["data"]
+            if e["event_type"] == "PAYMENT.CAPTURE.REFUNDED"
+            and any(
+                link["href"].endswith(f"/captures/{capture_id}") for link in e["resource"]["links"]
+            )
+        ]
+
     def sandbox(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = httpx.request(method, f"{self.paypal}{path}", **kwargs)
         response.raise_for_status()
@@ -257,13 +279,24 @@ def _post_stripe_event(world: PayPalWorld, event: dict[str, Any]) -> None:
     assert response.is_success, response.text
 
 
+def _pay_by_card(world: PayPalWorld, stripe_sandbox: str, client_secret: str) -> None:
+    """The buyer pays by card in another tab and Stripe's success webhook is applied."""
+    assert confirm_at_sandbox(stripe_sandbox, client_secret, "pm_card_visa").status_code == 200
+    intent_id = client_secret.split("_secret_")[0]
+    (paid,) = [
+        e
+        for e in _stripe_events(stripe_sandbox, "payment_intent.succeeded")
+        if e["data"]["object"]["id"] == intent_id
+    ]
+    _post_stripe_event(world, paid)
+    Worker(world.container).run_once()
+
+
 def test_an_automatic_refund_that_fails_later_is_marked_failed(
     world: PayPalWorld, stripe_sandbox: str
 ) -> None:
     order = world.order()
-    card = world.api.post(
-        f"/v1/orders/{order['id']}/payments", json={"provider": "stripe"}, headers=bearer(MEMBER_ID)
-    ).json()
+    card = world.card_attempt(order["id"])
     _, token = world.pay_with_paypal(order["id"])
     world.browse(world.approve(token))
     confirm_at_sandbox(stripe_sandbox, card["client_secret"], "pm_card_refundFail")
@@ -298,30 +331,13 @@ def test_paying_twice_with_two_providers_refunds_the_second(
     world: PayPalWorld, stripe_sandbox: str
 ) -> None:
     order = world.order()
-    stripe_payment = world.api.post(
-        f"/v1/orders/{order['id']}/payments", json={"provider": "stripe"}, headers=bearer(MEMBER_ID)
-    ).json()
+    stripe_payment = world.card_attempt(order["id"])
     _, token = world.pay_with_paypal(order["id"])
     world.browse(world.approve(token))
     assert world.view(order["id"])["status"] == "paid"
     # The other tab: the card payment goes through too.
-    confirm = confirm_at_sandbox(stripe_sandbox, stripe_payment["client_secret"], "pm_card_visa")
-    assert confirm.status_code == 200
+    _pay_by_card(world, stripe_sandbox, stripe_payment["client_secret"])
     intent_id = stripe_payment["client_secret"].split("_secret_")[0]
-    events = httpx.get(
-        f"{stripe_sandbox}/v1/events",
-        params={"type": "payment_intent.succeeded", "limit": 100},
-        auth=("sk_test_x", ""),
-    ).json()["data"]
-    (event,) = [e for e in events if e["data"]["object"]["id"] == intent_id]
-    from support.events import signed_headers
-    from support.stack import WEBHOOK_SECRET
-
-    body = httpx.Request("POST", "http://x", json=event).content
-    assert world.api.post(
-        "/v1/webhooks/stripe", content=body, headers=signed_headers(body, WEBHOOK_SECRET)
-    ).is_success
-    Worker(world.container).run_once()
     view = world.view(order["id"])
     assert view["refunds"][0]["status"] == "pending"
     Worker(world.container).run_janitor()
@@ -389,19 +405,6 @@ def test_api_clients_capture_with_an_idempotency_key(world: PayPalWorld) -> None
     assert len(world.captures_at_paypal(token)) == 1
 
 
-def _pay_by_card(world: PayPalWorld, stripe_sandbox: str, client_secret: str) -> None:
-    """The buyer pays by card in another tab and Stripe's success webhook is applied."""
-    assert confirm_at_sandbox(stripe_sandbox, client_secret, "pm_card_visa").status_code == 200
-    intent_id = client_secret.split("_secret_")[0]
-    (paid,) = [
-        e
-        for e in _stripe_events(stripe_sandbox, "payment_intent.succeeded")
-        if e["data"]["object"]["id"] == intent_id
-    ]
-    _post_stripe_event(world, paid)
-    Worker(world.container).run_once()
-
-
 def _janitor(world: PayPalWorld, *, read_after: timedelta = timedelta(0)) -> int:
     c = world.container
     return captures.capture_approved(
@@ -413,9 +416,7 @@ def test_an_approval_after_the_order_was_paid_is_not_captured(
     world: PayPalWorld, stripe_sandbox: str
 ) -> None:
     order = world.order()
-    card = world.api.post(
-        f"/v1/orders/{order['id']}/payments", json={"provider": "stripe"}, headers=bearer(MEMBER_ID)
-    ).json()
+    card = world.card_attempt(order["id"])
     _, token = world.pay_with_paypal(order["id"])
     _pay_by_card(world, stripe_sandbox, card["client_secret"])
     assert world.view(order["id"])["status"] == "paid"
@@ -481,9 +482,7 @@ def test_a_pending_paypal_capture_that_completes_after_a_card_payment_is_refunde
     world: PayPalWorld, stripe_sandbox: str
 ) -> None:
     order = world.order()
-    card = world.api.post(
-        f"/v1/orders/{order['id']}/payments", json={"provider": "stripe"}, headers=bearer(MEMBER_ID)
-    ).json()
+    card = world.card_attempt(order["id"])
     _, token = world.pay_with_paypal(order["id"])
     world.sandbox("POST", f"/_sandbox/orders/{token}/capture-outcome", json={"status": "PENDING"})
     assert "status=processing" in world.browse(world.approve(token)).headers["location"]
@@ -502,13 +501,7 @@ def test_a_pending_paypal_capture_that_completes_after_a_card_payment_is_refunde
     (refund,) = view["refunds"]
     assert (refund["provider"], refund["status"]) == ("paypal", "succeeded")
     assert refund["amount"] == order["total"]
-    refunded = [
-        e
-        for e in world.sandbox("GET", "/_sandbox/events")["data"]
-        if e["event_type"] == "PAYMENT.CAPTURE.REFUNDED"
-        and any(link["href"].endswith(f"/captures/{capture_id}") for link in e["resource"]["links"])
-    ]
-    assert len(refunded) == 1
+    assert len(world.refund_events(capture_id)) == 1
     assert world.actions(order["id"]).count("order.overpaid") == 1
 
 
@@ -531,16 +524,7 @@ def test_a_withdrawal_refunds_the_paypal_capture(world: PayPalWorld) -> None:
     (capture,) = [
         e for e in world.captures_at_paypal(token) if e["event_type"] == "PAYMENT.CAPTURE.COMPLETED"
     ]
-    refunded = [
-        e
-        for e in world.sandbox("GET", "/_sandbox/events")["data"]
-        if e["event_type"] == "PAYMENT.CAPTURE.REFUNDED"
-        and any(
-            link["href"].endswith(f"/captures/{capture['resource']['id']}")
-            for link in e["resource"]["links"]
-        )
-    ]
-    assert len(refunded) == 1
+    assert len(world.refund_events(capture["resource"]["id"])) == 1
     assert world.view(order["id"])["status"] == "refunded"
 
 
@@ -548,9 +532,7 @@ def test_a_card_tab_left_open_cannot_pay_once_paypal_paid(
     world: PayPalWorld, stripe_sandbox: str
 ) -> None:
     order = world.order()
-    card = world.api.post(
-        f"/v1/orders/{order['id']}/payments", json={"provider": "stripe"}, headers=bearer(MEMBER_ID)
-    ).json()
+    card = world.card_attempt(order["id"])
     _, token = world.pay_with_paypal(order["id"])
     world.browse(world.approve(token))
     assert world.view(order["id"])["status"] == "paid"
