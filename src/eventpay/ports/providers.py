@@ -103,12 +103,21 @@ class ProviderRefund:
 
 @dataclass(frozen=True, slots=True)
 class RefundUpdate:
-    """A provider event about one refund (settled, failed later, canceled)."""
+    """A provider event about one refund (created, settled, failed later, canceled).
+
+    The payment it belongs to and its amount are what let the core record a refund someone
+    made at the provider itself (a dashboard), which carries no id of ours.
+    """
 
     provider_refund_id: str
     refund_id_hint: str | None  # ours, echoed back by the provider (metadata / custom_id)
     status: ProviderRefundStatus
     failure_reason: str | None = None
+    # The refunded payment as the provider names it: its object (Stripe PaymentIntent) and
+    # the money movement (Stripe charge, PayPal capture); either may be missing.
+    payment_provider_ref: str | None = None
+    capture_id: str | None = None
+    amount: Money | None = None
 
 
 class ProviderError(Exception):

@@ -1,4 +1,5 @@
-"""PayPal webhook events reduced to the `PaymentUpdate` the core applies to one attempt.
+"""PayPal webhook events reduced to the `PaymentUpdate` the core applies to one attempt, and
+`PAYMENT.CAPTURE.REFUNDED` to the `RefundUpdate` it applies to one refund.
 
     event type                  resource    update
     CHECKOUT.ORDER.APPROVED     order       PROCESSING, capture_required (the core captures)
@@ -14,6 +15,9 @@ order in `supplementary_data.related_ids.order_id`, or else in its `up` link. Th
 payment id, sent as the purchase unit's `custom_id`, which PayPal copies onto the capture.
 Only verified events reach this module; a capture event that names no order raises
 `ValueError` rather than letting money arrive unnoticed.
+
+A refund resource names its capture only in its `up` link (`/v2/payments/captures/{id}`);
+its `custom_id` is our refund id when we made it, absent when someone refunded at PayPal.
 """
 
 from __future__ import annotations
@@ -21,14 +25,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from eventpay.domain import PaymentStatus
+from eventpay.domain import Money, PaymentStatus
 from eventpay.ports import PaymentUpdate, ProviderRefundStatus, RefundUpdate
 from eventpay.providers.paypal_money import from_paypal
 from eventpay.providers.paypal_orders import CaptureView, capture_failure_message
 
-__all__ = ["ORDERS_PATH", "order_id_of_capture", "parse_event"]
+__all__ = [
+    "CAPTURES_PATH",
+    "ORDERS_PATH",
+    "capture_id_of_refund",
+    "order_id_of_capture",
+    "parse_event",
+    "parse_refund_event",
+]
 
 ORDERS_PATH = "/v2/checkout/orders/"
+CAPTURES_PATH = "/v2/payments/captures/"
 
 _CAPTURE_EVENTS = {
     "PAYMENT.CAPTURE.COMPLETED": PaymentStatus.SUCCEEDED,
@@ -43,13 +55,7 @@ def order_id_of_capture(capture: Mapping[str, Any]) -> str | None:
     related = supplementary.get("related_ids") or {}
     if related.get("order_id"):
         return str(related["order_id"])
-    for link in capture.get("links") or ():
-        href = str(link.get("href", "")) if isinstance(link, Mapping) else ""
-        if link.get("rel") == "up" and ORDERS_PATH in href:
-            order_id = href.split(ORDERS_PATH, 1)[1].split("/")[0].split("?")[0]
-            if order_id:
-                return order_id
-    return None
+    return _linked_id(capture, ORDERS_PATH)
 
 
 def _approved(order: Mapping[str, Any]) -> PaymentUpdate:
@@ -110,8 +116,40 @@ _REFUND_STATUS = {
 }
 
 
+def capture_id_of_refund(refund: Mapping[str, Any]) -> str | None:
+    """The capture a refund returns money from: its `up` link, `.../v2/payments/captures/{id}`."""
+    return _linked_id(refund, CAPTURES_PATH)
+
+
+def _linked_id(resource: Mapping[str, Any], path: str) -> str | None:
+    for link in resource.get("links") or ():
+        if not isinstance(link, Mapping) or link.get("rel") != "up":
+            continue
+        href = str(link.get("href", ""))
+        if path in href:
+            found = href.split(path, 1)[1].split("/")[0].split("?")[0]
+            if found:
+                return found
+    return None
+
+
+def _refund_amount(refund: Mapping[str, Any]) -> Money | None:
+    amount = refund.get("amount")
+    if not isinstance(amount, Mapping):
+        return None
+    try:
+        return from_paypal(amount)
+    except ValueError:
+        return None
+
+
 def parse_refund_event(event_type: str, payload: Mapping[str, Any]) -> RefundUpdate | None:
-    """`PAYMENT.CAPTURE.REFUNDED` carries the refund; our refund id is its `custom_id`."""
+    """`PAYMENT.CAPTURE.REFUNDED` carries the refund; our refund id is its `custom_id`.
+
+    A refund made in PayPal's web UI has no `custom_id`; its capture (the `up` link) and its
+    `amount` are what the core records it by. An unusable amount is left out (None) rather than
+    refused: the core needs it only for a refund that is not ours, and decides then.
+    """
     if event_type != "PAYMENT.CAPTURE.REFUNDED":
         return None
     resource = payload.get("resource")
@@ -123,4 +161,6 @@ def parse_refund_event(event_type: str, payload: Mapping[str, Any]) -> RefundUpd
         refund_id_hint=str(resource["custom_id"]) if resource.get("custom_id") else None,
         status=_REFUND_STATUS.get(str(resource.get("status")), ProviderRefundStatus.PENDING),
         failure_reason=details.get("reason"),
+        capture_id=capture_id_of_refund(resource),
+        amount=_refund_amount(resource),
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 import stripe
 
-from eventpay.domain import Money, PaymentStatus
+from eventpay.domain import Money, MoneyError, PaymentStatus
 from eventpay.ports import (
     Capabilities,
     CreatePayment,
@@ -79,15 +79,29 @@ def _to_payment(intent: Mapping[str, Any]) -> ProviderPayment:
         failure_code=error.get("decline_code") or error.get("code"),
         failure_message=error.get("message"),
         metadata={str(k): str(v) for k, v in (intent.get("metadata") or {}).items()},
-        capture_id=_charge_id(intent.get("latest_charge")),
+        capture_id=_id_of(intent.get("latest_charge")),
     )
 
 
-def _charge_id(latest_charge: Any) -> str | None:
-    # Real Stripe sends an id; localstripe (and an expanded read) an object.
-    if isinstance(latest_charge, dict):
-        return str(latest_charge["id"])
-    return None if latest_charge is None else str(latest_charge)
+def _id_of(reference: Any) -> str | None:
+    """The id of a referenced object (`latest_charge`, a refund's `charge`/`payment_intent`).
+
+    Real Stripe sends an id; localstripe (and an expanded read) an object.
+    """
+    if isinstance(reference, dict):
+        return str(reference["id"])
+    return None if reference is None else str(reference)
+
+
+def _refund_amount(refund: Mapping[str, Any]) -> Money | None:
+    """The refund's `amount` (minor units) and `currency`; None when they are not usable."""
+    amount, currency = refund.get("amount"), refund.get("currency")
+    if not isinstance(amount, int) or isinstance(amount, bool) or not isinstance(currency, str):
+        return None
+    try:
+        return Money(amount, currency)
+    except MoneyError:
+        return None
 
 
 _REFUND_STATUS = {
@@ -188,7 +202,11 @@ class StripeProvider:
     def parse_refund_event(
         self, event_type: str, payload: Mapping[str, Any]
     ) -> RefundUpdate | None:
-        """`refund.created/updated/failed` (data.object is the refund); None for others."""
+        """`refund.created/updated/failed` (data.object is the refund); None for others.
+
+        The refund names its `payment_intent` and `charge` and carries `amount` (minor units)
+        and `currency`, whoever made it: ours also carry our id in `metadata.refund_id`.
+        """
         if event_type not in ("refund.created", "refund.updated", "refund.failed"):
             return None
         refund = payload["data"]["object"]
@@ -198,6 +216,9 @@ class StripeProvider:
             refund_id_hint=metadata.get("refund_id"),
             status=_REFUND_STATUS.get(str(refund.get("status")), ProviderRefundStatus.PENDING),
             failure_reason=refund.get("failure_reason"),
+            payment_provider_ref=_id_of(refund.get("payment_intent")),
+            capture_id=_id_of(refund.get("charge")),
+            amount=_refund_amount(refund),
         )
 
     def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
@@ -217,5 +238,5 @@ class StripeProvider:
             amount_received=int(received) if isinstance(received, int) else None,
             failure_code=error.get("decline_code") or error.get("code"),
             failure_message=error.get("message"),
-            capture_id=_charge_id(intent.get("latest_charge")),
+            capture_id=_id_of(intent.get("latest_charge")),
         )
