@@ -179,6 +179,8 @@ class PaymentRow(Base):
 
 class RefundRow(Base):
     __tablename__ = "refunds"
+    # One row per refund at the provider, however often its events arrive (NULLs: not sent yet).
+    __table_args__ = (UniqueConstraint("provider", "provider_refund_id"),)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)

@@ -86,6 +86,20 @@ class SqlPaymentRepository:
         row = self._s.scalar(stmt)
         return None if row is None else _record(row)
 
+    def by_capture_id(
+        self, provider: ProviderName, capture_id: str, *, for_update: bool = False
+    ) -> PaymentRecord | None:
+        stmt = (
+            select(PaymentRow)
+            .where(PaymentRow.provider == provider.value, PaymentRow.capture_id == capture_id)
+            .order_by(PaymentRow.created_at, PaymentRow.id)
+            .limit(1)
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self._s.scalar(stmt)
+        return None if row is None else _record(row)
+
     def list_for_order(self, order_id: str) -> Sequence[PaymentRecord]:
         stmt = (
             select(PaymentRow)

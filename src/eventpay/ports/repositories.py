@@ -47,6 +47,12 @@ class PaymentRepository(Protocol):
     def by_provider_ref(
         self, provider: ProviderName, ref: str, *, for_update: bool = False
     ) -> PaymentRecord | None: ...
+    def by_capture_id(
+        self, provider: ProviderName, capture_id: str, *, for_update: bool = False
+    ) -> PaymentRecord | None:
+        """The attempt whose money movement (Stripe charge, PayPal capture) is `capture_id`."""
+        ...
+
     def list_for_order(self, order_id: str) -> Sequence[PaymentRecord]: ...
     def list_by_status(
         self,

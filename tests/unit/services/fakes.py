@@ -258,6 +258,17 @@ class FakePaymentRepository(_Repository):
                 return copy.deepcopy(payment)
         return None
 
+    def by_capture_id(
+        self, provider: ProviderName, capture_id: str, *, for_update: bool = False
+    ) -> PaymentRecord | None:
+        found = [
+            p
+            for p in self._t.payments.values()
+            if p.provider is provider and p.capture_id == capture_id
+        ]
+        found.sort(key=lambda p: (p.created_at, p.id))
+        return copy.deepcopy(found[0]) if found else None
+
     def list_for_order(self, order_id: str) -> Sequence[PaymentRecord]:
         found = [p for p in self._t.payments.values() if p.order_id == order_id]
         return [copy.deepcopy(p) for p in sorted(found, key=lambda p: (p.created_at, p.id))]
@@ -293,14 +304,26 @@ class FakePaymentRepository(_Repository):
 class FakeRefundRepository(_Repository):
     _name = "refunds"
 
+    def _check_unique(self, refund: RefundRecord) -> None:
+        for other in self._t.refunds.values():
+            if other.id == refund.id:
+                continue
+            if other.idempotency_key == refund.idempotency_key:
+                raise FakeIntegrityError("refunds.idempotency_key must be unique")
+            if (
+                refund.provider_refund_id is not None
+                and other.provider is refund.provider
+                and other.provider_refund_id == refund.provider_refund_id
+            ):
+                raise FakeIntegrityError("refunds (provider, provider_refund_id) must be unique")
+
     def add(self, refund: RefundRecord) -> None:
         self._fault("add")
         if refund.id in self._t.refunds:
             raise FakeIntegrityError(f"refund {refund.id} exists")
         if refund.payment_id not in self._t.payments:
             raise FakeIntegrityError(f"payment {refund.payment_id} does not exist")
-        if any(r.idempotency_key == refund.idempotency_key for r in self._t.refunds.values()):
-            raise FakeIntegrityError("refunds.idempotency_key must be unique")
+        self._check_unique(refund)
         self._t.refunds[refund.id] = copy.deepcopy(refund)
 
     def get(self, refund_id: str, *, for_update: bool = False) -> RefundRecord | None:
@@ -328,6 +351,7 @@ class FakeRefundRepository(_Repository):
         self._fault("save")
         if refund.id not in self._t.refunds:
             raise LookupError(f"refund {refund.id} does not exist")
+        self._check_unique(refund)
         self._t.refunds[refund.id] = copy.deepcopy(refund)
 
 

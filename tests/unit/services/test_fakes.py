@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from eventpay.domain import Money, PaymentStatus
+from eventpay.domain import Money, PaymentStatus, RefundStatus
 from eventpay.ports import (
     CreatePayment,
     IdempotencyRecord,
     ProviderName,
     ProviderOutcomeUnknown,
+    RefundRecord,
     UnitOfWork,
     WebhookEventRecord,
     WebhookStatus,
@@ -165,6 +166,41 @@ def test_payment_keys_and_provider_refs_are_unique(world: World) -> None:
     clone.idempotency_key = "another-key"
     with world.uow_factory() as uow, pytest.raises(FakeIntegrityError, match="stripe"):
         uow.payments.add(clone)
+
+
+def test_refund_keys_and_provider_refund_ids_are_unique(world: World) -> None:
+    order = world.place_order().order
+    payment = world.pay(order.id)
+    now = world.clock()
+
+    def refund(refund_id: str, key: str, provider_refund_id: str | None) -> RefundRecord:
+        return RefundRecord(
+            id=refund_id,
+            order_id=order.id,
+            payment_id=payment.id,
+            provider=ProviderName.STRIPE,
+            amount=100,
+            currency=payment.currency,
+            status=RefundStatus.SUCCEEDED,
+            reason="r",
+            created_at=now,
+            idempotency_key=key,
+            provider_refund_id=provider_refund_id,
+        )
+
+    with world.uow_factory() as uow:
+        uow.refunds.add(refund("r1", "k1", "re_1"))
+        uow.refunds.add(refund("r2", "k2", None))
+        uow.refunds.add(refund("r3", "k3", None))  # any number not sent yet
+        with pytest.raises(FakeIntegrityError, match="idempotency"):
+            uow.refunds.add(refund("r4", "k1", "re_4"))
+        with pytest.raises(FakeIntegrityError, match="provider_refund_id"):
+            uow.refunds.add(refund("r4", "k4", "re_1"))
+        with pytest.raises(FakeIntegrityError, match="provider_refund_id"):
+            uow.refunds.save(refund("r2", "k2", "re_1"))
+        other = refund("r5", "k5", "re_1")
+        other.provider = ProviderName.PAYPAL
+        uow.refunds.add(other)  # ids are unique per provider
 
 
 def request(key: str, amount: int = 4000) -> CreatePayment:
