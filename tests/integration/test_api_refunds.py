@@ -7,12 +7,15 @@ container a later clock, as the service would see it on that day.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
 
 from eventpay.bootstrap import Container
 from eventpay.ports import Role
@@ -251,3 +254,125 @@ def test_concurrent_withdrawals_refund_once(
         thread.join(timeout=30)
     assert sorted(statuses) == [201, 409, 409, 409]
     assert _stripe_refunds(stripe_sandbox, order) == [order["total"]["amount"]]
+
+
+def _refund_at_stripe(stripe_sandbox: str, order: dict[str, Any], **params: Any) -> dict[str, Any]:
+    """A refund made the way the Stripe dashboard makes it: by the secret key, nothing of ours."""
+    (intent_id,) = [p["provider_ref"] for p in order["payments"]]
+    response = httpx.post(
+        f"{stripe_sandbox}/v1/refunds",
+        auth=("sk_test_dashboard", ""),
+        data={"payment_intent": intent_id, **params},
+    )
+    assert response.status_code == 200, response.text
+    refund: dict[str, Any] = response.json()
+    return refund
+
+
+def _deliver_stripe_events(
+    client: TestClient, stripe_sandbox: str, event_type: str, refund_id: str
+) -> list[dict[str, Any]]:
+    """Deliver, signed, the sandbox's `event_type` events about the refund; returns them."""
+    events = httpx.get(
+        f"{stripe_sandbox}/v1/events",
+        params={"type": event_type, "limit": 100},
+        auth=("sk_test_lookup", ""),
+    ).json()["data"]
+    mine = [e for e in events if e["data"]["object"]["id"] == refund_id]
+    for event in mine:
+        body = httpx.Request("POST", "http://x", json=event).content
+        delivered = client.post(
+            "/v1/webhooks/stripe", content=body, headers=signed_headers(body, WEBHOOK_SECRET)
+        )
+        assert delivered.is_success, delivered.text
+    return mine
+
+
+def test_a_refund_made_in_the_stripe_dashboard_is_recorded(
+    client: TestClient, container: Container, stripe_sandbox: str
+) -> None:
+    order = _paid_order(client, container, stripe_sandbox)
+    refund = _refund_at_stripe(stripe_sandbox, order)
+
+    (created,) = _deliver_stripe_events(client, stripe_sandbox, "refund.created", refund["id"])
+    Worker(container).run_once()
+
+    after = client.get(f"/v1/orders/{order['id']}", headers=bearer(MEMBER_ID)).json()
+    assert after["status"] == "refunded"
+    (recorded,) = after["refunds"]
+    assert (recorded["kind"], recorded["status"], recorded["provider"]) == (
+        "external",
+        "succeeded",
+        "stripe",
+    )
+    assert recorded["provider_refund_id"] == refund["id"]
+    assert recorded["amount"] == order["total"]
+    assert "outside eventpay" in recorded["reason"]
+    trail = client.get(f"/v1/orders/{order['id']}/audit", headers=ADMIN).json()
+    (row,) = [r for r in trail if r["action"] == "refund.recorded_external"]
+    assert row["details"] == {
+        "amount": order["total"]["amount"],
+        "currency": order["currency"],
+        "provider_refund_id": refund["id"],
+        "status": "succeeded",
+    }
+
+    # Later news of the same refund (the organizer adds a note in the dashboard: Stripe sends
+    # refund.updated) and a repeated delivery find the recorded refund and add nothing.
+    noted = httpx.post(
+        f"{stripe_sandbox}/v1/refunds/{refund['id']}",
+        auth=("sk_test_dashboard", ""),
+        data={"metadata[note]": "goodwill"},
+    )
+    assert noted.status_code == 200, noted.text
+    (updated,) = _deliver_stripe_events(client, stripe_sandbox, "refund.updated", refund["id"])
+    body = httpx.Request("POST", "http://x", json=created).content
+    assert client.post(
+        "/v1/webhooks/stripe", content=body, headers=signed_headers(body, WEBHOOK_SECRET)
+    ).is_success
+    Worker(container).run_once()
+    again = client.get(f"/v1/orders/{order['id']}", headers=bearer(MEMBER_ID)).json()
+    assert again["refunds"] == after["refunds"]
+    assert again["status"] == "refunded"
+    trail = client.get(f"/v1/orders/{order['id']}/audit", headers=ADMIN).json()
+    assert [r["action"] for r in trail].count("refund.recorded_external") == 1
+    with container.uow_factory() as uow:
+        stored = {e.event_id: e.status.value for e in uow.webhooks.list(status=None, limit=1000)}
+    assert (stored[created["id"]], stored[updated["id"]]) == ("processed", "processed")
+    # Should two workers race past the service's checks, the database refuses a second row.
+    with container.uow_factory() as uow:
+        (row_of_it,) = uow.refunds.list_for_order(order["id"])
+        twin = dataclasses.replace(row_of_it, id="twin", idempotency_key="twin-key")
+        with pytest.raises(IntegrityError):
+            uow.refunds.add(twin)
+
+
+def test_a_partial_dashboard_refund_is_taken_off_the_withdrawal(
+    client: TestClient, container: Container, stripe_sandbox: str
+) -> None:
+    order = _paid_order(client, container, stripe_sandbox)
+    total = order["total"]["amount"]
+    refund = _refund_at_stripe(stripe_sandbox, order, amount=1000)
+    _deliver_stripe_events(client, stripe_sandbox, "refund.created", refund["id"])
+    Worker(container).run_once()
+    after = client.get(f"/v1/orders/{order['id']}", headers=bearer(MEMBER_ID)).json()
+    assert after["status"] == "partially_refunded"
+
+    q = client.get(f"/v1/orders/{order['id']}/refund-quote", headers=bearer(MEMBER_ID)).json()
+    assert q["already_refunded"]["amount"] == 1000
+    assert (q["refundable"]["amount"], q["held"]["amount"]) == (total - 1000, total - 1000)
+    response = client.post(
+        f"/v1/orders/{order['id']}/refunds",
+        json={"reason": "cannot come"},
+        headers=bearer(MEMBER_ID),
+    )
+
+    assert response.status_code == 201, response.text
+    assert (response.json()["status"], response.json()["amount"]["amount"]) == (
+        "succeeded",
+        total - 1000,
+    )
+    final = client.get(f"/v1/orders/{order['id']}", headers=bearer(MEMBER_ID)).json()
+    assert final["status"] == "refunded"
+    assert sorted(r["kind"] for r in final["refunds"]) == ["customer", "external"]
+    assert _stripe_refunds(stripe_sandbox, order) == [1000, total - 1000]

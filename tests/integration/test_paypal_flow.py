@@ -546,3 +546,65 @@ def test_a_card_tab_left_open_cannot_pay_once_paypal_paid(
     assert sorted(p["status"] for p in view["payments"]) == ["canceled", "succeeded"]
     assert view["refunds"] == []
     assert view["status"] == "paid"
+
+
+def _refund_in_paypals_web_ui(world: PayPalWorld, capture_id: str, **body: Any) -> dict[str, Any]:
+    """A refund made at PayPal by the merchant, not by us: no custom_id of ours."""
+    settings = world.container.settings
+    token = world.sandbox(
+        "POST",
+        "/v1/oauth2/token",
+        auth=(settings.paypal_client_id, settings.paypal_client_secret.get_secret_value()),
+        data={"grant_type": "client_credentials"},
+    )["access_token"]
+    return world.sandbox(
+        "POST",
+        f"/v2/payments/captures/{capture_id}/refund",
+        json=body,
+        headers={"Authorization": f"Bearer {token}", "PayPal-Request-Id": f"web-ui-{capture_id}"},
+    )
+
+
+def _stored_of_type(world: PayPalWorld, event_type: str) -> list[str]:
+    with world.container.uow_factory() as uow:
+        events = uow.webhooks.list(status=None, limit=1000)
+    return [e.status.value for e in events if e.type == event_type]
+
+
+def test_a_refund_made_in_paypals_web_ui_is_recorded(world: PayPalWorld) -> None:
+    order = world.order()
+    _, token = world.pay_with_paypal(order["id"])
+    world.browse(world.approve(token))
+    assert world.view(order["id"])["status"] == "paid"
+    (capture,) = [
+        e for e in world.captures_at_paypal(token) if e["event_type"] == "PAYMENT.CAPTURE.COMPLETED"
+    ]
+
+    refund = _refund_in_paypals_web_ui(world, capture["resource"]["id"])
+    wait_until(
+        lambda: bool(_stored_of_type(world, "PAYMENT.CAPTURE.REFUNDED")),
+        "PayPal's PAYMENT.CAPTURE.REFUNDED",
+    )
+    Worker(world.container).run_once()
+
+    assert _stored_of_type(world, "PAYMENT.CAPTURE.REFUNDED") == ["processed"]
+    view = world.view(order["id"])
+    assert view["status"] == "refunded"
+    (recorded,) = view["refunds"]
+    assert (recorded["kind"], recorded["status"], recorded["provider"]) == (
+        "external",
+        "succeeded",
+        "paypal",
+    )
+    assert recorded["provider_refund_id"] == refund["id"]
+    assert recorded["amount"] == order["total"]
+    trail = world.api.get(
+        f"/v1/orders/{order['id']}/audit", headers=bearer("ops", Role.ADMIN)
+    ).json()
+    (row,) = [r for r in trail if r["action"] == "refund.recorded_external"]
+    assert row["details"] == {
+        "amount": order["total"]["amount"],
+        "currency": order["currency"],
+        "provider_refund_id": refund["id"],
+        "status": "succeeded",
+    }

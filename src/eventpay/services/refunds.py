@@ -5,6 +5,11 @@ it, e.g. the settlement that found an over-payment); `execute_pending_refunds` t
 provider, and repeats the same request after a lost answer, which the provider replays rather
 than refunding twice. A provider's definite refusal marks the refund `failed` with the reason
 and leaves it for a person; the audit log says who asked, why, and what the provider answered.
+
+Provider news about refunds (`apply_refund_update`) moves our refund through the domain's
+refund state machine. A refund of one of our payments that someone made at the provider itself
+(a dashboard) is recorded from its first event as kind `external`, so the order's derived
+status and the refund quote count the money that went back.
 """
 
 from __future__ import annotations
@@ -36,6 +41,11 @@ from eventpay.ports import (
 from eventpay.services import audit
 
 log = structlog.get_logger(__name__)
+
+# The kind of a refund someone made at the provider, outside this service.
+EXTERNAL = "external"
+
+_PROVIDER_LABEL = {ProviderName.STRIPE: "Stripe", ProviderName.PAYPAL: "PayPal"}
 
 _STATUS = {
     ProviderRefundStatus.PENDING: RefundStatus.PENDING,
@@ -182,18 +192,105 @@ def execute_pending_refunds(
     return answered
 
 
-def apply_refund_update(
-    uow: UnitOfWork, *, provider: ProviderName, update: RefundUpdate, actor: str, now: datetime
-) -> bool:
-    """Apply a provider's word about a refund; False when the refund is not one of ours."""
+class UnrecordableRefund(Exception):
+    """The provider refunded one of our payments in a way we cannot count (no amount, another
+    currency); the event must reach a person rather than be ignored."""
+
+
+def _ours(uow: UnitOfWork, provider: ProviderName, update: RefundUpdate) -> RefundRecord | None:
     refund = uow.refunds.by_provider_ref(provider, update.provider_refund_id, for_update=True)
     if refund is None and update.refund_id_hint is not None:
         refund = uow.refunds.get(update.refund_id_hint, for_update=True)
         if refund is not None and refund.provider is not provider:
             refund = None
+    return refund
+
+
+def _refunded_payment(
+    uow: UnitOfWork, provider: ProviderName, update: RefundUpdate
+) -> PaymentRecord | None:
+    payment = None
+    if update.payment_provider_ref is not None:
+        payment = uow.payments.by_provider_ref(provider, update.payment_provider_ref)
+    if payment is None and update.capture_id is not None:
+        payment = uow.payments.by_capture_id(provider, update.capture_id)
+    return payment
+
+
+def _record_external(
+    uow: UnitOfWork,
+    *,
+    payment: PaymentRecord,
+    update: RefundUpdate,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Record a refund someone made at the provider itself, as the provider reports it."""
+    amount = update.amount
+    if amount is None or amount.currency != payment.currency or not amount.is_positive():
+        raise UnrecordableRefund(
+            f"{payment.provider.value} refund {update.provider_refund_id} of payment "
+            f"{payment.id} ({payment.currency}) carries no usable amount: {amount}"
+        )
+    refund_id = str(uuid.uuid4())
+    refund = RefundRecord(
+        id=refund_id,
+        order_id=payment.order_id,
+        payment_id=payment.id,
+        provider=payment.provider,
+        amount=amount.amount,
+        currency=payment.currency,
+        status=_STATUS[update.status],
+        reason=f"refunded at {_PROVIDER_LABEL[payment.provider]} outside eventpay",
+        created_at=now,
+        # Never sent by us; the key only has to be unique, and says where the refund came from.
+        idempotency_key=f"external-{payment.provider.value}-{update.provider_refund_id}",
+        updated_at=now,
+        provider_refund_id=update.provider_refund_id,
+        failure_reason=update.failure_reason,
+        kind=EXTERNAL,
+    )
+    uow.refunds.add(refund)
+    audit.record_refund(
+        uow,
+        refund,
+        "refund.recorded_external",
+        actor=actor,
+        now=now,
+        details={
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "provider_refund_id": refund.provider_refund_id,
+            "status": refund.status.value,
+        },
+    )
+
+
+def apply_refund_update(
+    uow: UnitOfWork, *, provider: ProviderName, update: RefundUpdate, actor: str, now: datetime
+) -> bool:
+    """Apply a provider's word about a refund; False when neither it nor its payment is ours.
+
+    A refund of one of our payments that we did not make (an organizer refunding in the
+    provider's dashboard) is recorded the first time any event about it arrives, as kind
+    `external`; later events find it by the provider's refund id like any other refund.
+    """
+    refund = _ours(uow, provider, update)
     if refund is None:
-        log.warning("refund.unknown_to_us", provider=provider.value, ref=update.provider_refund_id)
-        return False
+        payment = _refunded_payment(uow, provider, update)
+        if payment is None:
+            log.warning(
+                "refund.unknown_to_us", provider=provider.value, ref=update.provider_refund_id
+            )
+            return False
+        # The order's lock, as a refund request takes it: another event about this refund
+        # (refund.created and refund.updated on two workers) or a withdrawal of this order
+        # waits here, and then sees the row this transaction writes.
+        uow.orders.get(payment.order_id, for_update=True)
+        refund = uow.refunds.by_provider_ref(provider, update.provider_refund_id, for_update=True)
+        if refund is None:
+            _record_external(uow, payment=payment, update=update, actor=actor, now=now)
+            return True
     if refund.provider_refund_id is None:
         refund.provider_refund_id = update.provider_refund_id
     step = refund_transition(refund.status, _STATUS[update.status])
