@@ -283,9 +283,11 @@ def apply_refund_update(
                 "refund.unknown_to_us", provider=provider.value, ref=update.provider_refund_id
             )
             return False
-        # The order's lock, as a refund request takes it: another event about this refund
-        # (refund.created and refund.updated on two workers) or a withdrawal of this order
-        # waits here, and then sees the row this transaction writes.
+        # The payment's and then the order's lock, in the order settlement and refund requests
+        # take them (no deadlock): another event about this refund (refund.created and
+        # refund.updated on two workers) or a withdrawal of this order waits here, and then
+        # sees the row this transaction writes.
+        uow.payments.get(payment.id, for_update=True)
         uow.orders.get(payment.order_id, for_update=True)
         refund = uow.refunds.by_provider_ref(provider, update.provider_refund_id, for_update=True)
         if refund is None:

@@ -129,6 +129,11 @@ def request(
         )
     now = clock()
     with uow_factory() as uow:
+        load_owned(uow, order_id=order_id, caller=caller)
+        # Locks in the order settlement takes them, payments before their order, so a payment
+        # settling at this moment waits or is waited for, never deadlocks with this request.
+        for payment in sorted(uow.payments.list_for_order(order_id), key=lambda p: p.id):
+            uow.payments.get(payment.id, for_update=True)
         order = load_owned(uow, order_id=order_id, caller=caller, for_update=True)
         view = view_of(uow, order, now=now)
         quoted = _quote(uow, view, now)
