@@ -161,7 +161,9 @@ class RefundOut(BaseModel):
     status: str
     amount: MoneyOut
     reason: str
-    kind: str = Field(description="overpayment (automatic), customer (a withdrawal), operator")
+    kind: str = Field(
+        description="overpayment (automatic), customer (a withdrawal), operator, external"
+    )
     provider_refund_id: str | None = None
     failure_reason: str | None = None
     created_at: datetime
