@@ -103,6 +103,26 @@ def load_owned(
     return order
 
 
+def cancel_registrations(
+    uow: UnitOfWork, order: OrderRecord, *, actor: Principal | str, now: datetime, reason: str
+) -> None:
+    """Cancel the order's registrations still held, each with a `registration.cancelled` row."""
+    for reg in order.registrations:
+        if reg.status is RegistrationStatus.CANCELLED:
+            continue
+        uow.orders.set_registration_status(reg.id, RegistrationStatus.CANCELLED, at=now)
+        audit.record(
+            uow,
+            entity_type="registration",
+            entity_id=reg.id,
+            order_id=order.id,
+            action="registration.cancelled",
+            actor=actor,
+            now=now,
+            details={"event_id": reg.event_id, "class_ids": reg.class_ids, "reason": reason},
+        )
+
+
 def get_order(*, uow: UnitOfWork, caller: Principal, order_id: str, now: datetime) -> OrderView:
     with uow:
         return view_of(uow, load_owned(uow, order_id=order_id, caller=caller), now=now)

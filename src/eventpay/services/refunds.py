@@ -21,6 +21,7 @@ from datetime import datetime
 import structlog
 
 from eventpay.domain import Money, RefundStatus, refund_transition
+from eventpay.domain.orders import RegistrationStatus, registration_status_for
 from eventpay.ports import (
     SYSTEM_ACTOR,
     Clock,
@@ -39,6 +40,7 @@ from eventpay.ports import (
     UnitOfWorkFactory,
 )
 from eventpay.services import audit
+from eventpay.services.orders import cancel_registrations, view_of
 
 log = structlog.get_logger(__name__)
 
@@ -149,6 +151,7 @@ def _record(
                 "failure_reason": refund.failure_reason,
             },
         )
+        release_if_refunded(uow, refund.order_id, actor=SYSTEM_ACTOR, now=now)
         uow.commit()
 
 
@@ -215,6 +218,21 @@ def _refunded_payment(
     if payment is None and update.capture_id is not None:
         payment = uow.payments.by_capture_id(provider, update.capture_id)
     return payment
+
+
+def release_if_refunded(
+    uow: UnitOfWork, order_id: str, *, actor: Principal | str, now: datetime
+) -> None:
+    """Once all the money is back, the order holds no places: cancel its registrations.
+
+    A partially refunded order keeps them (a late-withdrawal fee, a goodwill refund).
+    """
+    order = uow.orders.get(order_id, for_update=True)
+    if order is None:  # pragma: no cover - foreign key guarantees it
+        return
+    status = view_of(uow, order, now=now).status
+    if registration_status_for(status) is RegistrationStatus.CANCELLED:
+        cancel_registrations(uow, order, actor=actor, now=now, reason=f"the order is {status}")
 
 
 def _record_external(
@@ -292,6 +310,7 @@ def apply_refund_update(
         refund = uow.refunds.by_provider_ref(provider, update.provider_refund_id, for_update=True)
         if refund is None:
             _record_external(uow, payment=payment, update=update, actor=actor, now=now)
+            release_if_refunded(uow, payment.order_id, actor=actor, now=now)
             return True
     if refund.provider_refund_id is None:
         refund.provider_refund_id = update.provider_refund_id
@@ -316,4 +335,5 @@ def apply_refund_update(
             "failure_reason": refund.failure_reason,
         },
     )
+    release_if_refunded(uow, refund.order_id, actor=actor, now=now)
     return True

@@ -29,7 +29,6 @@ from eventpay.domain import (
     quote_refund,
     sum_money,
 )
-from eventpay.domain.orders import RegistrationStatus
 from eventpay.ports import (
     Clock,
     OrderRecord,
@@ -42,7 +41,13 @@ from eventpay.ports import (
 )
 from eventpay.services import audit
 from eventpay.services.errors import Conflict, InvalidRequest
-from eventpay.services.orders import OrderView, counted_amount, load_owned, view_of
+from eventpay.services.orders import (
+    OrderView,
+    cancel_registrations,
+    counted_amount,
+    load_owned,
+    view_of,
+)
 from eventpay.services.refunds import execute_pending_refunds, request_refund
 
 _COUNTING = (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
@@ -198,7 +203,13 @@ def request(
             },
         )
         if not operator or wanted == quoted.held:
-            _cancel_registrations(uow, order, caller=caller, now=now, reason=kind)
+            cancel_registrations(
+                uow,
+                order,
+                actor=caller,
+                now=now,
+                reason="withdrawn by the competitor" if not operator else "refunded in full",
+            )
         uow.commit()
     execute_pending_refunds(
         uow_factory=uow_factory, providers=providers, clock=clock, only=[r.id for r in refunds]
@@ -212,26 +223,3 @@ def _reload(uow: UnitOfWork, refund_id: str) -> RefundRecord:
     if refund is None:  # pragma: no cover - committed above
         raise LookupError(refund_id)
     return refund
-
-
-def _cancel_registrations(
-    uow: UnitOfWork, order: OrderRecord, *, caller: Principal, now: datetime, reason: str
-) -> None:
-    for reg in order.registrations:
-        if reg.status is RegistrationStatus.CANCELLED:
-            continue
-        uow.orders.set_registration_status(reg.id, RegistrationStatus.CANCELLED, at=now)
-        audit.record(
-            uow,
-            entity_type="registration",
-            entity_id=reg.id,
-            order_id=order.id,
-            action="registration.cancelled",
-            actor=caller,
-            now=now,
-            details={
-                "event_id": reg.event_id,
-                "class_ids": reg.class_ids,
-                "reason": "withdrawn by the competitor" if reason == "customer" else "refunded",
-            },
-        )

@@ -317,3 +317,21 @@ def test_a_paypal_capture_id_is_not_looked_up_among_stripe_charges(world: World)
 
     assert _apply(world, update) is False
     assert world.view(order.id).refunds == []
+
+
+def test_a_full_refund_releases_the_registrations_a_partial_one_keeps_them(world: World) -> None:
+    order_id, payment = _paid(world)
+    world.deliver(refund_event("refund.created", dashboard_refund(payment, amount=1000)))
+    world.process_all()
+    assert world.view(order_id).status is OrderStatus.PARTIALLY_REFUNDED
+    assert [r.status.value for r in world.view(order_id).order.registrations] == ["confirmed"]
+
+    rest = payment.amount - 1000
+    world.deliver(refund_event("refund.created", dashboard_refund(payment, amount=rest)))
+    world.process_all()
+
+    view = world.view(order_id)
+    assert view.status is OrderStatus.REFUNDED
+    assert [r.status.value for r in view.order.registrations] == ["cancelled"]
+    (row,) = [e for e in world.audit(order_id) if e.action == "registration.cancelled"]
+    assert row.details["reason"] == "the order is refunded"
