@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     platform_fee_fixed_minor: int = 50
     order_expiry_minutes: int = 60
 
+    # Per-process budgets per caller (docs/operations.md): reads per user id, and per client IP
+    # on the public routes; money-moving POSTs per user id. A bucket holds a minute's budget, so
+    # a caller may spend it at once. Provider webhooks and health routes are never limited.
+    rate_limit_enabled: bool = True
+    rate_limit_per_minute: int = Field(default=300, ge=1)
+    rate_limit_writes_per_minute: int = Field(default=60, ge=1)
+
     log_json: bool = False
 
     @model_validator(mode="before")

@@ -26,6 +26,12 @@ class Metrics:
             ["provider", "status"],
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "eventpay_rate_limited_total",
+            "Requests refused with 429 by the per-process rate limits, by route class.",
+            ["route_class"],
+            registry=self.registry,
+        )
         self.request_seconds = Histogram(
             "eventpay_provider_call_seconds",
             "Time spent in payment provider calls.",

@@ -83,3 +83,25 @@ def test_secrets_never_appear_in_repr() -> None:
     settings = Settings(stripe_secret_key="sk_test_verysecret", jwt_key="jwt-verysecret")
     text = repr(settings) + str(settings) + settings.model_dump_json()
     assert "verysecret" not in text
+
+
+def test_rate_limits_are_on_by_default_and_set_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = ("ENABLED", "PER_MINUTE", "WRITES_PER_MINUTE")
+    for name in names:
+        monkeypatch.delenv(f"EVENTPAY_RATE_LIMIT_{name}", raising=False)
+    defaults = Settings()
+    assert defaults.rate_limit_enabled
+    assert (defaults.rate_limit_per_minute, defaults.rate_limit_writes_per_minute) == (300, 60)
+
+    for name, value in zip(names, ("false", "1000", "10"), strict=True):
+        monkeypatch.setenv(f"EVENTPAY_RATE_LIMIT_{name}", value)
+    configured = Settings()
+    assert not configured.rate_limit_enabled
+    assert (configured.rate_limit_per_minute, configured.rate_limit_writes_per_minute) == (1000, 10)
+
+
+@pytest.mark.parametrize("field", ["rate_limit_per_minute", "rate_limit_writes_per_minute"])
+def test_a_rate_limit_below_one_a_minute_is_refused(field: str) -> None:
+    # Switching limits off is `rate_limit_enabled=false`, never a zero that refuses everyone.
+    with pytest.raises(ValidationError, match=field):
+        Settings(**{field: 0})

@@ -1,4 +1,7 @@
-"""`create_app(settings)`: the FastAPI application, wired by the composition root."""
+"""`create_app(settings)`: the FastAPI application, wired by the composition root.
+
+The rate limits are built here once per application (`app.state.rate_limits`), never per request.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,16 @@ from fastapi import FastAPI
 from eventpay.bootstrap import Container, build_container, configure_logging
 from eventpay.config import Settings
 from eventpay.web import errors
+from eventpay.web.rate_limits import RateLimits
 from eventpay.web.routes import events, health, orders, payments, webhooks
 
 
-def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    container: Container | None = None,
+    rate_limits: RateLimits | None = None,
+) -> FastAPI:
     if container is None:
         settings = settings or Settings()
         configure_logging(settings)
@@ -31,6 +40,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         lifespan=lifespan,
     )
     app.state.container = container
+    if rate_limits is None:
+        rate_limits = RateLimits.from_settings(container.settings)
+    app.state.rate_limits = rate_limits
     errors.install(app)
     for router in (events.router, orders.router, payments.router, webhooks.router, health.router):
         app.include_router(router)

@@ -6,9 +6,15 @@ from fastapi import APIRouter
 
 from eventpay.services import catalog
 from eventpay.web.deps import ContainerDep
+from eventpay.web.rate_limits import PUBLIC_BUDGET, RATE_LIMITED_RESPONSE
 from eventpay.web.schemas import EventOut, event_out
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(
+    prefix="/v1/events",
+    tags=["events"],
+    dependencies=[PUBLIC_BUDGET],
+    responses=RATE_LIMITED_RESPONSE,
+)
 
 
 @router.get("", response_model=list[EventOut])

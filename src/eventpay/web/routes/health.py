@@ -1,4 +1,8 @@
-"""Liveness, readiness, metrics and the public payment configuration."""
+"""Liveness, readiness, metrics and the public payment configuration.
+
+`/healthz`, `/readyz` and `/metrics` are never rate limited: probes and scrapers must always
+get through. `/v1/payment-config` is a public route like the catalog.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from eventpay.web.deps import ContainerDep
+from eventpay.web.rate_limits import PUBLIC_BUDGET, RATE_LIMITED_RESPONSE
 from eventpay.web.schemas import PaymentConfigOut, PayPalConfigOut, StripeConfigOut
 
 router = APIRouter(tags=["operations"])
@@ -39,7 +44,12 @@ async def metrics(container: ContainerDep) -> Response:
     return Response(generate_latest(container.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/v1/payment-config", response_model=PaymentConfigOut)
+@router.get(
+    "/v1/payment-config",
+    response_model=PaymentConfigOut,
+    dependencies=[PUBLIC_BUDGET],
+    responses=RATE_LIMITED_RESPONSE,
+)
 async def payment_config(container: ContainerDep) -> PaymentConfigOut:
     settings = container.settings
     paypal = (

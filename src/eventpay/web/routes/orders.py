@@ -9,6 +9,7 @@ from eventpay.ports import ProviderName
 from eventpay.services import orders, payments, withdrawals
 from eventpay.web.deps import CallerDep, ContainerDep, RawBodyDep
 from eventpay.web.idempotency import respond_idempotently
+from eventpay.web.rate_limits import RATE_LIMITED_RESPONSE, READ_BUDGET, WRITE_BUDGET
 from eventpay.web.schemas import (
     AuditOut,
     MoneyIn,
@@ -26,10 +27,10 @@ from eventpay.web.schemas import (
     refund_request_out,
 )
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"])
+router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=RATE_LIMITED_RESPONSE)
 
 
-@router.post("", status_code=201, response_model=OrderOut)
+@router.post("", status_code=201, response_model=OrderOut, dependencies=[WRITE_BUDGET])
 async def create_order(
     body: OrderCreate, request: Request, container: ContainerDep, caller: CallerDep, raw: RawBodyDep
 ) -> Response:
@@ -51,7 +52,7 @@ async def create_order(
     return await respond_idempotently(request, container, caller, raw, handler)
 
 
-@router.get("/{order_id}", response_model=OrderOut)
+@router.get("/{order_id}", response_model=OrderOut, dependencies=[READ_BUDGET])
 def get_order(order_id: str, container: ContainerDep, caller: CallerDep) -> OrderOut:
     view = orders.get_order(
         uow=container.uow_factory(), caller=caller, order_id=order_id, now=container.clock()
@@ -59,14 +60,19 @@ def get_order(order_id: str, container: ContainerDep, caller: CallerDep) -> Orde
     return order_out(view)
 
 
-@router.get("/{order_id}/audit", response_model=list[AuditOut])
+@router.get("/{order_id}/audit", response_model=list[AuditOut], dependencies=[READ_BUDGET])
 def get_order_audit(order_id: str, container: ContainerDep, caller: CallerDep) -> list[AuditOut]:
     """The order's audit trail (admins only; anyone else gets 404)."""
     entries = orders.audit_trail(uow=container.uow_factory(), caller=caller, order_id=order_id)
     return [audit_out(e) for e in entries]
 
 
-@router.post("/{order_id}/payments", status_code=201, response_model=PaymentStartOut)
+@router.post(
+    "/{order_id}/payments",
+    status_code=201,
+    response_model=PaymentStartOut,
+    dependencies=[WRITE_BUDGET],
+)
 async def start_payment(
     order_id: str,
     body: PaymentCreate,
@@ -100,7 +106,7 @@ async def start_payment(
     return await respond_idempotently(request, container, caller, raw, handler)
 
 
-@router.get("/{order_id}/refund-quote", response_model=RefundQuoteOut)
+@router.get("/{order_id}/refund-quote", response_model=RefundQuoteOut, dependencies=[READ_BUDGET])
 def get_refund_quote(order_id: str, container: ContainerDep, caller: CallerDep) -> RefundQuoteOut:
     """What a refund requested now would return, under which published rule, and the options."""
     now = container.clock()
@@ -110,7 +116,12 @@ def get_refund_quote(order_id: str, container: ContainerDep, caller: CallerDep) 
     return refund_quote_out(quoted, now=now)
 
 
-@router.post("/{order_id}/refunds", status_code=201, response_model=RefundRequestOut)
+@router.post(
+    "/{order_id}/refunds",
+    status_code=201,
+    response_model=RefundRequestOut,
+    dependencies=[WRITE_BUDGET],
+)
 async def request_refund(
     order_id: str,
     body: RefundCreate,

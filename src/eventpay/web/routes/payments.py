@@ -4,6 +4,8 @@ PayPal sends the buyer's browser to these URLs (no bearer token: it is a redirec
 safe to call by anyone who has the link: the provider's order id in `token` must match the
 attempt, capturing only takes money the buyer approved at PayPal, and cancelling only ends an
 attempt that took no money. The browser is then sent on to the client's own `return_url`.
+Having no bearer token, the two ways back count against the client IP's public rate-limit budget;
+capture counts against its caller's write budget.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from eventpay.ports import PaymentRecord
 from eventpay.services import captures
 from eventpay.web.deps import CallerDep, ContainerDep, RawBodyDep
 from eventpay.web.idempotency import respond_idempotently
+from eventpay.web.rate_limits import PUBLIC_BUDGET, RATE_LIMITED_RESPONSE, WRITE_BUDGET
 from eventpay.web.schemas import PaymentOut, payment_out
 
-router = APIRouter(prefix="/v1/payments", tags=["payments"])
+router = APIRouter(prefix="/v1/payments", tags=["payments"], responses=RATE_LIMITED_RESPONSE)
 
 
 def _back_to_client(payment: PaymentRecord, outcome: str) -> Response:
@@ -35,7 +38,7 @@ def _back_to_client(payment: PaymentRecord, outcome: str) -> Response:
     return RedirectResponse(urlunsplit(parts._replace(query=query)), status_code=303)
 
 
-@router.get("/{payment_id}/paypal/return", include_in_schema=True)
+@router.get("/{payment_id}/paypal/return", include_in_schema=True, dependencies=[PUBLIC_BUDGET])
 async def paypal_return(
     payment_id: str, container: ContainerDep, token: str = Query(min_length=1, max_length=64)
 ) -> Response:
@@ -53,7 +56,7 @@ async def paypal_return(
     return _back_to_client(payment, "returned")
 
 
-@router.get("/{payment_id}/paypal/cancel")
+@router.get("/{payment_id}/paypal/cancel", dependencies=[PUBLIC_BUDGET])
 async def paypal_cancel(
     payment_id: str, container: ContainerDep, token: str = Query(min_length=1, max_length=64)
 ) -> Response:
@@ -70,7 +73,7 @@ async def paypal_cancel(
     return _back_to_client(payment, "cancelled")
 
 
-@router.post("/{payment_id}/capture", response_model=PaymentOut)
+@router.post("/{payment_id}/capture", response_model=PaymentOut, dependencies=[WRITE_BUDGET])
 async def capture(
     payment_id: str, request: Request, container: ContainerDep, caller: CallerDep, raw: RawBodyDep
 ) -> Response:
