@@ -11,6 +11,7 @@ from the settings, as the service's operator knows them. What a scenario checks 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -33,6 +34,45 @@ ADMIN_ID = "eventpay-selftest-admin"
 # The sandbox takes any test-mode secret key; the service's own key never leaves its settings.
 SANDBOX_API_KEY = "sk_test_eventpay_selftest"
 HTTP_TIMEOUT_S = 10.0
+RATE_LIMIT_WAIT_MAX_S = 30.0
+"""The longest the self-test waits out one `429 Retry-After`, as a polite client would."""
+
+
+class PoliteTransport(httpx.BaseTransport):
+    """Waits out the service's rate limit (429 with Retry-After) and asks again, like a real
+    client: running the self-test twice in a minute must not fail on the limit it checks for.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait_s: float = RATE_LIMIT_WAIT_MAX_S,
+    ) -> None:
+        self._inner = inner or httpx.HTTPTransport()
+        self._sleep = sleep
+        self._max_wait_s = max_wait_s
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        waited = 0.0
+        while True:
+            response = self._inner.handle_request(request)
+            if response.status_code != 429:
+                return response
+            try:
+                delay = max(float(response.headers.get("Retry-After", "1")), 0.1)
+            except ValueError:
+                delay = 1.0
+            if waited + delay > self._max_wait_s:
+                return response
+            response.close()
+            self._sleep(delay)
+            waited += delay
+
+    def close(self) -> None:
+        self._inner.close()
+
 
 Order = dict[str, Any]
 
@@ -139,7 +179,9 @@ class ServiceUnderTest:
 
     def __init__(self, settings: Settings, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
-        self.api = httpx.Client(base_url=self.base_url, timeout=HTTP_TIMEOUT_S)
+        self.api = httpx.Client(
+            base_url=self.base_url, timeout=HTTP_TIMEOUT_S, transport=PoliteTransport()
+        )
         self.webhook_secret = settings.stripe_webhook_secrets[0].get_secret_value()
         self.paypal_secret = settings.paypal_client_secret.get_secret_value()
         self.paypal_webhook_id = settings.paypal_webhook_id
