@@ -485,9 +485,17 @@ def test_a_pending_paypal_capture_that_completes_after_a_card_payment_is_refunde
     card = world.card_attempt(order["id"])
     _, token = world.pay_with_paypal(order["id"])
     world.sandbox("POST", f"/_sandbox/orders/{token}/capture-outcome", json={"status": "PENDING"})
-    assert "status=processing" in world.browse(world.approve(token)).headers["location"]
+    back = world.approve(token)
+    assert "status=processing" in world.browse(back).headers["location"]
     _pay_by_card(world, stripe_sandbox, card["client_secret"])
     assert world.view(order["id"])["status"] == "paid"
+    # The buyer reloads PayPal's return link: the money is already being taken, nothing ends.
+    assert "status=processing" in world.browse(back).headers["location"]
+    _janitor(world)
+    assert sorted(p["status"] for p in world.view(order["id"])["payments"]) == [
+        "processing",
+        "succeeded",
+    ]
 
     (pending,) = world.captures_at_paypal(token)
     capture_id = pending["resource"]["id"]

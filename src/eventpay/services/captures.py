@@ -24,6 +24,7 @@ import structlog
 from eventpay.domain import OrderStatus, PaymentStatus, collects_approved_payment
 from eventpay.ports import (
     Clock,
+    PaymentProvider,
     PaymentRecord,
     Principal,
     ProviderName,
@@ -75,7 +76,8 @@ def capture_payment(
 ) -> PaymentRecord:
     """Capture an approved payment; a finished one is returned unchanged."""
     payment = _load(uow_factory, payment_id, provider_ref)
-    if payment.status in _DONE:
+    if payment.status in _DONE or payment.capture_id is not None:
+        # Finished, or captured already (a PENDING capture): PayPal's word settles it.
         return payment
     if payment.provider_ref is None:
         raise Conflict("payment_not_started", "The payment has not reached the provider yet.")
@@ -84,18 +86,7 @@ def capture_payment(
         raise Conflict("provider_unavailable", f"{payment.provider.value} is not configured.")
     order_status = _order_status(uow_factory, payment, clock())
     if not collects_approved_payment(order_status):
-        log.info("payment.capture_skipped", payment_id=payment.id, order=order_status.value)
-        return _end_attempt(
-            uow_factory,
-            payment.id,
-            ending=(*_WAITING_FOR_BUYER, PaymentStatus.PROCESSING, PaymentStatus.UNKNOWN),
-            actor=actor,
-            now=clock(),
-            source={
-                "source": "capture_skipped",
-                "reason": f"the order is {order_status.value}: the approved money is not taken",
-            },
-        )
+        return _skip_capture(uow_factory, gateway, payment, order_status, actor=actor, clock=clock)
     answer: ProviderPayment | ProviderOutcomeUnknown | ProviderRejected
     try:
         answer = gateway.capture_payment(
@@ -111,6 +102,44 @@ def capture_payment(
             uow_factory=uow_factory, payment_id=payment.id, answer=answer, actor=actor, now=clock()
         )
     return payment
+
+
+def _skip_capture(
+    uow_factory: UnitOfWorkFactory,
+    gateway: PaymentProvider,
+    payment: PaymentRecord,
+    order_status: OrderStatus,
+    *,
+    actor: Principal | str,
+    clock: Clock,
+) -> PaymentRecord:
+    """End an attempt whose order needs no more money, once PayPal confirms nothing was taken.
+
+    An earlier capture call may have gone through with its answer lost: then the money was
+    taken after all, and the read settles it (an over-payment, refunded).
+    """
+    assert payment.provider_ref is not None  # checked by the caller
+    try:
+        current = gateway.retrieve_payment(payment.provider_ref)
+    except (ProviderOutcomeUnknown, ProviderRejected) as exc:
+        log.info("payment.capture_skip_unconfirmed", payment_id=payment.id, code=exc.code)
+        return payment
+    if current.capture_id is not None or current.status is PaymentStatus.SUCCEEDED:
+        return record_provider_answer(
+            uow_factory=uow_factory, payment_id=payment.id, answer=current, actor=actor, now=clock()
+        )
+    log.info("payment.capture_skipped", payment_id=payment.id, order=order_status.value)
+    return _end_attempt(
+        uow_factory,
+        payment.id,
+        ending=(*_WAITING_FOR_BUYER, PaymentStatus.PROCESSING, PaymentStatus.UNKNOWN),
+        actor=actor,
+        now=clock(),
+        source={
+            "source": "capture_skipped",
+            "reason": f"the order is {order_status.value}: the approved money is not taken",
+        },
+    )
 
 
 def _order_status(
