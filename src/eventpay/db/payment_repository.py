@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
 
 from eventpay.db.ids import uuid7
 from eventpay.db.models import PaymentAuditLogRow, PaymentRow
@@ -125,6 +125,30 @@ class SqlPaymentRepository:
         if created_after is not None:
             stmt = stmt.where(PaymentRow.created_at >= created_after)
         stmt = stmt.order_by(PaymentRow.updated_at).limit(limit)
+        return [_record(r) for r in self._s.scalars(stmt)]
+
+    def list_open_beside_success(
+        self,
+        *,
+        provider: ProviderName,
+        statuses: Sequence[PaymentStatus],
+        created_after: datetime,
+        limit: int,
+    ) -> Sequence[PaymentRecord]:
+        sibling = aliased(PaymentRow)
+        succeeded = exists().where(
+            sibling.order_id == PaymentRow.order_id,
+            sibling.status == PaymentStatus.SUCCEEDED.value,
+        )
+        stmt = (
+            select(PaymentRow)
+            .where(PaymentRow.provider == provider.value)
+            .where(PaymentRow.status.in_([status.value for status in statuses]))
+            .where(PaymentRow.created_at >= created_after)
+            .where(succeeded)
+            .order_by(PaymentRow.created_at, PaymentRow.id)
+            .limit(limit)
+        )
         return [_record(r) for r in self._s.scalars(stmt)]
 
     def save(self, payment: PaymentRecord) -> None:

@@ -67,8 +67,14 @@ from eventpay.domain.refund_policy import (
     RefundTerms,
     allocate_refund,
     quote_refund,
+    returned_to_buyer,
 )
-from eventpay.domain.refunds import RefundTransition, refund_transition
+from eventpay.domain.refunds import (
+    RefundKind,
+    RefundTransition,
+    combined_refund_status,
+    refund_transition,
+)
 
 __all__ = [
     "CURRENCY_EXPONENTS",
@@ -96,6 +102,7 @@ __all__ = [
     "Quote",
     "QuoteLine",
     "RefundAmount",
+    "RefundKind",
     "RefundLine",
     "RefundQuote",
     "RefundRule",
@@ -114,6 +121,7 @@ __all__ = [
     "allocate_refund",
     "allowed_targets",
     "collects_approved_payment",
+    "combined_refund_status",
     "derive_order_status",
     "has_passed",
     "has_started",
@@ -126,6 +134,7 @@ __all__ = [
     "registration_status_for",
     "require_aware",
     "resolve_observed",
+    "returned_to_buyer",
     "sum_money",
     "summarize",
     "transition",

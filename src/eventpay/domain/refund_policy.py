@@ -76,6 +76,8 @@ class RefundTerms:
             pct = self.late_fee_percent
             if not isinstance(pct, Decimal) or not pct.is_finite() or not 0 <= pct <= _HUNDRED:
                 raise InvalidAmount(f"late fee percent must be a Decimal in [0, 100], got {pct!r}")
+            if (pct * _HUNDRED) != (pct * _HUNDRED).to_integral_value():
+                raise InvalidAmount(f"late fee percent has more than two decimals: {pct}")
 
     def rule_at(self, now: datetime) -> RefundRule:
         if has_started(self.starts_at, now):
@@ -181,6 +183,18 @@ def quote_refund(
     return RefundQuote(
         lines=tuple(quoted), by_terms=by_terms, already_returned=returned, refundable=refundable
     )
+
+
+def returned_to_buyer(*, total: Money, paid: Money, refunded: Money) -> Money:
+    """What refunds gave back of the order's own price, not of an over-payment.
+
+    ``refunded`` counts every refund done or on its way, whatever made it (automatic, an
+    admin, the provider's dashboard): the part of it that only returned money beyond the
+    total (``paid - total``) was never the buyer's price, so it does not reduce a withdrawal.
+    """
+    zero = Money.zero(total.currency)
+    overpaid = max(paid - total, zero)
+    return max(refunded - overpaid, zero)
 
 
 def allocate_refund(amount: Money, sources: Sequence[tuple[str, Money]]) -> list[tuple[str, Money]]:

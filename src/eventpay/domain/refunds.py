@@ -12,8 +12,9 @@ final. As with payments, a duplicate or older report changes nothing::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from types import MappingProxyType
 
 from eventpay.domain.orders import RefundStatus
@@ -47,3 +48,32 @@ def refund_transition(current: RefundStatus, target: RefundStatus) -> RefundTran
     if target in _ALLOWED[current]:
         return RefundTransition(True, current, target, TransitionOutcome.APPLIED)
     return RefundTransition(False, current, current, TransitionOutcome.STALE)
+
+
+class RefundKind(StrEnum):
+    """Why a refund exists."""
+
+    OVERPAYMENT = "overpayment"
+    """Automatic: money beyond the order's total (a second attempt succeeded)."""
+    CUSTOMER = "customer"
+    """The competitor withdrew, under the event's published terms."""
+    OPERATOR = "operator"
+    """An admin returned money outside the terms, for a stated reason."""
+    EXTERNAL = "external"
+    """Made at the provider itself (a dashboard), recorded from its event."""
+
+
+def combined_refund_status(statuses: Iterable[RefundStatus]) -> RefundStatus:
+    """One status for a refund split over several payments.
+
+    Pending while any part is; succeeded when every part did; otherwise failed (some money
+    did not go back: a person must look). ``ValueError`` for no parts at all.
+    """
+    parts = {RefundStatus(status) for status in statuses}
+    if not parts:
+        raise ValueError("a refund has at least one part")
+    if RefundStatus.PENDING in parts:
+        return RefundStatus.PENDING
+    if parts == {RefundStatus.SUCCEEDED}:
+        return RefundStatus.SUCCEEDED
+    return RefundStatus.FAILED

@@ -109,7 +109,8 @@ class RefundRecord:
     updated_at: datetime | None = None
     provider_refund_id: str | None = None
     failure_reason: str | None = None
-    # Why the refund exists: "overpayment" (automatic), "customer", "organizer", ...
+    # Why the refund exists: a domain `RefundKind` value (overpayment, customer, operator,
+    # external), stored as its string.
     kind: str = "customer"
 
 

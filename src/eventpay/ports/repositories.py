@@ -66,6 +66,17 @@ class PaymentRepository(Protocol):
         """Attempts in `status`, least recently updated first, optionally narrowed down."""
         ...
 
+    def list_open_beside_success(
+        self,
+        *,
+        provider: ProviderName,
+        statuses: Sequence[PaymentStatus],
+        created_after: datetime,
+        limit: int,
+    ) -> Sequence[PaymentRecord]:
+        """`provider`'s attempts in `statuses` whose order has a succeeded attempt, oldest first."""
+        ...
+
     def save(self, payment: PaymentRecord) -> None: ...
 
 

@@ -34,8 +34,9 @@ from eventpay.ports import (
     ProviderRejected,
     UnitOfWorkFactory,
 )
+from eventpay.services import orders
 from eventpay.services.errors import Conflict, NotFound
-from eventpay.services.orders import load_owned, view_of
+from eventpay.services.orders import load_owned
 from eventpay.services.payments import record_provider_answer, touch
 from eventpay.services.settlement import apply_status
 
@@ -84,7 +85,7 @@ def capture_payment(
     gateway = providers.get(payment.provider)
     if gateway is None:
         raise Conflict("provider_unavailable", f"{payment.provider.value} is not configured.")
-    order_status = _order_status(uow_factory, payment, clock())
+    order_status = orders.order_status(uow_factory, payment.order_id, now=clock())
     if not collects_approved_payment(order_status):
         return _skip_capture(uow_factory, gateway, payment, order_status, actor=actor, clock=clock)
     answer: ProviderPayment | ProviderOutcomeUnknown | ProviderRejected
@@ -140,16 +141,6 @@ def _skip_capture(
             "reason": f"the order is {order_status.value}: the approved money is not taken",
         },
     )
-
-
-def _order_status(
-    uow_factory: UnitOfWorkFactory, payment: PaymentRecord, now: datetime
-) -> OrderStatus:
-    with uow_factory() as uow:
-        order = uow.orders.get(payment.order_id)
-        if order is None:  # pragma: no cover - foreign key guarantees it
-            raise LookupError(f"order {payment.order_id} of payment {payment.id} is missing")
-        return view_of(uow, order, now=now).status
 
 
 def _end_attempt(

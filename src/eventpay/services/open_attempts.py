@@ -16,7 +16,7 @@ found that way is settled as the over-payment it is.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import structlog
 
@@ -32,8 +32,8 @@ from eventpay.ports import (
     ProviderRejected,
     UnitOfWorkFactory,
 )
-from eventpay.services.orders import view_of
-from eventpay.services.payments import record_provider_answer, touch
+from eventpay.services.orders import order_status
+from eventpay.services.payments import record_provider_answer
 
 log = structlog.get_logger(__name__)
 
@@ -50,40 +50,35 @@ def cancel_key(payment_id: str) -> str:
 def close_superseded(
     *, uow_factory: UnitOfWorkFactory, providers: ProviderRegistry, clock: Clock, limit: int = 50
 ) -> int:
-    """Janitor: cancel open attempts of orders that need no more money; how many were closed."""
+    """Janitor: cancel open attempts of orders that need no more money; how many were closed.
+
+    Only attempts beside a succeeded one are read (the cheap, indexed question); the domain's
+    rule then decides on the order's derived status.
+    """
     closed = 0
     for provider_name, gateway in providers.items():
         if not gateway.capabilities.client_confirmation:
             continue
         now = clock()
-        for status in _OPEN:
-            with uow_factory() as uow:
-                candidates = uow.payments.list_by_status(
-                    status, limit=limit, provider=provider_name, created_after=now - SWEEP_FOR
-                )
-            for payment in candidates:
-                try:
-                    closed += _close_if_superseded(uow_factory, gateway, payment, clock)
-                except Exception:
-                    log.exception("payment.close_superseded_failed", payment_id=payment.id)
+        with uow_factory() as uow:
+            candidates = uow.payments.list_open_beside_success(
+                provider=provider_name, statuses=_OPEN, created_after=now - SWEEP_FOR, limit=limit
+            )
+        for payment in candidates:
+            try:
+                closed += _close_if_superseded(uow_factory, gateway, payment, clock)
+            except Exception:
+                log.exception("payment.close_superseded_failed", payment_id=payment.id)
     return closed
-
-
-def _superseded(uow_factory: UnitOfWorkFactory, payment: PaymentRecord, now: datetime) -> bool:
-    with uow_factory() as uow:
-        order = uow.orders.get(payment.order_id)
-        if order is None:  # pragma: no cover - foreign key guarantees it
-            return False
-        return not collects_approved_payment(view_of(uow, order, now=now).status)
 
 
 def _close_if_superseded(
     uow_factory: UnitOfWorkFactory, gateway: PaymentProvider, payment: PaymentRecord, clock: Clock
 ) -> int:
-    if payment.provider_ref is None or not _superseded(uow_factory, payment, clock()):
-        # Still wanted (or never reached the provider): to the back of the sweep's queue.
-        touch(uow_factory, payment.id, clock(), status=payment.status)
+    if payment.provider_ref is None:
         return 0
+    if collects_approved_payment(order_status(uow_factory, payment.order_id, now=clock())):
+        return 0  # e.g. the other success was short: the order still needs money
     answer: ProviderPayment
     try:
         answer = gateway.cancel_payment(

@@ -36,6 +36,7 @@ from eventpay.ports import (
     RegistrationRecord,
     Role,
     UnitOfWork,
+    UnitOfWorkFactory,
 )
 from eventpay.services import audit
 from eventpay.services.errors import Conflict, InvalidRequest, NotFound
@@ -101,6 +102,15 @@ def load_owned(
     if order is None or (caller.role is not Role.ADMIN and order.buyer_id != caller.user_id):
         raise NotFound("order_not_found", "No such order.", {"order_id": order_id})
     return order
+
+
+def order_status(uow_factory: UnitOfWorkFactory, order_id: str, *, now: datetime) -> OrderStatus:
+    """The order's derived status, read in a unit of work of its own."""
+    with uow_factory() as uow:
+        order = uow.orders.get(order_id)
+        if order is None:  # pragma: no cover - callers hold a row that refers to it
+            raise LookupError(f"order {order_id} is missing")
+        return view_of(uow, order, now=now).status
 
 
 def cancel_registrations(

@@ -20,7 +20,7 @@ from datetime import datetime
 
 import structlog
 
-from eventpay.domain import Money, RefundStatus, refund_transition
+from eventpay.domain import Money, RefundKind, RefundStatus, refund_transition
 from eventpay.domain.orders import RegistrationStatus, registration_status_for
 from eventpay.ports import (
     SYSTEM_ACTOR,
@@ -45,7 +45,6 @@ from eventpay.services.orders import cancel_registrations, view_of
 log = structlog.get_logger(__name__)
 
 # The kind of a refund someone made at the provider, outside this service.
-EXTERNAL = "external"
 
 _PROVIDER_LABEL = {ProviderName.STRIPE: "Stripe", ProviderName.PAYPAL: "PayPal"}
 
@@ -266,7 +265,7 @@ def _record_external(
         updated_at=now,
         provider_refund_id=update.provider_refund_id,
         failure_reason=update.failure_reason,
-        kind=EXTERNAL,
+        kind=RefundKind.EXTERNAL,
     )
     uow.refunds.add(refund)
     audit.record_refund(

@@ -19,6 +19,7 @@ import structlog
 from eventpay.domain import (
     OrderStatus,
     PaymentStatus,
+    RefundKind,
     Transition,
     resolve_observed,
     transition,
@@ -172,7 +173,7 @@ def _refund_excess(
         uow,
         payment=payment,
         amount=excess,
-        kind="overpayment",
+        kind=RefundKind.OVERPAYMENT,
         reason=f"automatic: {reason} (order {payment.order_id}, payment {payment.id})",
         actor=actor,
         now=now,

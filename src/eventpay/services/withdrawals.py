@@ -18,15 +18,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from eventpay.domain import (
     InvalidAmount,
     Money,
     PaymentStatus,
+    RefundKind,
     RefundQuote,
     RefundStatus,
     allocate_refund,
     quote_refund,
+    returned_to_buyer,
     sum_money,
 )
 from eventpay.ports import (
@@ -51,12 +54,26 @@ from eventpay.services.orders import (
 from eventpay.services.refunds import execute_pending_refunds, request_refund
 
 _COUNTING = (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
-OVERPAYMENT = "overpayment"
 
 
 class RefundMethod(StrEnum):
     ORIGINAL = "original"
     CREDIT = "credit"
+
+
+OFFERED_METHODS = (RefundMethod.ORIGINAL,)
+"""How money can come back today; store credit and transfers to another event are not offered."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefundOption:
+    """One way a withdrawal could be settled, and whether it is available now."""
+
+    option: Literal["refund", "transfer", "credit"]
+    method: RefundMethod | None  # what to send as `method`; None: not requestable at all
+    available: bool
+    amount: Money | None
+    reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +83,34 @@ class WithdrawalQuote:
     order: OrderRecord
     quote: RefundQuote
     held: Money
+
+    @property
+    def options(self) -> tuple[RefundOption, ...]:
+        refundable = self.quote.refundable
+        can_refund = refundable.is_positive() and RefundMethod.ORIGINAL in OFFERED_METHODS
+        return (
+            RefundOption(
+                option="refund",
+                method=RefundMethod.ORIGINAL,
+                available=can_refund,
+                amount=refundable,
+                reason=None if can_refund else "nothing is refundable now",
+            ),
+            RefundOption(
+                option="transfer",
+                method=None,
+                available=False,
+                amount=None,
+                reason="transfers to another event are not offered yet",
+            ),
+            RefundOption(
+                option="credit",
+                method=RefundMethod.CREDIT,
+                available=False,
+                amount=None,
+                reason="store credit is not offered yet",
+            ),
+        )
 
 
 def _held_by_payment(view: OrderView) -> list[tuple[str, Money]]:
@@ -92,13 +137,11 @@ def _quote(uow: UnitOfWork, view: OrderView, now: datetime) -> WithdrawalQuote:
         if event is None:  # pragma: no cover - foreign key guarantees it
             raise LookupError(f"event {line.event_id} of order {order.id} is missing")
         lines.append((line.event_id, Money(line.amount, currency), event.refund_terms))
-    returned = sum_money(
-        (
-            Money(r.amount, currency)
-            for r in view.refunds
-            if r.status in _COUNTING and r.kind != OVERPAYMENT
-        ),
-        currency,
+    counting = [r for r in view.refunds if r.status in _COUNTING]
+    returned = returned_to_buyer(
+        total=Money(order.total, currency),
+        paid=view.summary.paid,
+        refunded=sum_money((Money(r.amount, currency) for r in counting), currency),
     )
     held = sum_money((amount for _, amount in _held_by_payment(view)), currency)
     quote = quote_refund(
@@ -126,11 +169,11 @@ def request(
     clock: Clock,
 ) -> list[RefundRecord]:
     """Record the refund (split over payments if needed), send it, return its parts."""
-    if method is not RefundMethod.ORIGINAL:
+    if method not in OFFERED_METHODS:
         raise InvalidRequest(
             "refund_method_unavailable",
             "Store credit is not offered yet; ask for a refund to the original payment method.",
-            {"method": method.value, "available": [RefundMethod.ORIGINAL.value]},
+            {"method": method.value, "available": [m.value for m in OFFERED_METHODS]},
         )
     now = clock()
     with uow_factory() as uow:
@@ -140,6 +183,12 @@ def request(
         for payment in sorted(uow.payments.list_for_order(order_id), key=lambda p: p.id):
             uow.payments.get(payment.id, for_update=True)
         order = load_owned(uow, order_id=order_id, caller=caller, for_update=True)
+        if currency is not None and currency.lower() != order.currency:
+            raise InvalidRequest(
+                "currency_mismatch",
+                f"The order is in {order.currency}.",
+                {"currency": currency, "order_currency": order.currency},
+            )
         view = view_of(uow, order, now=now)
         quoted = _quote(uow, view, now)
         operator = caller.role is Role.ADMIN
@@ -153,12 +202,6 @@ def request(
                     "held": quoted.held.amount,
                 },
             )
-        if currency is not None and currency.lower() != order.currency:
-            raise InvalidRequest(
-                "currency_mismatch",
-                f"The order is in {order.currency}.",
-                {"currency": currency, "order_currency": order.currency},
-            )
         wanted = allowed if amount is None else Money(amount, order.currency)
         if wanted > allowed:
             raise InvalidRequest(
@@ -171,7 +214,7 @@ def request(
         except InvalidAmount as exc:  # pragma: no cover - allowed <= held
             raise Conflict("nothing_to_refund", str(exc)) from None
         by_id = {p.id: p for p in view.payments}
-        kind = "operator" if operator else "customer"
+        kind = RefundKind.OPERATOR if operator else RefundKind.CUSTOMER
         refunds = [
             request_refund(
                 uow,
@@ -202,13 +245,11 @@ def request(
                 "refund_ids": [r.id for r in refunds],
             },
         )
-        if not operator or wanted == quoted.held:
+        if not operator:
+            # The competitor has withdrawn: the places are free now, the money follows. An
+            # admin's refund frees them only once everything is back (`release_if_refunded`).
             cancel_registrations(
-                uow,
-                order,
-                actor=caller,
-                now=now,
-                reason="withdrawn by the competitor" if not operator else "refunded in full",
+                uow, order, actor=caller, now=now, reason="withdrawn by the competitor"
             )
         uow.commit()
     execute_pending_refunds(

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from eventpay.domain import Event, Money
+from eventpay.domain import Event, Money, combined_refund_status
 from eventpay.ports import AuditEntry, PaymentRecord, RefundRecord
 from eventpay.services.orders import OrderView
 from eventpay.services.withdrawals import WithdrawalQuote
@@ -372,24 +372,13 @@ def refund_quote_out(quoted: WithdrawalQuote, *, now: datetime) -> RefundQuoteOu
         ],
         options=[
             RefundOptionOut(
-                option="refund",
-                method="original",
-                available=q.refundable.is_positive(),
-                amount=refundable,
-                reason=None if q.refundable.is_positive() else "nothing is refundable now",
-            ),
-            RefundOptionOut(
-                option="transfer",
-                method=None,
-                available=False,
-                reason="transfers to another event are not offered yet",
-            ),
-            RefundOptionOut(
-                option="credit",
-                method="credit",
-                available=False,
-                reason="store credit is not offered yet",
-            ),
+                option=o.option,
+                method=None if o.method is None else o.method.value,
+                available=o.available,
+                amount=None if o.amount is None else MoneyOut.of(o.amount),
+                reason=o.reason,
+            )
+            for o in quoted.options
         ],
         quoted_at=now,
     )
@@ -408,14 +397,7 @@ class RefundRequestOut(BaseModel):
 
 def refund_request_out(parts: list[RefundRecord], *, method: str) -> RefundRequestOut:
     first = parts[0]
-    statuses = {p.status.value for p in parts}
-    status = (
-        "failed"
-        if "failed" in statuses
-        else "succeeded"
-        if statuses == {"succeeded"}
-        else "pending"
-    )
+    status = combined_refund_status(p.status for p in parts).value
     return RefundRequestOut(
         id=first.id,
         provider=first.provider.value,

@@ -18,6 +18,7 @@ from eventpay.domain import (
     RefundTerms,
     allocate_refund,
     quote_refund,
+    returned_to_buyer,
 )
 
 from .builders import STARTS, make_event, usd
@@ -66,7 +67,9 @@ def test_the_late_fee_rounds_half_up_in_minor_units() -> None:
     assert terms(fee="20").refund_of(Money(999, "jpy"), LATE)[1] == Money(799, "jpy")
 
 
-@pytest.mark.parametrize("fee", [Decimal("-1"), Decimal("100.01"), Decimal("NaN"), 20])
+@pytest.mark.parametrize(
+    "fee", [Decimal("-1"), Decimal("100.01"), Decimal("NaN"), 20, Decimal("12.345")]
+)
 def test_a_late_fee_outside_0_to_100_percent_is_refused(fee: Decimal) -> None:
     with pytest.raises(InvalidAmount):
         RefundTerms(cutoff_at=CUTOFF, starts_at=STARTS, late_fee_percent=fee)
@@ -207,7 +210,7 @@ def test_a_quote_never_creates_money(
     for line in quote.lines:
         assert usd(0) <= line.refundable <= line.share
     assert usd(0) <= quote.refundable <= usd(held)
-    assert quote.refundable <= quote.by_terms
+    assert quote.refundable <= max(usd(0), quote.by_terms - usd(returned))
     assert quote.kept.amount == shares - quote.by_terms.amount
 
 
@@ -240,3 +243,22 @@ def test_every_rule_explains_itself() -> None:
     descriptions = {rule: rule.description for rule in RefundRule}
     assert all(text.endswith(".") for text in descriptions.values())
     assert len(set(descriptions.values())) == len(RefundRule)
+
+
+@pytest.mark.parametrize(
+    ("total", "paid", "refunded", "returned"),
+    [
+        (5000, 5000, 0, 0),
+        (5000, 5000, 1000, 1000),  # a goodwill refund is part of the price given back
+        (5000, 10000, 5000, 0),  # the duplicate charge went back: none of the price
+        (5000, 10000, 6000, 1000),
+        (5000, 10000, 0, 0),
+        (5000, 0, 0, 0),
+    ],
+)
+def test_only_refunds_beyond_an_overpayment_count_as_returned(
+    total: int, paid: int, refunded: int, returned: int
+) -> None:
+    assert returned_to_buyer(total=usd(total), paid=usd(paid), refunded=usd(refunded)) == usd(
+        returned
+    )

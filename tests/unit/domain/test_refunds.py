@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventpay.domain import RefundStatus, refund_transition
+from eventpay.domain import RefundKind, RefundStatus, combined_refund_status, refund_transition
 from eventpay.domain.payments import TransitionOutcome
 
 R = RefundStatus
@@ -53,3 +53,31 @@ def test_replaying_reports_changes_nothing(reports: list[RefundStatus]) -> None:
 
     once = reduce(step, reports, R.PENDING)
     assert reduce(step, reports, once) is once
+
+
+_S = RefundStatus
+
+
+@pytest.mark.parametrize(
+    ("parts", "combined"),
+    [
+        ([_S.SUCCEEDED], _S.SUCCEEDED),
+        ([_S.SUCCEEDED, _S.SUCCEEDED], _S.SUCCEEDED),
+        ([_S.SUCCEEDED, _S.PENDING], _S.PENDING),
+        ([_S.FAILED, _S.PENDING], _S.PENDING),
+        ([_S.SUCCEEDED, _S.FAILED], _S.FAILED),
+        ([_S.CANCELED], _S.FAILED),
+        (["succeeded", "canceled"], _S.FAILED),
+    ],
+)
+def test_a_split_refund_has_one_status(parts: list[RefundStatus], combined: RefundStatus) -> None:
+    assert combined_refund_status(parts) is combined
+
+
+def test_a_refund_without_parts_has_no_status() -> None:
+    with pytest.raises(ValueError, match="at least one part"):
+        combined_refund_status([])
+
+
+def test_refund_kinds_are_stable_storage_values() -> None:
+    assert [k.value for k in RefundKind] == ["overpayment", "customer", "operator", "external"]

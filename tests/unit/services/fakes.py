@@ -293,6 +293,30 @@ class FakePaymentRepository(_Repository):
         found.sort(key=lambda p: p.updated_at)
         return [copy.deepcopy(p) for p in found[:limit]]
 
+    def list_open_beside_success(
+        self,
+        *,
+        provider: ProviderName,
+        statuses: Sequence[PaymentStatus],
+        created_after: datetime,
+        limit: int,
+    ) -> Sequence[PaymentRecord]:
+        paid_orders = {
+            p.order_id for p in self._t.payments.values() if p.status is PaymentStatus.SUCCEEDED
+        }
+        found = sorted(
+            (
+                p
+                for p in self._t.payments.values()
+                if p.provider is provider
+                and p.status in statuses
+                and p.created_at >= created_after
+                and p.order_id in paid_orders
+            ),
+            key=lambda p: (p.created_at, p.id),
+        )
+        return [copy.deepcopy(p) for p in found[:limit]]
+
     def save(self, payment: PaymentRecord) -> None:
         self._fault("save")
         if payment.id not in self._t.payments:
