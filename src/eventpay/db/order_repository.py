@@ -209,6 +209,10 @@ class SqlRefundRepository:
         row = self._s.scalar(stmt)
         return None if row is None else _refund(row)
 
+    def by_idempotency_key(self, key: str) -> RefundRecord | None:
+        row = self._s.scalar(select(RefundRow).where(RefundRow.idempotency_key == key))
+        return None if row is None else _refund(row)
+
     def list_for_order(self, order_id: str) -> Sequence[RefundRecord]:
         rows = self._s.scalars(
             select(RefundRow)

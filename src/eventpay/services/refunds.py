@@ -65,8 +65,12 @@ def request_refund(
     reason: str,
     actor: Principal | str,
     now: datetime,
+    idempotency_key: str | None = None,
 ) -> RefundRecord:
-    """Record a refund to be sent; part of the caller's transaction."""
+    """Record a refund to be sent; part of the caller's transaction.
+
+    `idempotency_key` (unique among refunds) defaults to one derived from the new refund's id.
+    """
     refund_id = str(uuid.uuid4())
     refund = RefundRecord(
         id=refund_id,
@@ -78,7 +82,7 @@ def request_refund(
         status=RefundStatus.PENDING,
         reason=reason,
         created_at=now,
-        idempotency_key=f"eventpay-refund-{refund_id}",
+        idempotency_key=idempotency_key or f"eventpay-refund-{refund_id}",
         updated_at=now,
         kind=kind,
     )

@@ -15,6 +15,9 @@ answer leaves them pending for the janitor, which repeats the same request.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -167,8 +170,14 @@ def request(
     reason: str,
     method: RefundMethod,
     clock: Clock,
+    request_key: str | None = None,
 ) -> list[RefundRecord]:
-    """Record the refund (split over payments if needed), send it, return its parts."""
+    """Record the refund (split over payments if needed), send it, return its parts.
+
+    `request_key` (the caller's Idempotency-Key with who sent it) makes the request itself
+    idempotent: its parts carry keys derived from it, and a request whose parts exist already
+    (a retry after the web layer lost the first answer) returns them instead of refunding again.
+    """
     if method not in OFFERED_METHODS:
         raise InvalidRequest(
             "refund_method_unavailable",
@@ -183,6 +192,9 @@ def request(
         for payment in sorted(uow.payments.list_for_order(order_id), key=lambda p: p.id):
             uow.payments.get(payment.id, for_update=True)
         order = load_owned(uow, order_id=order_id, caller=caller, for_update=True)
+        done = _existing_parts(uow, _part_keys(request_key))
+        if done:
+            return done
         if currency is not None and currency.lower() != order.currency:
             raise InvalidRequest(
                 "currency_mismatch",
@@ -215,6 +227,7 @@ def request(
             raise Conflict("nothing_to_refund", str(exc)) from None
         by_id = {p.id: p for p in view.payments}
         kind = RefundKind.OPERATOR if operator else RefundKind.CUSTOMER
+        keys = _part_keys(request_key)
         refunds = [
             request_refund(
                 uow,
@@ -224,6 +237,7 @@ def request(
                 reason=reason,
                 actor=caller,
                 now=now,
+                idempotency_key=next(keys),
             )
             for payment_id, part in parts
         ]
@@ -257,6 +271,25 @@ def request(
     )
     with uow_factory() as uow:
         return [_reload(uow, r.id) for r in refunds]
+
+
+def _part_keys(request_key: str | None) -> Iterator[str | None]:
+    """The idempotency keys of a request's refund parts: derived from its key, else fresh."""
+    if request_key is None:
+        return itertools.repeat(None)
+    digest = hashlib.sha256(request_key.encode()).hexdigest()[:40]
+    return (f"eventpay-refund-request-{digest}-{n}" for n in itertools.count())
+
+
+def _existing_parts(uow: UnitOfWork, keys: Iterator[str | None]) -> list[RefundRecord]:
+    """The parts an earlier run of the same request recorded, in order; [] if none."""
+    found: list[RefundRecord] = []
+    for key in keys:
+        part = None if key is None else uow.refunds.by_idempotency_key(key)
+        if part is None:
+            return found
+        found.append(part)
+    return found  # pragma: no cover - the key iterators never end
 
 
 def _reload(uow: UnitOfWork, refund_id: str) -> RefundRecord:

@@ -362,6 +362,12 @@ class FakeRefundRepository(_Repository):
                 return copy.deepcopy(refund)
         return None
 
+    def by_idempotency_key(self, key: str) -> RefundRecord | None:
+        for refund in self._t.refunds.values():
+            if refund.idempotency_key == key:
+                return copy.deepcopy(refund)
+        return None
+
     def list_for_order(self, order_id: str) -> Sequence[RefundRecord]:
         found = [r for r in self._t.refunds.values() if r.order_id == order_id]
         return [copy.deepcopy(r) for r in sorted(found, key=lambda r: r.created_at)]

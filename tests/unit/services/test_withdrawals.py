@@ -99,3 +99,43 @@ def test_a_foreign_currency_is_refused_before_anything_else(world: World) -> Non
     with pytest.raises(InvalidRequest) as refused:
         _ask(world, order.id, amount=100, currency="eur")
     assert refused.value.code == "currency_mismatch"
+
+
+def test_the_same_request_key_refunds_once_even_if_the_first_answer_was_lost(
+    world: World,
+) -> None:
+    order = world.place_order().order
+    world.pay(order.id)
+
+    def ask() -> list[RefundRecord]:
+        return withdrawals.request(
+            uow_factory=world.uow_factory,
+            providers=world.providers,
+            caller=ADMIN,
+            order_id=order.id,
+            amount=1000,
+            reason="goodwill",
+            method=withdrawals.RefundMethod.ORIGINAL,
+            clock=world.clock,
+            request_key="admin-1:refund-7",
+        )
+
+    first = ask()
+    again = ask()  # the web layer lost the first answer and let the retry through
+
+    assert [r.id for r in again] == [r.id for r in first]
+    assert len(world.view(order.id).refunds) == 1
+    assert len(world.provider.refunds) == 1
+    other = withdrawals.request(
+        uow_factory=world.uow_factory,
+        providers=world.providers,
+        caller=ADMIN,
+        order_id=order.id,
+        amount=1000,
+        reason="another goodwill",
+        method=withdrawals.RefundMethod.ORIGINAL,
+        clock=world.clock,
+        request_key="admin-1:refund-8",
+    )
+    assert other[0].id != first[0].id
+    assert len(world.view(order.id).refunds) == 2

@@ -137,6 +137,10 @@ async def request_refund(
         else (body.amount, None)
     )
 
+    key = request.headers.get("idempotency-key")
+    # The key also reaches the service, so a retry after a lost first answer refunds nothing new.
+    request_key = None if key is None else f"{caller.user_id}:{key}"
+
     def handler() -> tuple[int, RefundRequestOut]:
         parts = withdrawals.request(
             uow_factory=container.uow_factory,
@@ -148,6 +152,7 @@ async def request_refund(
             reason=body.reason,
             method=withdrawals.RefundMethod(body.method),
             clock=container.clock,
+            request_key=request_key,
         )
         return 201, refund_request_out(parts, method=body.method)
 
