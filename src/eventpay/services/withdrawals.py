@@ -192,7 +192,7 @@ def request(
         for payment in sorted(uow.payments.list_for_order(order_id), key=lambda p: p.id):
             uow.payments.get(payment.id, for_update=True)
         order = load_owned(uow, order_id=order_id, caller=caller, for_update=True)
-        done = _existing_parts(uow, _part_keys(request_key))
+        done = _existing_parts(uow, _part_keys(request_key, order.id))
         if done:
             return done
         if currency is not None and currency.lower() != order.currency:
@@ -227,7 +227,7 @@ def request(
             raise Conflict("nothing_to_refund", str(exc)) from None
         by_id = {p.id: p for p in view.payments}
         kind = RefundKind.OPERATOR if operator else RefundKind.CUSTOMER
-        keys = _part_keys(request_key)
+        keys = _part_keys(request_key, order.id)
         refunds = [
             request_refund(
                 uow,
@@ -273,11 +273,15 @@ def request(
         return [_reload(uow, r.id) for r in refunds]
 
 
-def _part_keys(request_key: str | None) -> Iterator[str | None]:
-    """The idempotency keys of a request's refund parts: derived from its key, else fresh."""
+def _part_keys(request_key: str | None, order_id: str) -> Iterator[str | None]:
+    """The idempotency keys of a request's refund parts: derived from its key, else fresh.
+
+    The order id is part of it: the keys also go to the provider, where they must never meet
+    another order's refund (a client reusing its key elsewhere, once our record of it expired).
+    """
     if request_key is None:
         return itertools.repeat(None)
-    digest = hashlib.sha256(request_key.encode()).hexdigest()[:40]
+    digest = hashlib.sha256(f"{order_id}|{request_key}".encode()).hexdigest()[:40]
     return (f"eventpay-refund-request-{digest}-{n}" for n in itertools.count())
 
 

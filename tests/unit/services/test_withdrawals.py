@@ -139,3 +139,29 @@ def test_the_same_request_key_refunds_once_even_if_the_first_answer_was_lost(
     )
     assert other[0].id != first[0].id
     assert len(world.view(order.id).refunds) == 2
+
+
+def test_one_request_key_on_two_orders_makes_two_refunds(world: World) -> None:
+    orders = [world.place_order().order for _ in range(2)]
+    for order in orders:
+        world.pay(order.id)
+
+    parts = [
+        withdrawals.request(
+            uow_factory=world.uow_factory,
+            providers=world.providers,
+            caller=ADMIN,
+            order_id=order.id,
+            amount=500,
+            reason="goodwill",
+            method=withdrawals.RefundMethod.ORIGINAL,
+            clock=world.clock,
+            request_key="admin-1:same-key",
+        )
+        for order in orders
+    ]
+
+    assert [p[0].order_id for p in parts] == [o.id for o in orders]
+    keys = {p[0].idempotency_key for p in parts}
+    assert len(keys) == 2
+    assert all(len(world.view(o.id).refunds) == 1 for o in orders)
