@@ -22,6 +22,8 @@ def _ask(
     caller: Principal = BUYER,
     amount: int | None = None,
     currency: str | None = None,
+    reason: str = "test",
+    request_key: str | None = None,
 ) -> list[RefundRecord]:
     return withdrawals.request(
         uow_factory=world.uow_factory,
@@ -30,9 +32,10 @@ def _ask(
         order_id=order_id,
         amount=amount,
         currency=currency,
-        reason="test",
+        reason=reason,
         method=withdrawals.RefundMethod.ORIGINAL,
         clock=world.clock,
+        request_key=request_key,
     )
 
 
@@ -108,15 +111,12 @@ def test_the_same_request_key_refunds_once_even_if_the_first_answer_was_lost(
     world.pay(order.id)
 
     def ask() -> list[RefundRecord]:
-        return withdrawals.request(
-            uow_factory=world.uow_factory,
-            providers=world.providers,
+        return _ask(
+            world,
+            order.id,
             caller=ADMIN,
-            order_id=order.id,
             amount=1000,
             reason="goodwill",
-            method=withdrawals.RefundMethod.ORIGINAL,
-            clock=world.clock,
             request_key="admin-1:refund-7",
         )
 
@@ -126,15 +126,12 @@ def test_the_same_request_key_refunds_once_even_if_the_first_answer_was_lost(
     assert [r.id for r in again] == [r.id for r in first]
     assert len(world.view(order.id).refunds) == 1
     assert len(world.provider.refunds) == 1
-    other = withdrawals.request(
-        uow_factory=world.uow_factory,
-        providers=world.providers,
+    other = _ask(
+        world,
+        order.id,
         caller=ADMIN,
-        order_id=order.id,
         amount=1000,
         reason="another goodwill",
-        method=withdrawals.RefundMethod.ORIGINAL,
-        clock=world.clock,
         request_key="admin-1:refund-8",
     )
     assert other[0].id != first[0].id
@@ -147,15 +144,12 @@ def test_one_request_key_on_two_orders_makes_two_refunds(world: World) -> None:
         world.pay(order.id)
 
     parts = [
-        withdrawals.request(
-            uow_factory=world.uow_factory,
-            providers=world.providers,
+        _ask(
+            world,
+            order.id,
             caller=ADMIN,
-            order_id=order.id,
             amount=500,
             reason="goodwill",
-            method=withdrawals.RefundMethod.ORIGINAL,
-            clock=world.clock,
             request_key="admin-1:same-key",
         )
         for order in orders
