@@ -8,8 +8,8 @@ without a cutoff has published no self-service refunds: the buyer must ask the o
 An order can hold registrations for several events, so its total (fees and discounts
 included) is first shared out over its registration lines in proportion to their amounts,
 without losing or creating a minor unit, and each event's terms apply to its share. What was
-already returned to the buyer (or is on its way) is taken off; refunds of an over-payment
-are not, since they returned money beyond the total.
+already returned to the buyer, and what is on its way back, is taken off (only the first counts
+as returned); refunds of an over-payment are not, since they returned money beyond the total.
 
 What must not live here: who may ask (services), provider calls, storage.
 """
@@ -130,13 +130,16 @@ class RefundLine:
 
 @dataclass(frozen=True, slots=True)
 class RefundQuote:
-    """What a withdrawal now returns: by the terms, less what already went back, at most the
-    money still held."""
+    """What a withdrawal now returns: by the terms, less what already went back and what is on
+    its way back, at most the money still held."""
 
     lines: tuple[RefundLine, ...]
     by_terms: Money
     already_returned: Money
+    """Refunds of the order's price that succeeded: money the buyer has back."""
     refundable: Money
+    on_its_way: Money
+    """Refunds of the order's price still pending at the provider (not counted as returned)."""
 
     @property
     def kept(self) -> Money:
@@ -156,17 +159,21 @@ def quote_refund(
     returned: Money,
     held: Money,
     now: datetime,
+    pending: Money | None = None,
 ) -> RefundQuote:
     """Quote a withdrawal.
 
     ``lines`` are (event id, line amount, that event's terms) for each registration line;
-    ``returned`` is what earlier customer and organizer refunds gave back or are giving back;
-    ``held`` is the money received and not refunded (or being refunded) yet.
+    ``returned`` is what earlier refunds of the order's price gave back (succeeded) and
+    ``pending`` what they are still giving back; ``held`` is the money received and not
+    refunded (or being refunded) yet. Both ``returned`` and ``pending`` come off what the terms
+    allow: money on its way back must never be offered twice.
     """
     require_aware(now, "now")
     currency = total.currency
     zero = Money.zero(currency)
-    for value, what in ((returned, "returned"), (held, "held")):
+    on_its_way = zero if pending is None else pending
+    for value, what in ((returned, "returned"), (held, "held"), (on_its_way, "pending")):
         if value.currency != currency or value.is_negative():
             raise InvalidAmount(f"{what} must be a non-negative {currency} amount, got {value}")
     weights = [amount.amount for _, amount, _ in lines]
@@ -179,22 +186,32 @@ def quote_refund(
         rule, refundable = terms.refund_of(share, now)
         quoted.append(RefundLine(event_id=event_id, share=share, rule=rule, refundable=refundable))
     by_terms = sum_money((line.refundable for line in quoted), currency)
-    refundable = max(zero, min(by_terms - returned, held))
+    refundable = max(zero, min(by_terms - returned - on_its_way, held))
     return RefundQuote(
-        lines=tuple(quoted), by_terms=by_terms, already_returned=returned, refundable=refundable
+        lines=tuple(quoted),
+        by_terms=by_terms,
+        already_returned=returned,
+        refundable=refundable,
+        on_its_way=on_its_way,
     )
 
 
-def returned_to_buyer(*, total: Money, paid: Money, refunded: Money) -> Money:
-    """What refunds gave back of the order's own price, not of an over-payment.
+def returned_to_buyer(
+    *, total: Money, paid: Money, refunded: Money, pending: Money | None = None
+) -> tuple[Money, Money]:
+    """What refunds gave back of the order's own price, and what they are still giving back.
 
-    ``refunded`` counts every refund done or on its way, whatever made it (automatic, an
-    admin, the provider's dashboard): the part of it that only returned money beyond the
-    total (``paid - total``) was never the buyer's price, so it does not reduce a withdrawal.
+    ``refunded`` counts refunds that succeeded and ``pending`` those on their way, whatever made
+    them (automatic, an admin, the provider's dashboard). Refunds first return money beyond the
+    total (``paid - total``), which was never the buyer's price and so does not reduce a
+    withdrawal; succeeded refunds are counted against it before pending ones.
     """
     zero = Money.zero(total.currency)
+    on_its_way = zero if pending is None else pending
     overpaid = max(paid - total, zero)
-    return max(refunded - overpaid, zero)
+    returned = max(refunded - overpaid, zero)
+    overpaid_left = max(overpaid - refunded, zero)
+    return returned, max(on_its_way - overpaid_left, zero)
 
 
 def allocate_refund(amount: Money, sources: Sequence[tuple[str, Money]]) -> list[tuple[str, Money]]:

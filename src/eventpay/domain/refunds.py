@@ -8,6 +8,9 @@ final. As with payments, a duplicate or older report changes nothing::
     pending   → succeeded | failed | canceled
     succeeded → failed
     failed, canceled: terminal
+
+Also here: what a payment can still return (the one refund ceiling every request is checked
+against) and when a competitor's withdrawal is complete.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from eventpay.domain.orders import RefundStatus
+from eventpay.domain.money import Money, sum_money
+from eventpay.domain.orders import RefundAmount, RefundStatus
 from eventpay.domain.payments import TransitionOutcome
 
 _R = RefundStatus
@@ -77,3 +81,55 @@ def combined_refund_status(statuses: Iterable[RefundStatus]) -> RefundStatus:
     if parts == {RefundStatus.SUCCEEDED}:
         return RefundStatus.SUCCEEDED
     return RefundStatus.FAILED
+
+
+COUNTS_AGAINST_PAYMENT: frozenset[RefundStatus] = frozenset(
+    {RefundStatus.PENDING, RefundStatus.SUCCEEDED}
+)
+"""Refunds that take from what a payment can still return: done, or on their way. A pending
+refund must count here, or two requests at once could return the same money twice."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFunds:
+    """One succeeded payment: what it brought in (counted) and the refunds made of it."""
+
+    payment_id: str
+    received: Money
+    refunds: tuple[RefundAmount, ...] = ()
+
+
+def refundable_of(funds: PaymentFunds) -> Money:
+    """The most one payment can still return: what it brought, less refunds done or under way."""
+    taken = sum_money(
+        (r.amount for r in funds.refunds if r.status in COUNTS_AGAINST_PAYMENT),
+        funds.received.currency,
+    )
+    return max(funds.received - taken, Money.zero(funds.received.currency))
+
+
+def held_by_payment(payments: Iterable[PaymentFunds]) -> list[tuple[str, Money]]:
+    """Each payment with what it can still return, in the order given (the refund ceiling)."""
+    return [(funds.payment_id, refundable_of(funds)) for funds in payments]
+
+
+def refund_ceiling(*, by_terms: Money, held: Money, by_operator: bool) -> Money:
+    """The most a refund request may ask for now.
+
+    A competitor gets what the event's terms return (``by_terms``, already net of refunds done
+    or under way and capped by what is held); an operator may return anything still held.
+    """
+    return held if by_operator else min(by_terms, held)
+
+
+def withdrawal_settled(refunds: Iterable[tuple[RefundKind, RefundStatus]]) -> bool:
+    """Whether a competitor's withdrawal is complete, so its places may be released.
+
+    Only once money went back: no withdrawal refund is still pending and at least one
+    succeeded. A refused refund leaves the registrations valid (the competitor still holds
+    the place they paid for) until a later request succeeds.
+    """
+    mine = [
+        RefundStatus(status) for kind, status in refunds if RefundKind(kind) is RefundKind.CUSTOMER
+    ]
+    return RefundStatus.PENDING not in mine and RefundStatus.SUCCEEDED in mine

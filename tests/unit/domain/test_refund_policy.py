@@ -259,6 +259,50 @@ def test_every_rule_explains_itself() -> None:
 def test_only_refunds_beyond_an_overpayment_count_as_returned(
     total: int, paid: int, refunded: int, returned: int
 ) -> None:
-    assert returned_to_buyer(total=usd(total), paid=usd(paid), refunded=usd(refunded)) == usd(
-        returned
+    assert returned_to_buyer(total=usd(total), paid=usd(paid), refunded=usd(refunded)) == (
+        usd(returned),
+        usd(0),
     )
+
+
+@pytest.mark.parametrize(
+    ("total", "paid", "refunded", "pending", "returned", "on_its_way"),
+    [
+        (5000, 5000, 0, 4000, 0, 4000),  # pending is on its way, not returned
+        (5000, 5000, 1000, 2000, 1000, 2000),
+        (5000, 10000, 0, 5000, 0, 0),  # the duplicate charge going back: none of the price
+        (5000, 10000, 2000, 4000, 0, 1000),  # 3000 of the over-payment was still to go back
+        (5000, 10000, 6000, 1000, 1000, 1000),
+    ],
+)
+def test_pending_refunds_are_on_their_way_not_returned(
+    total: int, paid: int, refunded: int, pending: int, returned: int, on_its_way: int
+) -> None:
+    assert returned_to_buyer(
+        total=usd(total), paid=usd(paid), refunded=usd(refunded), pending=usd(pending)
+    ) == (usd(returned), usd(on_its_way))
+
+
+def test_money_on_its_way_back_is_not_offered_again() -> None:
+    event = make_event()
+    lines = [("e1", usd(5000), event.refund_terms)]
+    quote = quote_refund(
+        total=usd(5000),
+        lines=lines,
+        returned=usd(1000),
+        pending=usd(1500),
+        held=usd(2500),
+        now=BEFORE,
+    )
+    assert quote.already_returned == usd(1000)
+    assert quote.on_its_way == usd(1500)
+    assert quote.refundable == usd(2500)
+    with pytest.raises(InvalidAmount):
+        quote_refund(
+            total=usd(5000),
+            lines=lines,
+            returned=usd(0),
+            pending=usd(-1),
+            held=usd(0),
+            now=BEFORE,
+        )

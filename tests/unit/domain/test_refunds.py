@@ -81,3 +81,71 @@ def test_a_refund_without_parts_has_no_status() -> None:
 
 def test_refund_kinds_are_stable_storage_values() -> None:
     assert [k.value for k in RefundKind] == ["overpayment", "customer", "operator", "external"]
+
+
+# ---------------------------------------------------------------------------- ceilings
+
+from eventpay.domain import (  # noqa: E402
+    Money,
+    PaymentFunds,
+    held_by_payment,
+    refund_ceiling,
+    refundable_of,
+    withdrawal_settled,
+)
+from eventpay.domain.orders import RefundAmount  # noqa: E402
+
+
+def _usd(amount: int) -> Money:
+    return Money(amount, "usd")
+
+
+def test_pending_and_succeeded_refunds_take_from_a_payment_failed_ones_do_not() -> None:
+    funds = PaymentFunds(
+        payment_id="p1",
+        received=_usd(5000),
+        refunds=(
+            RefundAmount(R.SUCCEEDED, _usd(1000)),
+            RefundAmount(R.PENDING, _usd(500)),
+            RefundAmount(R.FAILED, _usd(2000)),
+            RefundAmount(R.CANCELED, _usd(2000)),
+        ),
+    )
+    assert refundable_of(funds) == _usd(3500)
+    assert held_by_payment([funds, PaymentFunds("p2", _usd(100))]) == [
+        ("p1", _usd(3500)),
+        ("p2", _usd(100)),
+    ]
+
+
+def test_a_payment_never_has_less_than_nothing_to_return() -> None:
+    funds = PaymentFunds("p1", _usd(100), (RefundAmount(R.SUCCEEDED, _usd(300)),))
+    assert refundable_of(funds) == _usd(0)
+
+
+def test_a_competitor_gets_the_terms_an_operator_anything_held() -> None:
+    assert refund_ceiling(by_terms=_usd(4000), held=_usd(5000), by_operator=False) == _usd(4000)
+    assert refund_ceiling(by_terms=_usd(4000), held=_usd(3000), by_operator=False) == _usd(3000)
+    assert refund_ceiling(by_terms=_usd(4000), held=_usd(5000), by_operator=True) == _usd(5000)
+
+
+K = RefundKind
+
+
+@pytest.mark.parametrize(
+    ("refunds", "settled"),
+    [
+        ([], False),
+        ([(K.CUSTOMER, R.PENDING)], False),  # the money is not back yet: places kept
+        ([(K.CUSTOMER, R.FAILED)], False),  # refused: the competitor keeps the place
+        ([(K.CUSTOMER, R.SUCCEEDED)], True),
+        ([(K.CUSTOMER, R.FAILED), (K.CUSTOMER, R.SUCCEEDED)], True),  # asked again, done
+        ([(K.CUSTOMER, R.SUCCEEDED), (K.CUSTOMER, R.PENDING)], False),
+        ([(K.OPERATOR, R.SUCCEEDED), (K.EXTERNAL, R.SUCCEEDED)], False),  # not a withdrawal
+        ([(K.OVERPAYMENT, R.SUCCEEDED), (K.CUSTOMER, R.SUCCEEDED)], True),
+    ],
+)
+def test_a_withdrawal_releases_places_only_once_its_refund_succeeded(
+    refunds: list[tuple[RefundKind, RefundStatus]], settled: bool
+) -> None:
+    assert withdrawal_settled(refunds) is settled
