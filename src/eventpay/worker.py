@@ -13,7 +13,7 @@ from collections.abc import Callable
 import structlog
 
 from eventpay.bootstrap import Container
-from eventpay.services import captures, open_attempts, payments, refunds, webhooks
+from eventpay.services import janitor, open_attempts, webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -56,13 +56,13 @@ class Worker:
         c = self._c
         resolved = 0
         tasks: dict[str, Callable[[], int]] = {
-            "resolve_unknown": lambda: payments.resolve_unknown(
+            "resolve_unknown": lambda: janitor.resolve_unknown(
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock, urls=c.return_urls
             ),
-            "capture_approved": lambda: captures.capture_approved(
+            "capture_approved": lambda: janitor.capture_approved(
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
             ),
-            "execute_pending_refunds": lambda: refunds.execute_pending_refunds(
+            "send_refunds": lambda: janitor.send_refunds(
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
             ),
             "close_superseded": lambda: open_attempts.close_superseded(

@@ -22,7 +22,7 @@ from eventpay.ports import Role
 from eventpay.sample_data import MEMBER_ID
 from eventpay.sandbox.paypal import BackgroundServer, RetryPolicy
 from eventpay.sandbox.paypal import create_app as create_paypal
-from eventpay.services import captures
+from eventpay.services import janitor
 from eventpay.serving import ThreadedServer, free_port
 from eventpay.web import create_app
 from eventpay.worker import Worker
@@ -405,10 +405,11 @@ def test_api_clients_capture_with_an_idempotency_key(world: PayPalWorld) -> None
     assert len(world.captures_at_paypal(token)) == 1
 
 
-def _janitor(world: PayPalWorld, *, read_after: timedelta = timedelta(0)) -> int:
+def _janitor(world: PayPalWorld, *, later: timedelta = timedelta(minutes=2)) -> int:
+    """One janitor capture run, `later` than now (a waiting attempt is first read after 1 min)."""
     c = world.container
-    return captures.capture_approved(
-        uow_factory=c.uow_factory, providers=c.providers, clock=c.clock, read_after=read_after
+    return janitor.capture_approved(
+        uow_factory=c.uow_factory, providers=c.providers, clock=lambda: c.clock() + later
     )
 
 
@@ -442,7 +443,7 @@ def test_a_lost_return_and_webhook_are_finished_by_the_janitor(world: PayPalWorl
     order = world.order()
     payment, token = world.pay_with_paypal(order["id"])
     world.approve(token)  # the browser closes, and the approval webhook is not applied yet
-    assert _janitor(world, read_after=timedelta(minutes=1)) == 0  # too early to ask PayPal
+    assert _janitor(world, later=timedelta(0)) == 0  # too early to ask PayPal
 
     assert _janitor(world) == 1
 

@@ -156,6 +156,7 @@ class RegistrationRow(Base):
 
 class PaymentRow(Base):
     __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_status_next_check_at", "status", "next_check_at"),)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     provider: Mapped[str] = mapped_column(String(16))
@@ -175,12 +176,18 @@ class PaymentRow(Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The janitor selects exactly the due attempts by (status, next_check_at).
+    next_check_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    checks: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class RefundRow(Base):
     __tablename__ = "refunds"
     # One row per refund at the provider, however often its events arrive (NULLs: not sent yet).
-    __table_args__ = (UniqueConstraint("provider", "provider_refund_id"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_refund_id"),
+        Index("ix_refunds_status_next_check_at", "status", "next_check_at"),
+    )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
@@ -195,6 +202,8 @@ class RefundRow(Base):
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_check_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    checks: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class PaymentAuditLogRow(Base):

@@ -163,6 +163,8 @@ def _refund(r: RefundRow) -> RefundRecord:
         provider_refund_id=r.provider_refund_id,
         failure_reason=r.failure_reason,
         kind=r.kind,
+        next_check_at=r.next_check_at,
+        checks=r.checks,
     )
 
 
@@ -187,6 +189,8 @@ class SqlRefundRepository:
                 idempotency_key=refund.idempotency_key,
                 created_at=refund.created_at,
                 updated_at=refund.updated_at or refund.created_at,
+                next_check_at=refund.next_check_at or refund.created_at,
+                checks=refund.checks,
             )
         )
         self._s.flush()
@@ -221,11 +225,12 @@ class SqlRefundRepository:
         )
         return [_refund(r) for r in rows]
 
-    def list_by_status(self, status: RefundStatus, *, limit: int) -> Sequence[RefundRecord]:
+    def list_due(self, *, now: datetime, limit: int) -> Sequence[RefundRecord]:
         rows = self._s.scalars(
             select(RefundRow)
-            .where(RefundRow.status == status.value)
-            .order_by(RefundRow.created_at)
+            .where(RefundRow.status == RefundStatus.PENDING.value)
+            .where(RefundRow.next_check_at <= now)
+            .order_by(RefundRow.next_check_at, RefundRow.id)
             .limit(limit)
         )
         return [_refund(r) for r in rows]
@@ -238,4 +243,6 @@ class SqlRefundRepository:
         row.provider_refund_id = refund.provider_refund_id
         row.failure_reason = refund.failure_reason
         row.updated_at = refund.updated_at or row.updated_at
+        row.next_check_at = refund.next_check_at or row.next_check_at
+        row.checks = refund.checks
         self._s.flush()

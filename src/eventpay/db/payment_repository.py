@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from eventpay.db.ids import uuid7
@@ -33,6 +33,8 @@ def _record(row: PaymentRow) -> PaymentRecord:
         amount_received=row.amount_received,
         capture_id=row.capture_id,
         return_url=row.return_url,
+        next_check_at=row.next_check_at,
+        checks=row.checks,
     )
 
 
@@ -53,6 +55,8 @@ def _copy_into(row: PaymentRow, p: PaymentRecord) -> None:
     row.amount_received = p.amount_received
     row.capture_id = p.capture_id
     row.return_url = p.return_url
+    row.next_check_at = p.next_check_at or p.created_at
+    row.checks = p.checks
 
 
 class SqlPaymentRepository:
@@ -108,47 +112,41 @@ class SqlPaymentRepository:
         )
         return [_record(r) for r in self._s.scalars(stmt)]
 
-    def list_by_status(
+    def list_due(
         self,
-        status: PaymentStatus,
         *,
+        now: datetime,
+        statuses: Sequence[PaymentStatus],
         limit: int,
         provider: ProviderName | None = None,
-        updated_before: datetime | None = None,
+        linked: bool | None = None,
+        captured: bool | None = None,
         created_after: datetime | None = None,
+        beside_success: bool = False,
+        unchecked_too: bool = False,
     ) -> Sequence[PaymentRecord]:
-        stmt = select(PaymentRow).where(PaymentRow.status == status.value)
+        stmt = select(PaymentRow).where(PaymentRow.status.in_([s.value for s in statuses]))
+        due = PaymentRow.next_check_at <= now
+        stmt = stmt.where(or_(due, PaymentRow.checks == 0) if unchecked_too else due)
         if provider is not None:
             stmt = stmt.where(PaymentRow.provider == provider.value)
-        if updated_before is not None:
-            stmt = stmt.where(PaymentRow.updated_at <= updated_before)
+        if linked is not None:
+            ref = func.coalesce(PaymentRow.stripe_payment_intent_id, PaymentRow.paypal_order_id)
+            stmt = stmt.where(ref.is_not(None) if linked else ref.is_(None))
+        if captured is not None:
+            cap = PaymentRow.capture_id
+            stmt = stmt.where(cap.is_not(None) if captured else cap.is_(None))
         if created_after is not None:
             stmt = stmt.where(PaymentRow.created_at >= created_after)
-        stmt = stmt.order_by(PaymentRow.updated_at).limit(limit)
-        return [_record(r) for r in self._s.scalars(stmt)]
-
-    def list_open_beside_success(
-        self,
-        *,
-        provider: ProviderName,
-        statuses: Sequence[PaymentStatus],
-        created_after: datetime,
-        limit: int,
-    ) -> Sequence[PaymentRecord]:
-        sibling = aliased(PaymentRow)
-        succeeded = exists().where(
-            sibling.order_id == PaymentRow.order_id,
-            sibling.status == PaymentStatus.SUCCEEDED.value,
-        )
-        stmt = (
-            select(PaymentRow)
-            .where(PaymentRow.provider == provider.value)
-            .where(PaymentRow.status.in_([status.value for status in statuses]))
-            .where(PaymentRow.created_at >= created_after)
-            .where(succeeded)
-            .order_by(PaymentRow.created_at, PaymentRow.id)
-            .limit(limit)
-        )
+        if beside_success:
+            sibling = aliased(PaymentRow)
+            stmt = stmt.where(
+                exists().where(
+                    sibling.order_id == PaymentRow.order_id,
+                    sibling.status == PaymentStatus.SUCCEEDED.value,
+                )
+            )
+        stmt = stmt.order_by(PaymentRow.next_check_at, PaymentRow.id).limit(limit)
         return [_record(r) for r in self._s.scalars(stmt)]
 
     def save(self, payment: PaymentRecord) -> None:

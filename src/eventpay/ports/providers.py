@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -14,11 +14,23 @@ from eventpay.ports.identity import ProviderName
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
+    """What a provider adapter really does; a test calls every capability declared here.
+
+    `payouts`, `disputes`, `invoicing`: the adapter implements `PayoutProvider`,
+    `DisputeProvider`, `InvoiceProvider`. `client_confirmation`: the buyer's browser confirms
+    (Stripe.js), so an open attempt can be paid behind our back. `payment_lookup`:
+    `find_payment` can find a payment by our attempt id after its create key expired.
+    `idempotency_window`: how long the provider remembers an idempotency key; a request first
+    sent longer ago than that is never re-sent blind (the provider is read first).
+    """
+
     partial_refund: bool
     payouts: bool
     disputes: bool
     client_confirmation: bool
     invoicing: bool = False
+    payment_lookup: bool = False
+    idempotency_window: timedelta = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +111,9 @@ class ProviderRefund:
     status: ProviderRefundStatus
     amount: Money
     failure_reason: str | None = None
+    # Our refund id as the provider echoes it (Stripe metadata.refund_id, PayPal custom_id);
+    # None for a refund someone made at the provider.
+    refund_id_hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +148,18 @@ class ProviderOutcomeUnknown(ProviderError):
     """Timeout, connection loss or 5xx: the call may or may not have taken effect."""
 
 
+class ProviderMisconfigured(ProviderOutcomeUnknown):
+    """Our side is wrong: bad or rotated credentials (401), missing permission (403), no
+    adapter configured for the provider. Never a definite answer about money: the item stays
+    retriable and succeeds once the configuration is fixed. A subclass of
+    `ProviderOutcomeUnknown` so that every caller that retries an unknown outcome also
+    retries this one; callers that can say more (an audit row, `/readyz`) catch it first."""
+
+
 class ProviderRejected(ProviderError):
-    """The provider definitely refused the call (4xx); nothing happened there."""
+    """The provider definitely refused the call for a documented business reason (a decline,
+    an amount above what can be refunded, an unsupported currency); nothing happened there.
+    Only this is a definite answer about money."""
 
 
 class PaymentProvider(Protocol):
@@ -150,6 +175,27 @@ class PaymentProvider(Protocol):
         ...
 
     def refund_payment(self, request: RefundRequest) -> ProviderRefund: ...
+    def retrieve_refund(self, provider_refund_id: str) -> ProviderRefund:
+        """Read one refund (a pending one whose webhook may have been lost)."""
+        ...
+
+    def find_refunds(
+        self, *, payment_provider_ref: str, capture_id: str | None
+    ) -> Sequence[ProviderRefund]:
+        """Every refund of one payment as the provider lists it (Stripe: of the
+        PaymentIntent; PayPal: of the capture), each with `refund_id_hint` when it is ours."""
+        ...
+
+    def find_payment(self, *, payment_id: str) -> ProviderPayment | None:
+        """The provider's payment created for our attempt `payment_id` (by the metadata we
+        set), or None when there is none. Only when `capabilities.payment_lookup`."""
+        ...
+
+    def refusal_for(self, amount: Money) -> str | None:
+        """Why this provider cannot take `amount` (an unsupported currency, more precision
+        than it accepts), in words for the buyer; None when it can. Checked before any call."""
+        ...
+
     def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None: ...
     def parse_refund_event(
         self, event_type: str, payload: Mapping[str, Any]

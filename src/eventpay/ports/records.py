@@ -79,6 +79,11 @@ class PaymentRecord:
     capture_id: str | None = None
     # Where the buyer's browser goes back to after a provider's hosted page (PayPal).
     return_url: str | None = None
+    # The janitor's schedule for this attempt: when it is next due for a provider read (or a
+    # capture, or a superseded check) and how many checks settled nothing since its last
+    # status change. None only before the repository stores it (then: created_at).
+    next_check_at: datetime | None = None
+    checks: int = 0
 
     @property
     def provider_ref(self) -> str | None:
@@ -112,6 +117,10 @@ class RefundRecord:
     # Why the refund exists: a domain `RefundKind` value (overpayment, customer, operator,
     # external), stored as its string.
     kind: str = "customer"
+    # The janitor's schedule: when this pending refund is next sent (no provider id yet) or
+    # read (acknowledged, still pending), and how many checks settled nothing so far.
+    next_check_at: datetime | None = None
+    checks: int = 0
 
 
 @dataclass(slots=True)

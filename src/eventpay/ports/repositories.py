@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from eventpay.domain import Event, Organizer, PaymentStatus, RefundStatus
+from eventpay.domain import Event, Organizer, PaymentStatus
 from eventpay.domain.orders import RegistrationStatus
 from eventpay.ports.identity import ProviderName
 from eventpay.ports.records import (
@@ -54,27 +54,27 @@ class PaymentRepository(Protocol):
         ...
 
     def list_for_order(self, order_id: str) -> Sequence[PaymentRecord]: ...
-    def list_by_status(
+    def list_due(
         self,
-        status: PaymentStatus,
         *,
+        now: datetime,
+        statuses: Sequence[PaymentStatus],
         limit: int,
         provider: ProviderName | None = None,
-        updated_before: datetime | None = None,
+        linked: bool | None = None,
+        captured: bool | None = None,
         created_after: datetime | None = None,
+        beside_success: bool = False,
+        unchecked_too: bool = False,
     ) -> Sequence[PaymentRecord]:
-        """Attempts in `status`, least recently updated first, optionally narrowed down."""
-        ...
+        """Attempts in `statuses` due for the janitor (`next_check_at <= now`), the longest due
+        first: exactly the due work, selected in the database.
 
-    def list_open_beside_success(
-        self,
-        *,
-        provider: ProviderName,
-        statuses: Sequence[PaymentStatus],
-        created_after: datetime,
-        limit: int,
-    ) -> Sequence[PaymentRecord]:
-        """`provider`'s attempts in `statuses` whose order has a succeeded attempt, oldest first."""
+        Narrowed to a `provider`; to attempts with (`linked`) or without a provider object; with
+        or without a `captured` money movement; created after `created_after`; whose order has a
+        succeeded attempt (`beside_success`). `unchecked_too` also selects attempts never
+        checked since their last status change, whatever their `next_check_at`.
+        """
         ...
 
     def save(self, payment: PaymentRecord) -> None: ...
@@ -88,7 +88,10 @@ class RefundRepository(Protocol):
     ) -> RefundRecord | None: ...
     def by_idempotency_key(self, key: str) -> RefundRecord | None: ...
     def list_for_order(self, order_id: str) -> Sequence[RefundRecord]: ...
-    def list_by_status(self, status: RefundStatus, *, limit: int) -> Sequence[RefundRecord]: ...
+    def list_due(self, *, now: datetime, limit: int) -> Sequence[RefundRecord]:
+        """Pending refunds due to be sent or read (`next_check_at <= now`), longest due first."""
+        ...
+
     def save(self, refund: RefundRecord) -> None: ...
 
 

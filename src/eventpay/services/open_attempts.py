@@ -32,8 +32,8 @@ from eventpay.ports import (
     ProviderRejected,
     UnitOfWorkFactory,
 )
-from eventpay.services.orders import order_status
-from eventpay.services.payments import record_provider_answer
+from eventpay.services.settlement import record_provider_answer, reschedule_payment
+from eventpay.services.views import order_status
 
 log = structlog.get_logger(__name__)
 
@@ -52,8 +52,10 @@ def close_superseded(
 ) -> int:
     """Janitor: cancel open attempts of orders that need no more money; how many were closed.
 
-    Only attempts beside a succeeded one are read (the cheap, indexed question); the domain's
-    rule then decides on the order's derived status.
+    Only due attempts beside a succeeded one are read (the cheap, indexed question: never
+    checked since their last status change, or due again); the domain's rule then decides on
+    the order's derived status. An attempt left open (its order still needs money) is looked
+    at again later, backing off, so it never keeps others out of the batch.
     """
     closed = 0
     for provider_name, gateway in providers.items():
@@ -61,14 +63,25 @@ def close_superseded(
             continue
         now = clock()
         with uow_factory() as uow:
-            candidates = uow.payments.list_open_beside_success(
-                provider=provider_name, statuses=_OPEN, created_after=now - SWEEP_FOR, limit=limit
+            candidates = uow.payments.list_due(
+                now=now,
+                statuses=_OPEN,
+                provider=provider_name,
+                linked=True,
+                created_after=now - SWEEP_FOR,
+                beside_success=True,
+                unchecked_too=True,
+                limit=limit,
             )
         for payment in candidates:
             try:
-                closed += _close_if_superseded(uow_factory, gateway, payment, clock)
+                done = _close_if_superseded(uow_factory, gateway, payment, clock)
             except Exception:
                 log.exception("payment.close_superseded_failed", payment_id=payment.id)
+                done = 0
+            closed += done
+            if not done:
+                reschedule_payment(uow_factory, payment.id, clock(), status=payment.status)
     return closed
 
 

@@ -16,121 +16,34 @@ from eventpay.domain import (
     CatalogError,
     CurrencyMismatch,
     FeePolicy,
-    OrderStatus,
-    PaymentSummary,
+    Money,
     QuoteLine,
     RegistrationClosed,
-    derive_order_status,
     price_registration,
     quote_order,
-    summarize,
 )
-from eventpay.domain.orders import AttemptAmount, RefundAmount, RegistrationStatus
+from eventpay.domain.orders import RegistrationStatus
 from eventpay.ports import (
     AuditEntry,
     OrderLineRecord,
     OrderRecord,
-    PaymentRecord,
     Principal,
-    RefundRecord,
+    ProviderRegistry,
     RegistrationRecord,
     Role,
     UnitOfWork,
-    UnitOfWorkFactory,
 )
 from eventpay.services import audit
 from eventpay.services.errors import Conflict, InvalidRequest, NotFound
+from eventpay.services.views import OrderView, load_owned, view_of
+
+__all__ = ["OrderView", "RegistrationItem", "audit_trail", "create_order", "get_order"]
 
 
 @dataclass(frozen=True, slots=True)
 class RegistrationItem:
     event_id: str
     class_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class OrderView:
-    order: OrderRecord
-    status: OrderStatus
-    summary: PaymentSummary
-    payments: Sequence[PaymentRecord]
-    refunds: Sequence[RefundRecord]
-
-
-def counted_amount(payment: PaymentRecord) -> int:
-    """What an attempt contributes once succeeded: what the provider says arrived, if it said.
-
-    A success for less than was asked (a tampered or misconfigured intent) must not pay the
-    order; the provider's received amount is the truth, our requested amount the fallback.
-    """
-    return payment.amount if payment.amount_received is None else payment.amount_received
-
-
-def _summary_inputs(
-    order: OrderRecord, payments: Sequence[PaymentRecord], refunds: Sequence[RefundRecord]
-) -> tuple[list[AttemptAmount], list[RefundAmount]]:
-    return (
-        [AttemptAmount(status=p.status, amount=order.money(counted_amount(p))) for p in payments],
-        [RefundAmount(status=r.status, amount=order.money(r.amount)) for r in refunds],
-    )
-
-
-def view_of(uow: UnitOfWork, order: OrderRecord, *, now: datetime) -> OrderView:
-    payments = uow.payments.list_for_order(order.id)
-    refunds = uow.refunds.list_for_order(order.id)
-    attempts, refund_amounts = _summary_inputs(order, payments, refunds)
-    total = order.money(order.total)
-    status = derive_order_status(
-        total=total,
-        payments=attempts,
-        refunds=refund_amounts,
-        cancelled=order.cancelled_at is not None,
-        expires_at=order.expires_at,
-        now=now,
-    )
-    summary = summarize(total=total, payments=attempts, refunds=refund_amounts)
-    return OrderView(
-        order=order, status=status, summary=summary, payments=payments, refunds=refunds
-    )
-
-
-def load_owned(
-    uow: UnitOfWork, *, order_id: str, caller: Principal, for_update: bool = False
-) -> OrderRecord:
-    """The order if the caller may see it; otherwise NotFound, exactly as if it did not exist."""
-    order = uow.orders.get(order_id, for_update=for_update)
-    if order is None or (caller.role is not Role.ADMIN and order.buyer_id != caller.user_id):
-        raise NotFound("order_not_found", "No such order.", {"order_id": order_id})
-    return order
-
-
-def order_status(uow_factory: UnitOfWorkFactory, order_id: str, *, now: datetime) -> OrderStatus:
-    """The order's derived status, read in a unit of work of its own."""
-    with uow_factory() as uow:
-        order = uow.orders.get(order_id)
-        if order is None:  # pragma: no cover - callers hold a row that refers to it
-            raise LookupError(f"order {order_id} is missing")
-        return view_of(uow, order, now=now).status
-
-
-def cancel_registrations(
-    uow: UnitOfWork, order: OrderRecord, *, actor: Principal | str, now: datetime, reason: str
-) -> None:
-    """Cancel the order's registrations still held, each with a `registration.cancelled` row."""
-    for reg in order.registrations:
-        if reg.status is RegistrationStatus.CANCELLED:
-            continue
-        uow.orders.set_registration_status(reg.id, RegistrationStatus.CANCELLED, at=now)
-        audit.record(
-            uow,
-            entity_type="registration",
-            entity_id=reg.id,
-            order_id=order.id,
-            action="registration.cancelled",
-            actor=actor,
-            now=now,
-            details={"event_id": reg.event_id, "class_ids": reg.class_ids, "reason": reason},
-        )
 
 
 def get_order(*, uow: UnitOfWork, caller: Principal, order_id: str, now: datetime) -> OrderView:
@@ -188,7 +101,13 @@ def create_order(
     fee_policy: FeePolicy,
     now: datetime,
     expires_in: timedelta,
+    providers: ProviderRegistry | None = None,
 ) -> OrderView:
+    """Price the basket from the catalog and store the order, awaiting payment.
+
+    With `providers`, an order no configured provider could take (its currency, or an amount
+    finer than a provider accepts) is refused with 422 now, not when the buyer tries to pay.
+    """
     if promo_code is not None:
         # No promotion exists yet; saying so beats silently charging full price.
         raise InvalidRequest("unknown_promo_code", "This promo code is not valid.", {})
@@ -200,6 +119,8 @@ def create_order(
             quote = quote_order(currency=currency, lines=all_lines, fee_policy=fee_policy)
         except CurrencyMismatch as exc:  # pragma: no cover - _price_items checks first
             raise InvalidRequest(exc.code, str(exc), exc.details) from None
+        if providers is not None:
+            _check_payable(providers, quote.total)
         order_id = str(uuid.uuid4())
         registrations = [
             RegistrationRecord(
@@ -274,3 +195,16 @@ def create_order(
         view = view_of(uow, order, now=now)
         uow.commit()
         return view
+
+
+def _check_payable(providers: ProviderRegistry, total: Money) -> None:
+    if not providers or total.is_zero():
+        return
+    refusals = {name.value: gateway.refusal_for(total) for name, gateway in providers.items()}
+    if all(refusal is not None for refusal in refusals.values()):
+        raise InvalidRequest(
+            "currency_not_supported",
+            f"No payment provider of this service can take {total.currency.upper()} "
+            f"{total.to_decimal_string()}.",
+            {"currency": total.currency, "providers": refusals},
+        )

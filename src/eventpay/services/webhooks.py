@@ -11,14 +11,15 @@ person to read and replay.
 from __future__ import annotations
 
 import json
+import random
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
 
-from eventpay.domain import PaymentStatus, is_terminal
+from eventpay.domain import PaymentStatus, backoff_delay, is_terminal
 from eventpay.ports import (
     Clock,
     PaymentRecord,
@@ -31,24 +32,32 @@ from eventpay.ports import (
     WebhookStatus,
     WebhookVerifier,
 )
-from eventpay.services import audit
 from eventpay.services.captures import capture_payment
 from eventpay.services.errors import NotFound
-from eventpay.services.refunds import apply_refund_update
-from eventpay.services.settlement import apply_status
+from eventpay.services.settlement import apply_payment_update, apply_refund_update
 
 log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
+    """Exponential backoff with jitter (`domain.backoff_delay`), then the dead letter.
+
+    `jitter` draws the random part; many events failing together (a provider outage, a bad
+    deploy) then come back spread out instead of all at once.
+    """
+
     max_attempts: int = 8
     base_delay_s: float = 2.0
     max_delay_s: float = 3600.0
+    jitter: Callable[[], float] = field(default=random.random, compare=False)
 
     def delay_after(self, attempts: int) -> timedelta:
-        return timedelta(
-            seconds=min(self.base_delay_s * 2 ** max(attempts - 1, 0), self.max_delay_s)
+        return backoff_delay(
+            attempts=attempts,
+            base=timedelta(seconds=self.base_delay_s),
+            cap=timedelta(seconds=self.max_delay_s),
+            jitter=self.jitter(),
         )
 
 
@@ -167,49 +176,9 @@ def _apply(
         if update.status is PaymentStatus.SUCCEEDED:
             raise UnmatchedPayment(f"money received for unknown {update.provider_ref}")
         return WebhookStatus.IGNORED, None
-    actor = f"{event.provider.value}-webhook"
     source = {"source": "webhook", "event_id": event.event_id, "event_type": event.type}
-    if payment.provider_ref is None:
-        payment.link_provider_ref(update.provider_ref)
-        uow.payments.save(payment)
-    if update.capture_id and payment.capture_id != update.capture_id:
-        payment.capture_id = update.capture_id
-        uow.payments.save(payment)
-    received = update.amount_received
-    if update.amount is not None and (
-        update.amount.amount != payment.amount or update.amount.currency != payment.currency
-    ):
-        # Money in another currency never counts toward the order; a different amount in the
-        # right currency counts as what it is (less: the order stays unpaid; more: an
-        # over-payment to refund). The audit row tells a person either way.
-        if update.amount.currency != payment.currency:
-            received = 0
-        elif received is None:
-            received = update.amount.amount
-        audit.record_payment(
-            uow,
-            payment,
-            "payment.amount_mismatch",
-            actor=actor,
-            now=now,
-            details={
-                **source,
-                "expected": payment.amount,
-                "expected_currency": payment.currency,
-                "provider_amount": update.amount.amount,
-                "provider_currency": update.amount.currency,
-            },
-        )
-    apply_status(
-        uow,
-        payment,
-        update.status,
-        actor=actor,
-        now=now,
-        source=source,
-        failure_code=update.failure_code,
-        failure_message=update.failure_message,
-        amount_received=received,
+    apply_payment_update(
+        uow, payment, update, actor=f"{event.provider.value}-webhook", now=now, source=source
     )
     needs_capture = update.capture_required and not is_terminal(payment.status)
     return WebhookStatus.PROCESSED, payment.id if needs_capture else None

@@ -2,10 +2,11 @@
 
 A competitor (the order's buyer) withdraws under the events' published terms
 (`domain.refund_policy`): the quote says what comes back and why, and a request may ask for
-that much at most; the order's registrations are cancelled at once, since the competitor has
-withdrawn, and the money follows. An admin (platform operator) may refund any part of what is
-held, for a stated reason, outside the terms; registrations are cancelled only when nothing
-is left held.
+that much at most. The competitor's places are released only once the refund has succeeded
+(settlement): a refund the provider refuses leaves the registrations valid, and the order
+says why. An admin (platform operator) may refund any part of what is held, for a stated
+reason, outside the terms; registrations are released only when nothing is left held. The
+ceilings are the domain's (`refund_ceiling`, `held_by_payment`).
 
 Both run under the order's row lock and count refunds still pending, so two requests at once
 cannot return the same money twice. The refund rows are committed first (with their own
@@ -26,12 +27,13 @@ from typing import Literal
 from eventpay.domain import (
     InvalidAmount,
     Money,
-    PaymentStatus,
     RefundKind,
     RefundQuote,
     RefundStatus,
     allocate_refund,
+    held_by_payment,
     quote_refund,
+    refund_ceiling,
     returned_to_buyer,
     sum_money,
 )
@@ -47,16 +49,9 @@ from eventpay.ports import (
 )
 from eventpay.services import audit
 from eventpay.services.errors import Conflict, InvalidRequest
-from eventpay.services.orders import (
-    OrderView,
-    cancel_registrations,
-    counted_amount,
-    load_owned,
-    view_of,
-)
-from eventpay.services.refunds import execute_pending_refunds, request_refund
-
-_COUNTING = (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
+from eventpay.services.refunds import execute_pending_refunds
+from eventpay.services.settlement import request_refund
+from eventpay.services.views import OrderView, load_owned, view_of
 
 
 class RefundMethod(StrEnum):
@@ -116,19 +111,6 @@ class WithdrawalQuote:
         )
 
 
-def _held_by_payment(view: OrderView) -> list[tuple[str, Money]]:
-    """Each succeeded payment with what it can still return, newest first."""
-    out = []
-    for payment in sorted(view.payments, key=lambda p: (p.created_at, p.id), reverse=True):
-        if payment.status is not PaymentStatus.SUCCEEDED:
-            continue
-        taken = sum(
-            r.amount for r in view.refunds if r.payment_id == payment.id and r.status in _COUNTING
-        )
-        out.append((payment.id, Money(max(counted_amount(payment) - taken, 0), payment.currency)))
-    return out
-
-
 def _quote(uow: UnitOfWork, view: OrderView, now: datetime) -> WithdrawalQuote:
     order = view.order
     currency = order.currency
@@ -140,15 +122,26 @@ def _quote(uow: UnitOfWork, view: OrderView, now: datetime) -> WithdrawalQuote:
         if event is None:  # pragma: no cover - foreign key guarantees it
             raise LookupError(f"event {line.event_id} of order {order.id} is missing")
         lines.append((line.event_id, Money(line.amount, currency), event.refund_terms))
-    counting = [r for r in view.refunds if r.status in _COUNTING]
-    returned = returned_to_buyer(
+
+    def total_of(status: RefundStatus) -> Money:
+        return sum_money(
+            (Money(r.amount, currency) for r in view.refunds if r.status is status), currency
+        )
+
+    returned, on_its_way = returned_to_buyer(
         total=Money(order.total, currency),
         paid=view.summary.paid,
-        refunded=sum_money((Money(r.amount, currency) for r in counting), currency),
+        refunded=total_of(RefundStatus.SUCCEEDED),
+        pending=total_of(RefundStatus.PENDING),
     )
-    held = sum_money((amount for _, amount in _held_by_payment(view)), currency)
+    held = sum_money((amount for _, amount in held_by_payment(view.funds())), currency)
     quote = quote_refund(
-        total=Money(order.total, currency), lines=lines, returned=returned, held=held, now=now
+        total=Money(order.total, currency),
+        lines=lines,
+        returned=returned,
+        pending=on_its_way,
+        held=held,
+        now=now,
     )
     return WithdrawalQuote(order=order, quote=quote, held=held)
 
@@ -204,7 +197,9 @@ def request(
         view = view_of(uow, order, now=now)
         quoted = _quote(uow, view, now)
         operator = caller.role is Role.ADMIN
-        allowed = quoted.held if operator else quoted.quote.refundable
+        allowed = refund_ceiling(
+            by_terms=quoted.quote.refundable, held=quoted.held, by_operator=operator
+        )
         if not allowed.is_positive():
             raise Conflict(
                 "nothing_to_refund",
@@ -222,7 +217,7 @@ def request(
                 {"requested": wanted.amount, "allowed": allowed.amount},
             )
         try:
-            parts = allocate_refund(wanted, _held_by_payment(view))
+            parts = allocate_refund(wanted, held_by_payment(view.funds()))
         except InvalidAmount as exc:  # pragma: no cover - allowed <= held
             raise Conflict("nothing_to_refund", str(exc)) from None
         by_id = {p.id: p for p in view.payments}
@@ -259,12 +254,8 @@ def request(
                 "refund_ids": [r.id for r in refunds],
             },
         )
-        if not operator:
-            # The competitor has withdrawn: the places are free now, the money follows. An
-            # admin's refund frees them only once everything is back (`release_if_refunded`).
-            cancel_registrations(
-                uow, order, actor=caller, now=now, reason="withdrawn by the competitor"
-            )
+        # Places are released by settlement once the money is back, never before: a refund
+        # the provider refuses leaves the competitor holding what they paid for.
         uow.commit()
     execute_pending_refunds(
         uow_factory=uow_factory, providers=providers, clock=clock, only=[r.id for r in refunds]

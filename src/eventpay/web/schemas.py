@@ -335,7 +335,13 @@ class RefundQuoteOut(BaseModel):
     order_id: str
     refundable: MoneyOut = Field(description="What a withdrawal requested now returns.")
     kept: MoneyOut = Field(description="What the published terms keep.")
-    already_refunded: MoneyOut = Field(description="Refunded or being refunded before.")
+    already_refunded: MoneyOut = Field(
+        description="Refunds of the price that succeeded: money the buyer has back."
+    )
+    refund_pending: MoneyOut = Field(
+        description="Refunds of the price still pending at the provider: on their way back, "
+        "not counted as returned, and never offered again."
+    )
     held: MoneyOut = Field(description="Received and not refunded: the most an admin may refund.")
     rule: str = Field(description="The rule applied, or `mixed` when events differ.")
     explanation: str
@@ -353,6 +359,7 @@ def refund_quote_out(quoted: WithdrawalQuote, *, now: datetime) -> RefundQuoteOu
         refundable=refundable,
         kept=MoneyOut.of(q.kept),
         already_refunded=MoneyOut.of(q.already_returned),
+        refund_pending=MoneyOut.of(q.on_its_way),
         held=MoneyOut.of(quoted.held),
         rule="mixed" if rule is None else rule.value,
         explanation=(

@@ -18,7 +18,7 @@ import copy
 import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -273,47 +273,40 @@ class FakePaymentRepository(_Repository):
         found = [p for p in self._t.payments.values() if p.order_id == order_id]
         return [copy.deepcopy(p) for p in sorted(found, key=lambda p: (p.created_at, p.id))]
 
-    def list_by_status(
+    def list_due(
         self,
-        status: PaymentStatus,
         *,
+        now: datetime,
+        statuses: Sequence[PaymentStatus],
         limit: int,
         provider: ProviderName | None = None,
-        updated_before: datetime | None = None,
+        linked: bool | None = None,
+        captured: bool | None = None,
         created_after: datetime | None = None,
-    ) -> Sequence[PaymentRecord]:
-        found = [
-            p
-            for p in self._t.payments.values()
-            if p.status is status
-            and (provider is None or p.provider is provider)
-            and (updated_before is None or p.updated_at <= updated_before)
-            and (created_after is None or p.created_at >= created_after)
-        ]
-        found.sort(key=lambda p: p.updated_at)
-        return [copy.deepcopy(p) for p in found[:limit]]
-
-    def list_open_beside_success(
-        self,
-        *,
-        provider: ProviderName,
-        statuses: Sequence[PaymentStatus],
-        created_after: datetime,
-        limit: int,
+        beside_success: bool = False,
+        unchecked_too: bool = False,
     ) -> Sequence[PaymentRecord]:
         paid_orders = {
             p.order_id for p in self._t.payments.values() if p.status is PaymentStatus.SUCCEEDED
         }
+
+        def due(p: PaymentRecord) -> bool:
+            at = p.next_check_at or p.created_at
+            return at <= now or (unchecked_too and p.checks == 0)
+
         found = sorted(
             (
                 p
                 for p in self._t.payments.values()
-                if p.provider is provider
-                and p.status in statuses
-                and p.created_at >= created_after
-                and p.order_id in paid_orders
+                if p.status in statuses
+                and due(p)
+                and (provider is None or p.provider is provider)
+                and (linked is None or (p.provider_ref is not None) is linked)
+                and (captured is None or (p.capture_id is not None) is captured)
+                and (created_after is None or p.created_at >= created_after)
+                and (not beside_success or p.order_id in paid_orders)
             ),
-            key=lambda p: (p.created_at, p.id),
+            key=lambda p: (p.next_check_at or p.created_at, p.id),
         )
         return [copy.deepcopy(p) for p in found[:limit]]
 
@@ -372,9 +365,13 @@ class FakeRefundRepository(_Repository):
         found = [r for r in self._t.refunds.values() if r.order_id == order_id]
         return [copy.deepcopy(r) for r in sorted(found, key=lambda r: r.created_at)]
 
-    def list_by_status(self, status: RefundStatus, *, limit: int) -> Sequence[RefundRecord]:
-        found = [r for r in self._t.refunds.values() if r.status is status]
-        found.sort(key=lambda r: r.created_at)
+    def list_due(self, *, now: datetime, limit: int) -> Sequence[RefundRecord]:
+        found = [
+            r
+            for r in self._t.refunds.values()
+            if r.status is RefundStatus.PENDING and (r.next_check_at or r.created_at) <= now
+        ]
+        found.sort(key=lambda r: (r.next_check_at or r.created_at, r.id))
         return [copy.deepcopy(r) for r in found[:limit]]
 
     def save(self, refund: RefundRecord) -> None:
@@ -589,12 +586,21 @@ class FakeProvider:
 
     name = ProviderName.STRIPE
     capabilities = Capabilities(
-        partial_refund=True, payouts=True, disputes=True, client_confirmation=True
+        partial_refund=True,
+        payouts=False,
+        disputes=False,
+        client_confirmation=True,
+        payment_lookup=True,
+        idempotency_window=timedelta(hours=24),
     )
 
     def __init__(self) -> None:
         self.intents: dict[str, dict[str, Any]] = {}
+        # Refunds by the idempotency key that made them (`forget_keys` moves them to `_old`).
         self.refunds: dict[str, ProviderRefund] = {}
+        self._forgotten_refunds: list[ProviderRefund] = []
+        self.refund_status = ProviderRefundStatus.SUCCEEDED
+        self.currencies: frozenset[str] | None = None  # None: every currency is taken
         self.create_requests: list[CreatePayment] = []
         self.on_create: Callable[[CreatePayment], None] | None = None
         self._by_key: dict[str, tuple[str, CreatePayment]] = {}
@@ -602,6 +608,24 @@ class FakeProvider:
         self._ids = itertools.count(1)
 
     # -- scripting
+
+    def forget_keys(self) -> None:
+        """As Stripe does after about 24 hours: a repeated key now makes a new object."""
+        self._by_key.clear()
+        self._forgotten_refunds.extend(self.refunds.values())
+        self.refunds.clear()
+
+    def all_refunds(self) -> list[ProviderRefund]:
+        return [*self._forgotten_refunds, *self.refunds.values()]
+
+    def settle_refund(self, provider_refund_id: str, status: ProviderRefundStatus) -> None:
+        """The provider finishes a pending refund (its webhook may never arrive)."""
+        for store in (self.refunds,):
+            for key, refund in store.items():
+                if refund.provider_refund_id == provider_refund_id:
+                    store[key] = replace(refund, status=status)
+                    return
+        raise KeyError(provider_refund_id)
 
     def fail_next(self, error: ProviderError, *, times: int = 1, took_effect: bool = False) -> None:
         """The next `times` calls raise `error`; `took_effect`: the call happened, answer lost."""
@@ -692,7 +716,7 @@ class FakeProvider:
             intent = self.intents[request.payment_provider_ref]
             already = sum(
                 r.amount.amount
-                for r in self.refunds.values()
+                for r in self.all_refunds()
                 if r.provider_refund_id.startswith(intent["id"])
             )
             if (
@@ -701,14 +725,48 @@ class FakeProvider:
             ):
                 raise ProviderRejected("charge_not_refundable", "Nothing left to refund.")
             existing = ProviderRefund(
-                provider_refund_id=f"{intent['id']}_re{len(self.refunds) + 1}",
-                status=ProviderRefundStatus.SUCCEEDED,
+                provider_refund_id=f"{intent['id']}_re{len(self.all_refunds()) + 1}",
+                status=self.refund_status,
                 amount=request.amount,
+                refund_id_hint=request.refund_id,
             )
             self.refunds[request.idempotency_key] = existing
         if failure is not None:
             raise failure.error
         return existing
+
+    def retrieve_refund(self, provider_refund_id: str) -> ProviderRefund:
+        failure = self._scripted()
+        if failure is not None:
+            raise failure.error
+        for refund in self.all_refunds():
+            if refund.provider_refund_id == provider_refund_id:
+                return refund
+        raise ProviderRejected("resource_missing", f"No such refund: {provider_refund_id}")
+
+    def find_refunds(
+        self, *, payment_provider_ref: str, capture_id: str | None
+    ) -> Sequence[ProviderRefund]:
+        failure = self._scripted()
+        if failure is not None:
+            raise failure.error
+        return [
+            r for r in self.all_refunds() if r.provider_refund_id.startswith(payment_provider_ref)
+        ]
+
+    def find_payment(self, *, payment_id: str) -> ProviderPayment | None:
+        failure = self._scripted()
+        if failure is not None:
+            raise failure.error
+        for intent in self.intents.values():
+            if intent["metadata"].get("payment_id") == payment_id:
+                return self._payment(intent)
+        return None
+
+    def refusal_for(self, amount: Money) -> str | None:
+        if self.currencies is None or amount.currency in self.currencies:
+            return None
+        return f"Stripe does not take {amount.currency.upper()}."
 
     def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
         return _STRIPE_EVENTS.parse_event(event_type, payload)

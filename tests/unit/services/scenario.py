@@ -57,7 +57,9 @@ class World:
     clock: FakeClock = field(default_factory=FakeClock)
     store: FakeStore = field(default_factory=FakeStore)
     provider: FakeProvider = field(default_factory=FakeProvider)
-    retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_attempts=4))
+    retry: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy(max_attempts=4, jitter=lambda: 0.5)
+    )
 
     def __post_init__(self) -> None:
         self.uow_factory = FakeUnitOfWorkFactory(self.store)

@@ -17,7 +17,8 @@ from eventpay.ports import (
     WebhookStatus,
 )
 from eventpay.services import withdrawals
-from eventpay.services.refunds import apply_refund_update, execute_pending_refunds
+from eventpay.services.refunds import execute_pending_refunds
+from eventpay.services.settlement import apply_refund_update
 
 from .fakes import stripe_event
 from .scenario import BUYER, World

@@ -71,7 +71,9 @@ def test_a_lost_cancel_answer_is_repeated_with_the_same_key(world: World) -> Non
 
     assert _sweep(world) == 0
     assert world.payment(first_id).status is PaymentStatus.FAILED  # not known yet
+    assert _sweep(world) == 0  # asked again only after the backoff's first minute
 
+    world.clock.advance(minutes=1)
     assert _sweep(world) == 1
     assert world.payment(first_id).status is PaymentStatus.CANCELED
     assert world.provider.intents[first_ref]["status"] == "canceled"

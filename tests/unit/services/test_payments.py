@@ -14,7 +14,7 @@ from eventpay.ports import (
     ProviderOutcomeUnknown,
     ProviderRejected,
 )
-from eventpay.services import payments
+from eventpay.services import janitor
 from eventpay.services.errors import Conflict, InvalidRequest, NotFound, Unavailable
 
 from .scenario import BUYER, SPRING, STRANGER, World
@@ -23,7 +23,7 @@ TIMEOUT = ProviderOutcomeUnknown("provider_unreachable", "Stripe did not answer 
 
 
 def resolve(world: World) -> int:
-    return payments.resolve_unknown(
+    return janitor.resolve_unknown(
         uow_factory=world.uow_factory, providers=world.providers, clock=world.clock
     )
 
@@ -342,7 +342,7 @@ def test_no_second_attempt_while_money_is_on_its_way(world: World) -> None:
 
 
 def test_a_public_cancel_link_cannot_cancel_a_card_payment(world: World) -> None:
-    from eventpay.services.captures import cancel_by_buyer
+    from eventpay.services.buyer_returns import cancel_by_buyer
 
     order = world.place_order().order
     start = world.start(order.id)

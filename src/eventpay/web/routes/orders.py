@@ -46,6 +46,7 @@ async def create_order(
             fee_policy=container.fee_policy,
             now=container.clock(),
             expires_in=container.order_expiry,
+            providers=container.providers,
         )
         return 201, order_out(view)
 

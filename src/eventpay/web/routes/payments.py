@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from eventpay.ports import PaymentRecord
-from eventpay.services import captures
+from eventpay.services import buyer_returns
 from eventpay.web.deps import CallerDep, ContainerDep, RawBodyDep
 from eventpay.web.idempotency import respond_idempotently
 from eventpay.web.rate_limits import PUBLIC_BUDGET, RATE_LIMITED_RESPONSE, WRITE_BUDGET
@@ -44,13 +44,12 @@ async def paypal_return(
 ) -> Response:
     """PayPal's `return_url`: capture now (once, whoever else is capturing) and go back."""
     payment = await run_in_threadpool(
-        lambda: captures.capture_payment(
+        lambda: buyer_returns.return_from_provider(
             uow_factory=container.uow_factory,
             providers=container.providers,
             payment_id=payment_id,
-            actor="buyer-return",
-            clock=container.clock,
             provider_ref=token,
+            clock=container.clock,
         )
     )
     return _back_to_client(payment, "returned")
@@ -62,7 +61,7 @@ async def paypal_cancel(
 ) -> Response:
     """PayPal's `cancel_url`: the buyer cancelled at PayPal; the order keeps waiting."""
     payment = await run_in_threadpool(
-        lambda: captures.cancel_by_buyer(
+        lambda: buyer_returns.cancel_by_buyer(
             uow_factory=container.uow_factory,
             providers=container.providers,
             payment_id=payment_id,
@@ -84,7 +83,7 @@ async def capture(
     """
 
     def handler() -> tuple[int, PaymentOut]:
-        captured = captures.capture_for_buyer(
+        captured = buyer_returns.capture_for_buyer(
             uow_factory=container.uow_factory,
             providers=container.providers,
             payment_id=payment_id,
