@@ -1,51 +1,46 @@
-"""Stripe adapter: PaymentIntents through the official SDK's `StripeClient`.
+"""Stripe adapter: PaymentIntents and Refunds through the official SDK's `StripeClient`.
 
 The API base is configurable so the same code talks to Stripe, the project's sandbox or
-localstripe. Every create carries an idempotency key derived from our payment attempt id, so a
-retried create after a timeout returns the same PaymentIntent instead of making a second one.
-A timeout, connection error, 409 or 5xx is `ProviderOutcomeUnknown`, never a failure.
+localstripe. Every create carries an idempotency key derived from our attempt id, so a retried
+create after a timeout returns the same object instead of making a second one; Stripe keeps a
+key about 24 hours (`capabilities.idempotency_window`), after which the core reads Stripe first
+(`find_payment`, `find_refunds`) instead of re-sending. Amounts cross in stripe_currency.py,
+errors are classified in stripe_errors.py and answers are read in stripe_objects.py; an amount
+Stripe cannot take is refused here before any call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import stripe
 
-from eventpay.domain import Money, MoneyError, PaymentStatus
+from eventpay.domain import Money
 from eventpay.ports import (
     Capabilities,
     CreatePayment,
     PaymentUpdate,
     ProviderName,
-    ProviderOutcomeUnknown,
     ProviderPayment,
     ProviderRefund,
-    ProviderRefundStatus,
     ProviderRejected,
     RefundRequest,
     RefundUpdate,
 )
+from eventpay.providers import stripe_objects as read
+from eventpay.providers.stripe_currency import refusal, to_stripe
+from eventpay.providers.stripe_errors import malformed, translate
 
-# Stripe's PaymentIntent statuses mapped to our attempt states. `requires_payment_method` after
-# a confirmation is a failed try (last_payment_error set); before any try it is just "created".
-_STATUS = {
-    "requires_confirmation": PaymentStatus.CREATED,
-    "requires_action": PaymentStatus.REQUIRES_ACTION,
-    "processing": PaymentStatus.PROCESSING,
-    "requires_capture": PaymentStatus.PROCESSING,
-    "succeeded": PaymentStatus.SUCCEEDED,
-    "canceled": PaymentStatus.CANCELED,
-}
-
-_EVENT_STATUS = {
-    "payment_intent.succeeded": PaymentStatus.SUCCEEDED,
-    "payment_intent.payment_failed": PaymentStatus.FAILED,
-    "payment_intent.requires_action": PaymentStatus.REQUIRES_ACTION,
-    "payment_intent.processing": PaymentStatus.PROCESSING,
-    "payment_intent.canceled": PaymentStatus.CANCELED,
-}
+# Refunds and search results are read 100 at a time (Stripe's largest page); a payment with
+# more than this many pages of refunds is not a payment eventpay made.
+_PAGE = 100
+_MAX_PAGES = 50
+# When a lost create was re-sent after its key expired there may be two intents for one
+# attempt; the one that moved money is the one to adopt.
+_PREFERENCE = ("succeeded", "processing", "requires_capture", "requires_action")
 
 
 def stripe_client(
@@ -60,89 +55,63 @@ def stripe_client(
     )
 
 
-def _status_of(intent: Mapping[str, Any]) -> PaymentStatus:
-    status = str(intent.get("status"))
-    if status == "requires_payment_method":
-        return PaymentStatus.FAILED if intent.get("last_payment_error") else PaymentStatus.CREATED
-    return _STATUS.get(status, PaymentStatus.CREATED)
-
-
-def _to_payment(intent: Mapping[str, Any]) -> ProviderPayment:
-    error = intent.get("last_payment_error") or {}
-    received = intent.get("amount_received")
-    return ProviderPayment(
-        provider_ref=str(intent["id"]),
-        status=_status_of(intent),
-        amount=Money(int(intent["amount"]), str(intent["currency"])),
-        amount_received=int(received) if isinstance(received, int) else None,
-        client_secret=intent.get("client_secret"),
-        failure_code=error.get("decline_code") or error.get("code"),
-        failure_message=error.get("message"),
-        metadata={str(k): str(v) for k, v in (intent.get("metadata") or {}).items()},
-        capture_id=_id_of(intent.get("latest_charge")),
-    )
-
-
-def _id_of(reference: Any) -> str | None:
-    """The id of a referenced object (`latest_charge`, a refund's `charge`/`payment_intent`).
-
-    Real Stripe sends an id; localstripe (and an expanded read) an object.
-    """
-    if isinstance(reference, dict):
-        return str(reference["id"])
-    return None if reference is None else str(reference)
-
-
-def _refund_amount(refund: Mapping[str, Any]) -> Money | None:
-    """The refund's `amount` (minor units) and `currency`; None when they are not usable."""
-    amount, currency = refund.get("amount"), refund.get("currency")
-    if not isinstance(amount, int) or isinstance(amount, bool) or not isinstance(currency, str):
-        return None
+def _call(request: Callable[[], stripe.StripeObject]) -> dict[str, Any]:
+    """Run one SDK request; its answer as a plain dict, or our error for its failure."""
     try:
-        return Money(amount, currency)
-    except MoneyError:
-        return None
+        answer = request()
+    except stripe.StripeError as exc:
+        raise translate(exc) from None
+    return answer.to_dict()
 
 
-_REFUND_STATUS = {
-    "pending": ProviderRefundStatus.PENDING,
-    "requires_action": ProviderRefundStatus.PENDING,
-    "succeeded": ProviderRefundStatus.SUCCEEDED,
-    "failed": ProviderRefundStatus.FAILED,
-    "canceled": ProviderRefundStatus.CANCELED,
-}
+def _copy(params: Mapping[str, Any]) -> Any:
+    # The SDK types each call's params as its own TypedDict; ours are built at run time.
+    return dict(params)
 
 
-def _translate(exc: stripe.StripeError) -> Exception:
-    code = exc.code or type(exc).__name__
-    message = exc.user_message or "Stripe refused the request"
-    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError):
-        return ProviderOutcomeUnknown("provider_unreachable", "Stripe did not answer in time")
-    status = exc.http_status or 0
-    # 401/403: our key is wrong or was rotated; nothing happened at Stripe and a fixed
-    # configuration will succeed, so it must not turn attempts or refunds into failures.
-    if status >= 500 or status in (0, 401, 403, 409):
-        return ProviderOutcomeUnknown("provider_error", f"Stripe answered {status}")
-    return ProviderRejected(str(code), str(message))
+def _refused_unless_representable(amount: Money) -> None:
+    why = refusal(amount)
+    if why is not None:
+        raise ProviderRejected("unsupported_amount", why)
+
+
+def _search_literal(value: str) -> str:
+    """`value` quoted for Stripe's search language (backslash escapes quotes)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 class StripeProvider:
     name = ProviderName.STRIPE
     capabilities = Capabilities(
-        partial_refund=True, payouts=True, disputes=True, client_confirmation=True
+        partial_refund=True,
+        payouts=False,
+        disputes=False,
+        client_confirmation=True,
+        payment_lookup=True,
+        idempotency_window=timedelta(hours=24),
     )
 
     def __init__(
-        self, client: stripe.StripeClient, *, omit_params: frozenset[str] = frozenset()
+        self,
+        client: stripe.StripeClient,
+        *,
+        omit_params: frozenset[str] = frozenset(),
+        page_size: int = _PAGE,
     ) -> None:
         # `omit_params` exists for localstripe, which rejects parameters real Stripe requires
         # us to send (automatic_payment_methods, description); production never sets it.
+        # `page_size` (1..100) is how many refunds or search results one request reads.
         self._client = client
         self._omit = omit_params
+        self._page = max(1, min(page_size, _PAGE))
+
+    def refusal_for(self, amount: Money) -> str | None:
+        return refusal(amount)
 
     def create_payment(self, request: CreatePayment) -> ProviderPayment:
-        params: dict[str, Any] = {
-            "amount": request.amount.amount,
+        _refused_unless_representable(request.amount)
+        params: Any = {
+            "amount": to_stripe(request.amount),
             "currency": request.amount.currency,
             "automatic_payment_methods": {"enabled": True},
             "description": request.description,
@@ -150,93 +119,109 @@ class StripeProvider:
         }
         for name in self._omit:
             params.pop(name, None)
-        try:
-            intent = self._client.v1.payment_intents.create(
-                params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": request.idempotency_key},
-            )
-        except stripe.StripeError as exc:
-            raise _translate(exc) from None
-        return _to_payment(intent.to_dict())
+        intents = self._client.v1.payment_intents
+        options: Any = {"idempotency_key": request.idempotency_key}
+        return read.to_payment(_call(lambda: intents.create(params=params, options=options)))
 
     def retrieve_payment(self, provider_ref: str) -> ProviderPayment:
-        try:
-            intent = self._client.v1.payment_intents.retrieve(provider_ref)
-        except stripe.StripeError as exc:
-            raise _translate(exc) from None
-        return _to_payment(intent.to_dict())
+        intents = self._client.v1.payment_intents
+        return read.to_payment(_call(lambda: intents.retrieve(provider_ref)))
 
     def cancel_payment(self, provider_ref: str, *, idempotency_key: str) -> ProviderPayment:
-        try:
-            intent = self._client.v1.payment_intents.cancel(
-                provider_ref, options={"idempotency_key": idempotency_key}
-            )
-        except stripe.StripeError as exc:
-            raise _translate(exc) from None
-        return _to_payment(intent.to_dict())
+        intents = self._client.v1.payment_intents
+        options: Any = {"idempotency_key": idempotency_key}
+        return read.to_payment(_call(lambda: intents.cancel(provider_ref, options=options)))
 
     def capture_payment(self, provider_ref: str, *, idempotency_key: str) -> ProviderPayment:
         # Intents are created with automatic capture: the money moved on confirmation.
         return self.retrieve_payment(provider_ref)
 
+    def find_payment(self, *, payment_id: str) -> ProviderPayment | None:
+        """The PaymentIntent whose `metadata.payment_id` is ours (Stripe's search API)."""
+        query = f"metadata['payment_id']:{_search_literal(payment_id)}"
+        params: Any = {"query": query, "limit": self._page}
+        found: list[dict[str, Any]] = []
+        for _ in range(_MAX_PAGES):
+            page = _call(partial(self._client.v1.payment_intents.search, params=_copy(params)))
+            found.extend(self._listed(page))
+            next_page = page.get("next_page")
+            if not page.get("has_more") or not isinstance(next_page, str):
+                break
+            params["page"] = next_page
+        # Search matches case-insensitively; only our exact id counts.
+        candidates = [(intent.get("status"), read.to_payment(intent)) for intent in found]
+        ours = [
+            (status, p) for status, p in candidates if p.metadata.get("payment_id") == payment_id
+        ]
+        for wanted in _PREFERENCE:
+            for status, payment in ours:
+                if status == wanted:
+                    return payment
+        return ours[0][1] if ours else None
+
     def refund_payment(self, request: RefundRequest) -> ProviderRefund:
-        params: dict[str, Any] = {
+        _refused_unless_representable(request.amount)
+        params: Any = {
             "payment_intent": request.payment_provider_ref,
-            "amount": request.amount.amount,
+            "amount": to_stripe(request.amount),
             "metadata": {"refund_id": request.refund_id, "reason": request.reason[:500]},
         }
-        try:
-            refund = self._client.v1.refunds.create(
-                params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": request.idempotency_key},
-            ).to_dict()
-        except stripe.StripeError as exc:
-            raise _translate(exc) from None
-        return ProviderRefund(
-            provider_refund_id=str(refund["id"]),
-            status=_REFUND_STATUS.get(str(refund.get("status")), ProviderRefundStatus.PENDING),
-            amount=Money(int(refund["amount"]), str(refund["currency"])),
-            failure_reason=refund.get("failure_reason"),
-        )
+        refunds = self._client.v1.refunds
+        options: Any = {"idempotency_key": request.idempotency_key}
+        return read.to_refund(_call(lambda: refunds.create(params=params, options=options)))
+
+    def retrieve_refund(self, provider_refund_id: str) -> ProviderRefund:
+        refunds = self._client.v1.refunds
+        return read.to_refund(_call(lambda: refunds.retrieve(provider_refund_id)))
+
+    def find_refunds(
+        self, *, payment_provider_ref: str, capture_id: str | None
+    ) -> Sequence[ProviderRefund]:
+        """Every refund of the PaymentIntent, following Stripe's pages to the end."""
+        params: Any = {"payment_intent": payment_provider_ref, "limit": self._page}
+        found: list[ProviderRefund] = []
+        for _ in range(_MAX_PAGES):
+            page = _call(partial(self._client.v1.refunds.list, params=_copy(params)))
+            listed = self._listed(page)
+            found.extend(read.to_refund(item) for item in listed)
+            if not page.get("has_more"):
+                return found
+            if not listed:
+                raise malformed("a page of refunds that is empty yet has more")
+            params["starting_after"] = listed[-1]["id"]
+        raise malformed(f"more than {_MAX_PAGES} pages of refunds for {payment_provider_ref}")
+
+    @staticmethod
+    def _listed(page: Mapping[str, Any]) -> list[dict[str, Any]]:
+        data = page.get("data")
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise malformed("a list without its data")
+        if not all(isinstance(item.get("id"), str) for item in data):
+            raise malformed("a listed object without an id")
+        return data
 
     def parse_refund_event(
         self, event_type: str, payload: Mapping[str, Any]
     ) -> RefundUpdate | None:
         """`refund.created/updated/failed` (data.object is the refund); None for others.
 
-        The refund names its `payment_intent` and `charge` and carries `amount` (minor units)
-        and `currency`, whoever made it: ours also carry our id in `metadata.refund_id`.
+        The refund names its `payment_intent` and `charge` and carries `amount` and
+        `currency`, whoever made it: ours also carry our id in `metadata.refund_id`.
         """
-        if event_type not in ("refund.created", "refund.updated", "refund.failed"):
+        if event_type not in read.REFUND_EVENTS:
             return None
-        refund = payload["data"]["object"]
-        metadata = refund.get("metadata") or {}
-        return RefundUpdate(
-            provider_refund_id=str(refund["id"]),
-            refund_id_hint=metadata.get("refund_id"),
-            status=_REFUND_STATUS.get(str(refund.get("status")), ProviderRefundStatus.PENDING),
-            failure_reason=refund.get("failure_reason"),
-            payment_provider_ref=_id_of(refund.get("payment_intent")),
-            capture_id=_id_of(refund.get("charge")),
-            amount=_refund_amount(refund),
-        )
+        return read.refund_update(_event_object(payload))
 
     def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
         """Reduce a Stripe event to a payment update; None for events that move no attempt."""
-        status = _EVENT_STATUS.get(event_type)
+        status = read.EVENT_STATUS.get(event_type)
         if status is None:
             return None
-        intent = payload["data"]["object"]
-        error = intent.get("last_payment_error") or {}
-        metadata = intent.get("metadata") or {}
-        received = intent.get("amount_received")
-        return PaymentUpdate(
-            provider_ref=str(intent["id"]),
-            status=status,
-            payment_id_hint=metadata.get("payment_id"),
-            amount=Money(int(intent["amount"]), str(intent["currency"])),
-            amount_received=int(received) if isinstance(received, int) else None,
-            failure_code=error.get("decline_code") or error.get("code"),
-            failure_message=error.get("message"),
-            capture_id=_id_of(intent.get("latest_charge")),
-        )
+        return read.payment_update(status, _event_object(payload))
+
+
+def _event_object(payload: Mapping[str, Any]) -> Any:
+    data = payload.get("data")
+    if not isinstance(data, Mapping):
+        raise malformed("an event without data")
+    return data.get("object")

@@ -135,3 +135,62 @@ def test_reset_forgets_objects_keys_and_faults(
     assert again.last_response.headers.get("Idempotent-Replayed") is None
     assert [pi.id for pi in client.v1.payment_intents.list().data] == [again.id]
     assert http.get("/_sandbox/faults").json()["data"] == []
+
+
+# `status` faults: Stripe's own error for a status, or a given body (a malformed 2xx). The old
+# fault book knew only http_500 and delay.
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class", "code"),
+    [
+        (401, stripe.AuthenticationError, "api_key_invalid"),
+        (403, stripe.PermissionError, None),
+        (409, stripe.APIError, "idempotency_key_in_use"),
+        (429, stripe.RateLimitError, "rate_limit"),
+        (503, stripe.APIError, None),
+    ],
+)
+def test_status_fault_answers_stripes_error_for_that_status(
+    client: stripe.StripeClient,
+    http: httpx.Client,
+    status: int,
+    error_class: type[stripe.StripeError],
+    code: str | None,
+) -> None:
+    _arm(http, path_prefix="/v1/payment_intents", mode="status", status=status)
+
+    with pytest.raises(error_class) as caught:
+        client.v1.payment_intents.create(params=PARAMS)
+
+    assert caught.value.http_status == status
+    assert caught.value.json_body is not None
+    assert caught.value.json_body["error"].get("code") == code
+    assert client.v1.payment_intents.list().data == []
+
+
+def test_status_fault_with_a_body_answers_it_verbatim(
+    client: stripe.StripeClient, http: httpx.Client
+) -> None:
+    _arm(http, mode="status", status=200, body={"object": "payment_intent", "id": "pi_x"})
+
+    answer = client.v1.payment_intents.create(params=PARAMS)
+
+    assert answer.to_dict() == {"object": "payment_intent", "id": "pi_x"}
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"mode": "status"},
+        {"mode": "status", "status": 200},  # a 2xx needs its body
+        {"mode": "status", "status": 700},
+        {"mode": "status", "status": 500, "body": []},
+        {"mode": "http_500", "status": 500},
+    ],
+)
+def test_malformed_status_faults_are_refused(http: httpx.Client, spec: dict[str, object]) -> None:
+    answer = http.post("/_sandbox/faults", json=spec)
+
+    assert answer.status_code == 400
+    assert http.get("/_sandbox/faults").json()["data"] == []

@@ -8,6 +8,8 @@ import httpx
 import pytest
 import stripe
 
+from eventpay.sandbox.stripe import BackgroundServer, create_app
+
 PARAMS = {"amount": 4500, "currency": "usd", "metadata": {"attempt_id": "a-1"}}
 
 
@@ -136,3 +138,54 @@ def test_concurrent_duplicate_gets_409_while_the_first_runs(
     assert len(results) == 1
     assert replay.id == results[0].id
     assert len(client.v1.payment_intents.list().data) == 1
+
+
+# The key window: Stripe forgets keys after about 24 hours; the old sandbox had a fixed 24 h
+# and no way to reach its end, so the service could not be tested against an expired key.
+
+
+def test_after_the_window_the_same_key_creates_a_new_object(
+    client: stripe.StripeClient, http: httpx.Client
+) -> None:
+    assert http.get("/_sandbox/idempotency/window").json() == {"window_s": 24 * 60 * 60}
+    first = client.v1.payment_intents.create(params=PARAMS, options={"idempotency_key": "k-7"})
+
+    http.post("/_sandbox/idempotency/age", json={"seconds": 24 * 60 * 60 - 60})
+    within = client.v1.payment_intents.create(params=PARAMS, options={"idempotency_key": "k-7"})
+    http.post("/_sandbox/idempotency/age", json={"seconds": 120})
+    after = client.v1.payment_intents.create(params=PARAMS, options={"idempotency_key": "k-7"})
+
+    assert within.id == first.id
+    assert _replayed(within) == "true"
+    assert after.id != first.id
+    assert _replayed(after) is None
+    assert len(client.v1.payment_intents.list().data) == 2
+
+
+def test_the_window_is_set_per_sandbox(
+    client: stripe.StripeClient, http: httpx.Client, sandbox_url: str
+) -> None:
+    with (
+        BackgroundServer(create_app(idempotency_window_s=30)) as other,
+        httpx.Client(base_url=other.base_url, timeout=5) as control,
+    ):
+        assert control.get("/_sandbox/idempotency/window").json() == {"window_s": 30}
+    assert http.get("/_sandbox/idempotency/window").json() == {"window_s": 24 * 60 * 60}
+
+    http.post("/_sandbox/idempotency/window", json={"window_s": 60}).raise_for_status()
+    try:
+        first = client.v1.payment_intents.create(params=PARAMS, options={"idempotency_key": "k-8"})
+        http.post("/_sandbox/idempotency/age", json={"seconds": 61})
+        after = client.v1.payment_intents.create(params=PARAMS, options={"idempotency_key": "k-8"})
+    finally:
+        http.post("/_sandbox/idempotency/window", json={"window_s": 24 * 60 * 60})
+
+    assert after.id != first.id
+
+
+@pytest.mark.parametrize("body", [{}, {"window_s": 0}, {"window_s": "60"}, {"window_s": True}])
+def test_a_window_must_be_a_positive_number(http: httpx.Client, body: dict[str, object]) -> None:
+    answer = http.post("/_sandbox/idempotency/window", json=body)
+
+    assert answer.status_code == 400
+    assert http.get("/_sandbox/idempotency/window").json() == {"window_s": 24 * 60 * 60}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 import stripe
 
 PK = {"Authorization": "Bearer pk_test_sandbox"}
@@ -122,3 +123,88 @@ def test_browser_script_and_index_are_served(http: httpx.Client) -> None:
     assert index.status_code == 200
     assert "pm_card_authenticationRequired" in index.text
     assert "pm_card_chargeDeclinedInsufficientFunds" in index.text
+
+
+# Stripe.js sends the publishable key as the `key` parameter (form body for POST, query for
+# GET) and no Authorization header. The old sandbox answered such a request 401 "You did not
+# provide an API key" and, with a header too, refused `key` as an unknown parameter.
+
+
+def test_key_parameter_confirms_like_stripe_js(
+    client: stripe.StripeClient, http: httpx.Client
+) -> None:
+    intent = client.v1.payment_intents.create(params={"amount": 4500, "currency": "usd"})
+
+    answer = http.post(
+        f"/v1/payment_intents/{intent.id}/confirm",
+        data={
+            "key": "pk_test_sandbox",
+            "client_secret": intent.client_secret,
+            "payment_method": "pm_card_visa",
+        },
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "succeeded"
+
+
+def test_key_parameter_in_the_query_retrieves_with_the_client_secret(
+    client: stripe.StripeClient, http: httpx.Client
+) -> None:
+    intent = client.v1.payment_intents.create(params={"amount": 4500, "currency": "usd"})
+
+    seen = http.get(
+        f"/v1/payment_intents/{intent.id}",
+        params={"key": "pk_test_sandbox", "client_secret": intent.client_secret},
+    )
+    refused = http.get(
+        f"/v1/payment_intents/{intent.id}",
+        params={"key": "pk_test_sandbox", "client_secret": "pi_x_secret_y"},
+    )
+
+    assert seen.status_code == 200
+    assert seen.json()["id"] == intent.id
+    assert refused.status_code == 400
+    assert refused.json()["error"]["param"] == "client_secret"
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        ("sk_test_sandbox", "A secret API key cannot be sent as the `key` parameter"),
+        ("rk_test_sandbox", "A secret API key cannot be sent as the `key` parameter"),
+        ("pk_live_unknown", "Invalid API Key provided: pk_live_***nown"),
+        ("nonsense", "Invalid API Key provided: ****"),
+    ],
+)
+def test_a_secret_or_unknown_key_parameter_gets_stripes_401(
+    client: stripe.StripeClient, http: httpx.Client, key: str, words: str
+) -> None:
+    intent = client.v1.payment_intents.create(params={"amount": 4500, "currency": "usd"})
+
+    answer = http.post(
+        f"/v1/payment_intents/{intent.id}/confirm",
+        data={"key": key, "client_secret": intent.client_secret, "payment_method": "pm_card_visa"},
+    )
+
+    assert answer.status_code == 401
+    error = answer.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["message"].startswith(words)
+    assert client.v1.payment_intents.retrieve(intent.id).status == "requires_payment_method"
+
+
+def test_a_publishable_key_parameter_cannot_create(http: httpx.Client) -> None:
+    answer = http.post(
+        "/v1/payment_intents", data={"key": "pk_test_sandbox", "amount": 1, "currency": "usd"}
+    )
+
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "secret_key_required"
+
+
+def test_the_browser_script_sends_the_key_as_a_parameter(http: httpx.Client) -> None:
+    script = http.get("/js/sandbox-stripe.js").text
+
+    assert 'body.append("key", publishableKey)' in script
+    assert '"Authorization":' not in script

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .delivery import DeliveryRecord
-from .faults import FaultBook, FaultSpecError, parse_fault
+from .faults import BASIC_MODES, FaultBook, FaultSpecError, Mode, parse_fault
 
 
 class Counting(Protocol):
@@ -53,14 +53,18 @@ def deliveries_route(attempts: Callable[[], Sequence[DeliveryRecord]], target_pa
 
 
 def fault_routes(
-    faults: FaultBook, *, default_prefix: str, new_id: Callable[[], str]
+    faults: FaultBook,
+    *,
+    default_prefix: str,
+    new_id: Callable[[], str],
+    modes: tuple[Mode, ...] = BASIC_MODES,
 ) -> list[Route]:
-    """`POST`, `GET` and `DELETE /_sandbox/faults`: arm, list and clear faults."""
+    """`POST`, `GET` and `DELETE /_sandbox/faults`: arm, list and clear faults (of `modes`)."""
 
     async def add_fault(request: Request) -> JSONResponse:
         try:
             spec = await json_body(request)
-            fault = parse_fault(spec, default_prefix=default_prefix, new_id=new_id)
+            fault = parse_fault(spec, default_prefix=default_prefix, new_id=new_id, modes=modes)
         except (json.JSONDecodeError, FaultSpecError) as exc:
             return error_response(f"invalid fault: {exc}")
         faults.add(fault)

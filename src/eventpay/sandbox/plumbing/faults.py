@@ -1,11 +1,14 @@
 """Injectable faults for the service's tests: the next N matching API requests fail or are slow.
 
-A fault is armed with `{"path_prefix", "method"?, "mode": "http_500"|"delay", "delay_s"?,
-"times"?}` on `POST /_sandbox/faults`. `http_500` means the provider's internal error without
+A fault is armed with `{"path_prefix", "method"?, "mode", "delay_s"?, "times"?, "status"?,
+"body"?}` on `POST /_sandbox/faults`. `http_500` means the provider's internal error without
 running the request (as if it failed in front of the API, so no idempotent result is kept and a
 retry with the same key runs it); `delay` sleeps first and then performs the operation, like a
-slow server, which provokes client timeouts whose outcome the client cannot know. Each sandbox's
-gateway decides what its provider's 500 looks like; nothing here touches sandbox objects.
+slow server, which provokes client timeouts whose outcome the client cannot know. `status`
+(only where a sandbox offers it) answers `status` without running the request: with `body`,
+that JSON exactly (how a test gets a malformed 2xx); without, the provider's own error for that
+status (401, 403, 409, 429, 503...). Each sandbox's gateway decides what its provider's answers
+look like; nothing here touches sandbox objects.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-Mode = Literal["http_500", "delay"]
-MODES: tuple[Mode, ...] = ("http_500", "delay")
+Mode = Literal["http_500", "delay", "status"]
+MODES: tuple[Mode, ...] = ("http_500", "delay", "status")
+# What every sandbox's gateway handles; `status` is offered by those that render it.
+BASIC_MODES: tuple[Mode, ...] = ("http_500", "delay")
 
 
 class FaultSpecError(ValueError):
@@ -34,6 +39,8 @@ class Fault:
     delay_s: float
     times: int
     remaining: int
+    status: int | None = None
+    body: dict[str, Any] | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return path.startswith(self.path_prefix) and self.method in (None, method.upper())
@@ -42,11 +49,32 @@ class Fault:
         return asdict(self)
 
 
-def parse_fault(spec: Any, *, default_prefix: str, new_id: Callable[[], str]) -> Fault:
-    """A Fault from the control JSON; `default_prefix` is the provider's API root."""
+def _status_and_body(spec: dict[str, Any], mode: str) -> tuple[int | None, dict[str, Any] | None]:
+    status, body = spec.get("status"), spec.get("body")
+    if mode != "status":
+        if status is not None or body is not None:
+            raise FaultSpecError("status and body belong to mode 'status'")
+        return None, None
+    lowest = 200 if body is not None else 400
+    if isinstance(status, bool) or not isinstance(status, int) or not lowest <= status <= 599:
+        raise FaultSpecError(f"status must be an HTTP status between {lowest} and 599")
+    if body is not None and not isinstance(body, dict):
+        raise FaultSpecError("body must be a JSON object")
+    return status, body
+
+
+def parse_fault(
+    spec: Any,
+    *,
+    default_prefix: str,
+    new_id: Callable[[], str],
+    modes: tuple[Mode, ...] = BASIC_MODES,
+) -> Fault:
+    """A Fault from the control JSON; `default_prefix` is the provider's API root and `modes`
+    the modes this sandbox's gateway renders."""
     if not isinstance(spec, dict):
         raise FaultSpecError("body must be a JSON object")
-    unknown = set(spec) - {"path_prefix", "method", "mode", "delay_s", "times"}
+    unknown = set(spec) - {"path_prefix", "method", "mode", "delay_s", "times", "status", "body"}
     if unknown:
         raise FaultSpecError(f"unknown fields: {', '.join(sorted(unknown))}")
     prefix = spec.get("path_prefix", default_prefix)
@@ -56,8 +84,9 @@ def parse_fault(spec: Any, *, default_prefix: str, new_id: Callable[[], str]) ->
     if method is not None and (not isinstance(method, str) or not method.isalpha()):
         raise FaultSpecError("method must be an HTTP method name or null")
     mode = spec.get("mode")
-    if mode not in MODES:
-        raise FaultSpecError(f"mode must be one of {', '.join(MODES)}")
+    if mode not in modes:
+        raise FaultSpecError(f"mode must be one of {', '.join(modes)}")
+    status, body = _status_and_body(spec, mode)
     delay = spec.get("delay_s", 1.0 if mode == "delay" else 0.0)
     if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 300:
         raise FaultSpecError("delay_s must be a number of seconds between 0 and 300")
@@ -72,6 +101,8 @@ def parse_fault(spec: Any, *, default_prefix: str, new_id: Callable[[], str]) ->
         delay_s=float(delay),
         times=times,
         remaining=times,
+        status=status,
+        body=body,
     )
 
 

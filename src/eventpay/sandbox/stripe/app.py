@@ -1,9 +1,9 @@
 """The composition root: `create_app` wires state, the gateway and every route into one ASGI app.
 
-Route table here, behaviour elsewhere: `/v1/...` operations in payment_intents.py, refunds.py
-and resources.py (run through gateway.py), the 3-D Secure page in challenge.py, test controls in
-control.py, the index page and script in browser.py. Webhook delivery starts and stops with
-the app's lifespan, and so do changes Stripe makes later on its own (`store.later`).
+Route table here, behaviour elsewhere: `/v1/...` operations in payment_intents.py, refunds.py,
+search.py and resources.py (run through gateway.py), the 3-D Secure page in challenge.py, test
+controls in control.py, the index page and script in browser.py. Webhook delivery starts and
+stops with the app's lifespan, and so do changes Stripe makes later on its own (`store.later`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from .browser import browser_routes
 from .challenge import challenge_routes
 from .control import control_routes
 from .gateway import Call, Gateway
-from .idempotency import IdempotencyLedger
+from .idempotency import TTL_S, IdempotencyLedger
 from .objects import JSON
+from .search import search_payment_intents
 from .store import Store
 from .webhooks import Dispatcher, RetryPolicy
 
@@ -64,17 +65,19 @@ def create_app(
     endpoints: Sequence[tuple[str, str]] = (),
     environment: str = "development",
     refund_delay_s: float = 1.0,
+    idempotency_window_s: float = TTL_S,
 ) -> Starlette:
     """A fresh sandbox; `endpoints` are `(url, whsec_secret)` pairs subscribed to every event.
 
     `refund_delay_s` is how long a `pm_card_pendingRefund` refund stays pending and a
-    `pm_card_refundFail` refund stays succeeded before it fails.
+    `pm_card_refundFail` refund stays succeeded before it fails. `idempotency_window_s` is how
+    long an Idempotency-Key is remembered (Stripe: 24 hours); after it the same key runs anew.
     """
     refuse_production(environment)
     _check_endpoints(endpoints)
     store = Store(endpoints, later_delay_s=refund_delay_s)
     faults = FaultBook()
-    ledger = IdempotencyLedger()
+    ledger = IdempotencyLedger(idempotency_window_s)
     dispatcher = Dispatcher(store, webhook_retry or RetryPolicy())
     gateway = Gateway(store, faults, ledger)
 
@@ -91,6 +94,8 @@ def create_app(
     routes = [
         Route("/v1/payment_intents", api(pi.create), methods=["POST"]),
         Route("/v1/payment_intents", api(pi.list_all), methods=["GET"]),
+        # Before `{id}`, which would otherwise take "search" for an id.
+        Route("/v1/payment_intents/search", api(search_payment_intents), methods=["GET"]),
         Route("/v1/payment_intents/{id}", api(pi.retrieve, publishable_ok=True), methods=["GET"]),
         Route("/v1/payment_intents/{id}", api(pi.update), methods=["POST"]),
         Route(

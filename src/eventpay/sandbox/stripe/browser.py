@@ -1,7 +1,8 @@
 """What a browser gets: the index page and `sandbox-stripe.js`, a tiny Stripe.js stand-in.
 
 `SandboxStripe(publishableKey, {apiBase}).confirmCardPayment(clientSecret, {payment_method,
-return_url?})` confirms with the publishable key and client secret exactly as Stripe.js does,
+return_url?})` confirms with the publishable key (the `key` parameter) and client secret as
+Stripe.js does,
 then follows a 3-D Secure `next_action`: a redirect when a return_url was given, otherwise the
 challenge page in an overlay frame while it polls the PaymentIntent. It resolves to
 `{paymentIntent}` or `{error}` like Stripe.js. No API logic lives here.
@@ -27,11 +28,13 @@ SCRIPT = """/* sandbox-stripe.js: a tiny Stripe.js stand-in for the eventpay Str
       Object.keys(params).forEach(function (k) {
         if (params[k] != null) { body.append(k, params[k]); }
       });
+      /* As Stripe.js: the publishable key is a parameter, not an Authorization header. */
+      body.append("key", publishableKey);
       var url = apiBase + path + (method === "GET" ? "?" + body.toString() : "");
       return fetch(url, {
         method: method,
-        headers: {"Authorization": "Bearer " + publishableKey,
-                  "Content-Type": "application/x-www-form-urlencoded"},
+        headers: method === "GET" ? {} :
+          {"Content-Type": "application/x-www-form-urlencoded"},
         body: method === "GET" ? undefined : body.toString()
       }).then(function (r) { return r.json(); });
     }

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from .currencies import shown
 from .errors import StripeError
 from .processing import complete_authentication, fail_authentication, return_redirect
 from .store import Store
@@ -54,7 +55,7 @@ def challenge_routes(store: Store) -> list[Route]:
         with store.lock:
             intent = store.state.payment_intents.get(pi_id)
             waiting = pi_id in store.state.authentications
-            amount = f"{intent['amount']} {intent['currency']}" if intent else ""
+            amount = shown(int(intent["amount"]), str(intent["currency"])) if intent else ""
         if intent is None:
             return _page(f"<p>No such payment_intent: {escape(pi_id)}</p>", 404)
         if not waiting:
@@ -66,7 +67,7 @@ def challenge_routes(store: Store) -> list[Route]:
         base = f"/sandbox/3ds/{escape(pi_id)}"
         return _page(
             f"<p>Authenticate the payment <code>{escape(pi_id)}</code> of "
-            f"<strong>{escape(amount)}</strong> (minor units).</p>"
+            f"<strong id='amount'>{escape(amount)}</strong>.</p>"
             + _BUTTON.format(base=base, choice="complete", label="Complete")
             + _BUTTON.format(base=base, choice="fail", label="Fail")
         )

@@ -12,7 +12,11 @@ about HTTP frameworks or state.
     ├── CardError               402 card_error (declines), kept by idempotency like real Stripe
     ├── IdempotencyError        400 idempotency_error (same key, different parameters)
     ├── IdempotencyKeyInUse     409 invalid_request_error idempotency_key_in_use
+    ├── PermissionError_        403 invalid_request_error (a key without the permission)
+    ├── RateLimited             429 invalid_request_error rate_limit
     └── ApiError                500 api_error (injected faults)
+
+`for_status` is the error Stripe answers with a given status, for injected `status` faults.
 """
 
 from __future__ import annotations
@@ -135,3 +139,47 @@ def unexpected_state(
             f"{', '.join(allowed)}."
         )
     return InvalidRequestError(message, code="payment_intent_unexpected_state")
+
+
+class PermissionError_(StripeError):  # noqa: N801 - the builtin PermissionError is another thing
+    """The key is valid but may not do this (a restricted key without the permission)."""
+
+    status = 403
+    stored = False
+
+
+class RateLimited(StripeError):
+    """Too many requests; nothing was done."""
+
+    status = 429
+    stored = False
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Request rate limit exceeded. Learn more about rate limits here "
+            "https://stripe.com/docs/rate-limits.",
+            code="rate_limit",
+        )
+
+
+def for_status(status: int, masked_key: str) -> StripeError:
+    """The error Stripe answers with `status` (an injected fault), naming the key masked."""
+    if status == 401:
+        return AuthenticationError(
+            f"Invalid API Key provided: {masked_key}", code="api_key_invalid"
+        )
+    if status == 403:
+        return PermissionError_(
+            f"The provided key '{masked_key}' does not have the required permissions for this "
+            "endpoint on account 'acct_sandbox'."
+        )
+    if status == 409:
+        return IdempotencyKeyInUse()
+    if status == 429:
+        return RateLimited()
+    if status >= 500:
+        error: StripeError = ApiError("An unknown error occurred (fault injected by the sandbox).")
+    else:
+        error = InvalidRequestError("The request was refused (fault injected by the sandbox).")
+    error.status = status
+    return error

@@ -1,10 +1,15 @@
 """What every `/v1` request goes through: API key, parameters, faults, idempotency, rendering.
 
-Routes hand the gateway an operation `(Call) -> (status, JSON)`; the gateway authenticates the
-key like Stripe (secret `sk_test_...`; publishable `pk_test_...` only where a route allows it),
-decodes the form parameters, applies an armed fault, reserves the Idempotency-Key, runs the
+Routes hand the gateway an operation `(Call) -> (status, JSON)`; the gateway decodes the form
+parameters, authenticates the key like Stripe (secret `sk_test_...`; publishable `pk_test_...`
+only where a route allows it), applies an armed fault, reserves the Idempotency-Key, runs the
 operation under the store's lock and renders the result or the StripeError. Business rules live
 in the operations, not here.
+
+Where the key comes from, as at Stripe: servers send `Authorization: Bearer` (or Basic, as curl
+-u does); Stripe.js sends the publishable key as the `key` parameter of the form body (POST) or
+of the query (GET) and no Authorization header. A `key` parameter is taken off the parameters
+the operation sees; a secret key there is refused, since it is meant never to reach a browser.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from starlette.responses import Response
 from eventpay.sandbox.plumbing.faults import FaultBook
 
 from . import objects
-from .errors import ApiError, AuthenticationError, ParameterError, StripeError
+from .errors import ApiError, AuthenticationError, ParameterError, StripeError, for_status
 from .forms import Params, decode, fingerprint
 from .idempotency import MAX_KEY_LENGTH, IdempotencyLedger, Proceed, Refuse, StoredResponse
 from .store import Origin, Store
@@ -70,10 +75,36 @@ def _mask(key: str) -> str:
     return f"{head}_{'*' * max(0, len(key) - len(head) - 5)}{key[-4:]}" if head else "****"
 
 
-def authenticate(request: Request, *, publishable_ok: bool) -> ApiKey:
-    """The caller's key from `Authorization: Bearer` (or Basic, as curl -u sends it)."""
+_WRONG_KIND_OF_KEY = (
+    "A secret API key cannot be sent as the `key` parameter: that parameter is for publishable "
+    "keys (as Stripe.js sends them). Send secret keys in the Authorization header, using Bearer "
+    "auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
+    "https://stripe.com/docs/api#authentication for details."
+)
+
+
+def _key_parameter(given: object, *, publishable_ok: bool) -> ApiKey:
+    """The publishable key Stripe.js sends as the `key` parameter."""
+    key = given if isinstance(given, str) else ""
+    if key.startswith(("sk_", "rk_")):
+        raise AuthenticationError(_WRONG_KIND_OF_KEY, code="api_key_invalid")
+    if key.startswith("pk_test_") and len(key) > 8:
+        if not publishable_ok:
+            raise AuthenticationError(_PUBLISHABLE, code="secret_key_required")
+        return ApiKey(key, publishable=True)
+    raise AuthenticationError(f"Invalid API Key provided: {_mask(key)}", code="api_key_invalid")
+
+
+def authenticate(
+    request: Request, params: dict[str, Any] | None = None, *, publishable_ok: bool
+) -> ApiKey:
+    """The caller's key from `Authorization: Bearer` (or Basic, as curl -u sends it), else
+    from the `key` parameter, which is removed from `params`."""
+    given = params.pop("key", None) if params is not None else None
     header = request.headers.get("authorization", "").strip()
     if not header:
+        if given is not None:
+            return _key_parameter(given, publishable_ok=publishable_ok)
         raise AuthenticationError(_NO_KEY)
     scheme, _, credential = header.partition(" ")
     key = credential.strip()
@@ -111,9 +142,9 @@ class Gateway:
         }
         method = request.method.upper()
         try:
-            key = authenticate(request, publishable_ok=publishable_ok)
             raw = await request.body() if method == "POST" else request.url.query.encode()
             params = decode(raw)
+            key = authenticate(request, params, publishable_ok=publishable_ok)
         except StripeError as exc:
             return _render(exc.status, exc.body(), headers)
 
@@ -121,6 +152,11 @@ class Gateway:
         if fault is not None and fault.mode == "http_500":
             fault_error = ApiError("An unknown error occurred (fault injected by the sandbox).")
             return _render(fault_error.status, fault_error.body(), headers)
+        if fault is not None and fault.mode == "status" and fault.status is not None:
+            if fault.body is not None:
+                return _render(fault.status, fault.body, headers)
+            injected = for_status(fault.status, _mask(key.value))
+            return _render(injected.status, injected.body(), headers)
 
         idem_key = request.headers.get("idempotency-key") if method == "POST" else None
         if idem_key is not None:

@@ -1,9 +1,13 @@
-"""Idempotency keys with Stripe's rules: replay, parameter mismatch, in-use, 24-hour expiry.
+"""Idempotency keys with Stripe's rules: replay, parameter mismatch, in-use, expiry.
 
 A key is scoped to the API key that sent it. `begin` reserves a key (or says why the request must
 not run); `finish` stores the exact response (status and bytes) for later replays; `release`
 forgets a reservation whose result Stripe would not keep (parameter validation errors,
 injected faults). State only; the gateway decides what to do with each decision.
+
+Stripe forgets a key after about 24 hours; then the same key runs the request again and makes a
+new object. The window is the ledger's (`window_s`, 24 h unless told otherwise) and tests may
+`age` every remembered key instead of waiting, so the service can be tested against expiry.
 """
 
 from __future__ import annotations
@@ -56,18 +60,42 @@ class _Entry:
     response: StoredResponse | None
 
 
-class IdempotencyLedger:
-    """Keys seen in the last 24 hours, per API key; thread-safe."""
+def check_window(window_s: float) -> float:
+    """A usable window: a positive number of seconds (ValueError otherwise)."""
+    if isinstance(window_s, bool) or not isinstance(window_s, int | float) or window_s <= 0:
+        raise ValueError("the idempotency window must be a positive number of seconds")
+    return float(window_s)
 
-    def __init__(self) -> None:
+
+class IdempotencyLedger:
+    """Keys seen within the window (24 hours by default), per API key; thread-safe."""
+
+    def __init__(self, window_s: float = TTL_S) -> None:
         self._lock = threading.Lock()
         self._entries: dict[tuple[str, str], _Entry] = {}
+        self._window_s = check_window(window_s)
+
+    @property
+    def window_s(self) -> float:
+        return self._window_s
+
+    def set_window(self, window_s: float) -> None:
+        """Change how long keys are remembered; applies to keys already seen too."""
+        checked = check_window(window_s)
+        with self._lock:
+            self._window_s = checked
+
+    def age(self, seconds: float) -> None:
+        """Make every remembered key `seconds` older, as if that much time had passed."""
+        with self._lock:
+            for entry in self._entries.values():
+                entry.created -= seconds
 
     def begin(self, scope: str, key: str, fingerprint: str) -> Decision:
         now = time.time()
         with self._lock:
             entry = self._entries.get((scope, key))
-            if entry is not None and now - entry.created > TTL_S:
+            if entry is not None and now - entry.created > self._window_s:
                 entry = None
             if entry is None:
                 self._entries[(scope, key)] = _Entry(fingerprint, now, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import objects, processing
+from . import currencies, objects, processing
 from .cards import TEST_CARDS
 from .errors import InvalidRequestError, ParameterError, ResourceMissing, unexpected_state
 from .forms import Params
@@ -83,18 +83,7 @@ def _payment_method(store: Store, params: Params) -> str | None:
 
 def _currency(params: Params, *, required: bool) -> str | None:
     value = params.string("currency", required=required)
-    if value is not None and not (len(value) == 3 and value.isalpha()):
-        raise ParameterError(f"Invalid currency: {value.lower()}.", param="currency")
-    return value.lower() if value is not None else None
-
-
-def _amount(params: Params, *, required: bool) -> int | None:
-    amount = params.integer("amount", required=required, minimum=1)
-    if amount is not None and amount > 99_999_999:
-        raise InvalidRequestError(
-            "Amount must be no more than 99999999.", code="amount_too_large", param="amount"
-        )
-    return amount
+    return None if value is None else currencies.check_currency(value)
 
 
 def _check_client_secret(call: Call, intent: JSON) -> None:
@@ -141,8 +130,9 @@ def _confirm(store: Store, call: Call, intent: JSON, pm_id: str | None) -> None:
 def create(store: Store, call: Call) -> Result:
     params = call.params
     params.only(_CREATE)
-    amount = _amount(params, required=True)
+    amount = params.integer("amount", required=True, minimum=1)
     currency = _currency(params, required=True)
+    currencies.check_amount(int(amount or 0), str(currency))
     automatic = params.mapping("automatic_payment_methods", allowed=("enabled", "allow_redirects"))
     apm: dict[str, Any] | None = None
     if automatic:
@@ -230,12 +220,18 @@ def update(store: Store, call: Call) -> Result:
     if changing_money and intent["status"] not in UPDATABLE:
         raise unexpected_state("update", "updated", intent["status"], UPDATABLE)
     changes: dict[str, Any] = {}
-    amount = _amount(params, required=False)
+    amount = params.integer("amount", minimum=1)
     if amount is not None:
         changes["amount"] = amount
     currency = _currency(params, required=False)
     if currency is not None:
         changes["currency"] = currency
+    if changes:
+        # The pair as it will be: a new currency can make the old amount unrepresentable.
+        currencies.check_amount(
+            int(intent["amount"]) if amount is None else amount,
+            str(intent["currency"]) if currency is None else currency,
+        )
     for name in ("description", "receipt_email", "transfer_group"):
         if name in params:
             changes[name] = params.string(name) or None

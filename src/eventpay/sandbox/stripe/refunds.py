@@ -9,6 +9,7 @@ StripeError. A PaymentIntent is never changed by a refund: only its charge is.
 from __future__ import annotations
 
 from . import refund_processing
+from .currencies import check_amount, shown
 from .errors import InvalidRequestError, ParameterError
 from .forms import Params
 from .gateway import Call
@@ -19,23 +20,8 @@ from .store import Store
 Result = tuple[int, JSON]
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
-# Stripe's zero-decimal currencies: their minor unit is the major unit.
-ZERO_DECIMAL = frozenset(
-    {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga"}
-    | {"pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
-)
 _CREATE = ("payment_intent", "charge", "amount", "reason", "metadata", "expand")
 _LIST = ("limit", "starting_after", "ending_before", "payment_intent", "charge", "expand")
-
-
-def shown(amount: int, currency: str) -> str:
-    """An amount as Stripe writes it in refund messages: `$45.00`, `45.00 EUR`, `4500 JPY`."""
-    if currency in ZERO_DECIMAL:
-        major = str(amount)
-    else:
-        units, cents = divmod(amount, 100)
-        major = f"{units}.{cents:02d}"
-    return f"${major}" if currency == "usd" else f"{major} {currency.upper()}"
 
 
 def _charge_to_refund(store: Store, params: Params) -> JSON:
@@ -85,8 +71,10 @@ def create(store: Store, call: Call) -> Result:
         raise InvalidRequestError(
             f"Charge {charge['id']} has already been refunded.", code="charge_already_refunded"
         )
+    currency = str(charge["currency"])
+    if amount is not None:
+        check_amount(amount, currency)
     if amount is not None and amount > left:
-        currency = str(charge["currency"])
         raise InvalidRequestError(
             f"Refund amount ({shown(amount, currency)}) is greater than unrefunded amount on "
             f"charge ({shown(left, currency)})",

@@ -61,7 +61,8 @@ def expand(store: Store, obj: JSON, paths: list[str] | None) -> JSON:
 
 def _expand(store: Store, node: Any, parts: list[str], whole: str) -> None:
     head, rest = parts[0], parts[1:]
-    if isinstance(node, dict) and node.get("object") == "list" and head == "data" and rest:
+    listing = isinstance(node, dict) and node.get("object") in ("list", "search_result")
+    if listing and head == "data" and rest:
         for item in node["data"]:
             _expand(store, item, rest, whole)
         return

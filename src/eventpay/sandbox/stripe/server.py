@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from eventpay.sandbox.plumbing import server
 
 from .app import create_app, refuse_production
+from .idempotency import TTL_S
 from .webhooks import RetryPolicy
 
 
@@ -23,10 +24,16 @@ def run(
     environment: str = "development",
     log_level: str = "info",
     on_ready: Callable[[str], None] | None = None,
+    idempotency_window_s: float = TTL_S,
 ) -> None:
     """Serve a new sandbox until interrupted; `on_ready(base_url)` runs once it listens."""
     refuse_production(environment)
-    app = create_app(webhook_retry=webhook_retry, endpoints=endpoints, environment=environment)
+    app = create_app(
+        webhook_retry=webhook_retry,
+        endpoints=endpoints,
+        environment=environment,
+        idempotency_window_s=idempotency_window_s,
+    )
     server.serve(app, host, port, log_level=log_level, on_ready=on_ready)
 
 
