@@ -20,6 +20,7 @@ from eventpay.domain import Money, PaymentStatus
 from eventpay.ports import (
     CreatePayment,
     PaymentLine,
+    ProviderMisconfigured,
     ProviderOutcomeUnknown,
     ProviderRefundStatus,
     ProviderRejected,
@@ -201,10 +202,45 @@ def test_zero_decimal_currency_end_to_end(sandbox: Sandbox, paypal: PayPalProvid
     assert captured.amount_received == 4500
 
 
-def test_a_currency_paypal_does_not_take_is_rejected(paypal: PayPalProvider) -> None:
+@pytest.mark.parametrize(
+    ("amount", "why"),
+    [
+        (Money(1005, "kwd"), "PayPal does not take payments in KWD."),
+        (Money(4500, "isk"), "PayPal does not take payments in ISK."),
+    ],
+)
+def test_a_currency_paypal_does_not_take_is_refused_before_any_call(
+    sandbox: Sandbox, paypal: PayPalProvider, amount: Money, why: str
+) -> None:
+    """Old code sent KWD to PayPal ("1.005") and had no `refusal_for` to ask first."""
+    assert paypal.refusal_for(amount) == why
+    before = sandbox.read("/_sandbox/idempotency")["request_ids"]
     with pytest.raises(ProviderRejected) as refused:
-        paypal.create_payment(attempt(Money(1005, "kwd")))
-    assert refused.value.code == "INVALID_CURRENCY_CODE"
+        paypal.create_payment(attempt(amount))
+    assert (refused.value.code, refused.value.message) == ("unsupported_amount", why)
+    assert sandbox.read("/_sandbox/idempotency")["request_ids"] == before
+
+
+@pytest.mark.parametrize(
+    ("amount", "part", "shown"),
+    [
+        (Money(4500, "jpy"), Money(1500, "jpy"), "4500"),
+        (Money(1205, "eur"), Money(5, "eur"), "12.05"),
+    ],
+)
+def test_paid_and_refunded_in_jpy_and_eur(
+    sandbox: Sandbox, paypal: PayPalProvider, amount: Money, part: Money, shown: str
+) -> None:
+    assert paypal.refusal_for(amount) is None
+    request = attempt(amount)
+    order_id = approved(sandbox, paypal, request)
+    order = paypal.api.call("GET", f"/v2/checkout/orders/{order_id}")
+    assert order["purchase_units"][0]["amount"]["value"] == shown
+    captured = paypal.capture_payment(order_id, idempotency_key=capture_key(request))
+    assert (captured.amount, captured.amount_received) == (amount, amount.amount)
+    refunded = refund(paypal, order_id, captured.capture_id, part, f"r-{request.payment_id}")
+    assert refunded.amount == part
+    assert paypal.retrieve_refund(refunded.provider_refund_id) == refunded
 
 
 def test_an_unknown_order_is_rejected(paypal: PayPalProvider) -> None:
@@ -264,11 +300,20 @@ def test_an_expired_token_is_renewed_once(sandbox: Sandbox, paypal: PayPalProvid
     assert paypal.api.tokens.fetches == 2
 
 
-def test_wrong_credentials_are_rejected(sandbox: Sandbox) -> None:
-    provider = PayPalProvider(client_id=CLIENT_ID, client_secret="wrong", api_base=sandbox.url)
-    with pytest.raises(ProviderRejected) as refused:
-        provider.retrieve_payment("0VF52814937998046")
-    assert refused.value.code == "authentication_failed"
+def test_wrong_credentials_are_misconfiguration_not_a_refusal(sandbox: Sandbox) -> None:
+    """The defect: PayPal's 401 invalid_client was `ProviderRejected`, so the refund janitor
+    failed a pending refund for good over a configuration slip."""
+    provider = PayPalProvider(
+        client_id=CLIENT_ID, client_secret="wrong-secret", api_base=sandbox.url
+    )
+    with pytest.raises(ProviderMisconfigured) as caught:
+        provider.refund_payment(
+            RefundRequest("r-x", "0VF52814937998046", "CAP1", Money(100, "usd"), "r-x", "")
+        )
+    provider.close()
+    assert not isinstance(caught.value, ProviderRejected)
+    assert caught.value.code == "provider_misconfigured"
+    assert "wrong-secret" not in caught.value.message
 
 
 def test_a_500_is_an_unknown_outcome_and_the_retry_creates_one_order(
@@ -308,3 +353,102 @@ def test_a_slow_paypal_is_an_unknown_outcome_and_the_retry_finds_its_order(
     assert created.status is PaymentStatus.REQUIRES_ACTION
     assert sandbox.read("/_sandbox/idempotency")["replays"] == replays + 1
     assert paypal.create_payment(request).provider_ref == created.provider_ref
+
+
+def test_a_token_refused_even_after_renewal_is_misconfiguration(
+    sandbox: Sandbox, paypal: PayPalProvider
+) -> None:
+    order_id = paypal.create_payment(attempt()).provider_ref
+    sandbox.control(
+        "/_sandbox/faults",
+        {"path_prefix": "/v2/checkout/orders/", "mode": "status", "status": 401, "times": 2},
+    )
+    with pytest.raises(ProviderMisconfigured) as caught:
+        paypal.retrieve_payment(order_id)
+    assert caught.value.code == "provider_misconfigured"
+    assert paypal.api.tokens.fetches == 2  # renewed once, then given up
+
+
+@pytest.mark.parametrize(
+    ("status", "raised", "code"),
+    [
+        (403, ProviderMisconfigured, "provider_misconfigured"),
+        (429, ProviderOutcomeUnknown, "provider_busy"),
+        (409, ProviderOutcomeUnknown, "provider_busy"),
+        (503, ProviderOutcomeUnknown, "provider_error"),
+    ],
+)
+def test_paypals_failures_are_never_a_refusal(
+    sandbox: Sandbox,
+    paypal: PayPalProvider,
+    status: int,
+    raised: type[ProviderOutcomeUnknown],
+    code: str,
+) -> None:
+    """Old code: a 403 NOT_AUTHORIZED was a definite ProviderRejected."""
+    request = attempt()
+    order_id = approved(sandbox, paypal, request)
+    captured = paypal.capture_payment(order_id, idempotency_key=capture_key(request))
+    sandbox.control(
+        "/_sandbox/faults",
+        {"path_prefix": "/v2/payments/captures/", "mode": "status", "status": status},
+    )
+    with pytest.raises(raised) as caught:
+        refund(paypal, order_id, captured.capture_id, Money(100, "usd"), f"r-{order_id}")
+    assert not isinstance(caught.value, ProviderRejected)
+    assert caught.value.code == code
+    # Nothing happened: the retry with the same key refunds once.
+    done = refund(paypal, order_id, captured.capture_id, Money(100, "usd"), f"r-{order_id}")
+    assert paypal.find_refunds(payment_provider_ref=order_id, capture_id=None) == [done]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "ORDERX", "status": "CREATED"},  # no purchase units, no amount
+        {"purchase_units": [{"amount": {"currency_code": "USD", "value": "1.00"}}]},  # no id
+        {"id": "ORDERX", "status": "CREATED", "purchase_units": [{"amount": {"value": 1}}]},
+    ],
+)
+def test_a_malformed_answer_is_unknown_never_a_crash(
+    sandbox: Sandbox, paypal: PayPalProvider, body: dict[str, Any]
+) -> None:
+    order_id = paypal.create_payment(attempt()).provider_ref
+    sandbox.control(
+        "/_sandbox/faults",
+        {"path_prefix": "/v2/checkout/orders/", "mode": "status", "status": 200, "body": body},
+    )
+    with pytest.raises(ProviderOutcomeUnknown) as caught:
+        paypal.retrieve_payment(order_id)
+    assert caught.value.code == "provider_malformed_answer"
+
+
+def test_refunds_are_found_on_the_order_with_our_refund_ids(
+    sandbox: Sandbox, paypal: PayPalProvider
+) -> None:
+    request = attempt()
+    order_id = approved(sandbox, paypal, request)
+    capture_id = paypal.capture_payment(order_id, idempotency_key=capture_key(request)).capture_id
+    first = refund(paypal, order_id, capture_id, Money(1000, "usd"), f"a-{order_id}")
+    second = refund(paypal, order_id, capture_id, Money(500, "usd"), f"b-{order_id}")
+    assert (first.refund_id_hint, second.refund_id_hint) == (f"a-{order_id}", f"b-{order_id}")
+    found = paypal.find_refunds(payment_provider_ref=order_id, capture_id=capture_id)
+    assert found == [first, second]
+    assert paypal.retrieve_refund(second.provider_refund_id) == second
+
+
+def test_after_paypals_key_window_a_resent_refund_is_a_second_refund(
+    sandbox: Sandbox, paypal: PayPalProvider
+) -> None:
+    """Why the core reads `find_refunds` before re-sending anything older than the window."""
+    request = attempt()
+    order_id = approved(sandbox, paypal, request)
+    capture_id = paypal.capture_payment(order_id, idempotency_key=capture_key(request)).capture_id
+    key = f"r-{order_id}"
+    first = refund(paypal, order_id, capture_id, Money(1000, "usd"), key)
+    assert refund(paypal, order_id, capture_id, Money(1000, "usd"), key) == first
+    sandbox.control("/_sandbox/idempotency/age", {"seconds": 46 * 24 * 3600})
+    again = refund(paypal, order_id, capture_id, Money(1000, "usd"), key)
+    assert again.provider_refund_id != first.provider_refund_id
+    found = paypal.find_refunds(payment_provider_ref=order_id, capture_id=capture_id)
+    assert [r.refund_id_hint for r in found] == [key, key]

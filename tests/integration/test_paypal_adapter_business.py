@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -11,12 +12,15 @@ import pytest
 
 from eventpay.domain import Money
 from eventpay.ports import (
+    Capabilities,
     CreatePayment,
     InvoiceDraft,
     InvoiceLine,
     PayoutItem,
     ProviderRejected,
+    RefundRequest,
 )
+from eventpay.ports.capabilities import InvoiceProvider, PayoutProvider
 from eventpay.providers.paypal import PayPalProvider
 from eventpay.providers.paypal_payouts import DuplicatePayoutBatch, payout_request
 from eventpay.sandbox.paypal import BackgroundServer, create_app
@@ -185,3 +189,71 @@ def test_an_invoice_number_is_used_once(paypal: PayPalProvider) -> None:
     with pytest.raises(ProviderRejected) as refused:
         paypal.create_invoice(draft(number), idempotency_key=f"again-{number}")
     assert refused.value.code == "DUPLICATE_INVOICE_NUMBER"
+
+
+# -- capabilities -------------------------------------------------------------------------------
+
+
+def _partial_refund(sandbox_url: str, paypal: PayPalProvider) -> None:
+    capture_id = captured(sandbox_url, paypal, Money(4500, "usd"))
+    refund_id = new_id("refund")
+    refunded = paypal.refund_payment(
+        RefundRequest(refund_id, "unused-order-ref", capture_id, Money(1000, "usd"), refund_id, "")
+    )
+    assert (refunded.amount, refunded.refund_id_hint) == (Money(1000, "usd"), refund_id)
+
+
+def _payouts(sandbox_url: str, paypal: PayoutProvider) -> None:
+    created = paypal.create_payout(batch_id=new_id("batch"), items=ITEMS, email_subject="Payout")
+    assert paypal.get_payout(created.provider_batch_id).provider_batch_id == (
+        created.provider_batch_id
+    )
+
+
+def _disputes(sandbox_url: str, paypal: PayPalProvider) -> None:
+    capture_id = captured(sandbox_url, paypal, Money(2000, "eur"))
+    dispute_id = control(sandbox_url, "/_sandbox/disputes", {"capture_id": capture_id})[
+        "dispute_id"
+    ]
+    assert dispute_id in {d.dispute_id for d in paypal.list_disputes()}
+    assert paypal.get_dispute(dispute_id).amount == Money(2000, "eur")
+    paypal.provide_evidence(dispute_id, note="Attended.", idempotency_key=new_id("evidence"))
+    other = control(sandbox_url, "/_sandbox/disputes", {"capture_id": capture_id})["dispute_id"]
+    accepted = paypal.accept_claim(other, note="Refund.", idempotency_key=new_id("accept"))
+    assert accepted.status == "RESOLVED"
+
+
+def _invoicing(sandbox_url: str, paypal: InvoiceProvider) -> None:
+    number = new_id("SP")
+    invoice = paypal.create_invoice(draft(number), idempotency_key=f"create-{number}")
+    paypal.send_invoice(invoice.invoice_id, idempotency_key=f"send-{number}")
+    paypal.cancel_invoice(invoice.invoice_id, idempotency_key=f"cancel-{number}")
+    assert paypal.get_invoice(invoice.invoice_id).status == "CANCELLED"
+
+
+# Every flag PayPalProvider may declare, with the calls that prove it. A new flag without an
+# entry here fails the test below: a capability is declared only once it is exercised.
+CAPABILITY_CHECKS = {
+    "partial_refund": _partial_refund,
+    "payouts": _payouts,
+    "disputes": _disputes,
+    "invoicing": _invoicing,
+}
+NOT_DECLARED = {"client_confirmation", "payment_lookup"}
+
+
+def test_every_declared_capability_works_against_the_sandbox(
+    sandbox_url: str, paypal: PayPalProvider
+) -> None:
+    flags = {
+        f.name: getattr(paypal.capabilities, f.name)
+        for f in dataclasses.fields(Capabilities)
+        if isinstance(getattr(paypal.capabilities, f.name), bool)
+    }
+    declared = {name for name, on in flags.items() if on}
+    assert declared == set(CAPABILITY_CHECKS)
+    assert set(flags) - declared == NOT_DECLARED
+    for name in sorted(declared):
+        CAPABILITY_CHECKS[name](sandbox_url, paypal)
+    # What is not declared is not done: no browser-side confirmation, no lookup by our id.
+    assert paypal.find_payment(payment_id=str(uuid.uuid4())) is None

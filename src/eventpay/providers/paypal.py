@@ -17,7 +17,17 @@ A PayPal payment is an order the buyer approves at PayPal and we then capture:
 - `cancel_payment` cannot cancel: PayPal has no API to void a CAPTURE-intent order. An order
   nobody captures simply expires at PayPal, so "cancel" means "we never capture it", which is
   the core's decision; the adapter only reports the order's current state.
-- `refund_payment` refunds (part of) a capture.
+- `refund_payment` refunds (part of) a capture, with our refund id as its `custom_id`;
+  `retrieve_refund` reads one; `find_refunds` lists a payment's refunds from its order (PayPal
+  has no list per capture) so the core can adopt one made by a request whose key expired.
+- `find_payment` finds nothing: PayPal orders cannot be searched by our metadata, and an order
+  created again after its key expired moves no money until we capture it, so
+  `payment_lookup` is off.
+- `refusal_for` says, before any call, which amounts PayPal cannot take (paypal_money's table).
+
+Capabilities say exactly what is implemented (a test calls each). `idempotency_window` is the
+shortest PayPal-Request-Id lifetime of what the core re-sends: Orders v2 "stores keys for 6
+hours" (create, capture); Payments v2 keeps refund keys 45 days.
 
 No database, no decisions: every method returns what PayPal says, mapped to our values.
 """
@@ -25,11 +35,12 @@ No database, no decisions: every method returns what PayPal says, mapped to our 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from eventpay.domain import PaymentStatus
+from eventpay.domain import Money, PaymentStatus
 from eventpay.ports import (
     Capabilities,
     CreatePayment,
@@ -42,23 +53,33 @@ from eventpay.ports import (
     ProviderName,
     ProviderPayment,
     ProviderRefund,
-    ProviderRefundStatus,
     ProviderRejected,
     RefundRequest,
     RefundUpdate,
 )
 from eventpay.providers.paypal_disputes import PayPalDisputes
-from eventpay.providers.paypal_events import parse_event, parse_refund_event
+from eventpay.providers.paypal_events import (
+    capture_id_of_refund,
+    parse_event,
+    parse_refund_event,
+)
 from eventpay.providers.paypal_http import PayPalApi, PayPalRejected, reading
 from eventpay.providers.paypal_invoicing import PayPalInvoicing
-from eventpay.providers.paypal_money import from_paypal, to_paypal
+from eventpay.providers.paypal_money import UnsupportedAmount, refusal
 from eventpay.providers.paypal_orders import order_request, payment_from_order
 from eventpay.providers.paypal_payouts import PayPalPayouts
+from eventpay.providers.paypal_refunds import (
+    is_complete,
+    refund_from,
+    refund_request,
+    refunds_of_order,
+)
 
 __all__ = ["PayPalProvider"]
 
 ORDERS_PATH = "/v2/checkout/orders"
 CAPTURES_PATH = "/v2/payments/captures"
+REFUNDS_PATH = "/v2/payments/refunds"
 
 # Capture refusals that are the buyer's funding failing: the attempt FAILED (the buyer may pay
 # again with a new attempt). Any other 422 means nothing happened and is raised as rejected.
@@ -77,13 +98,6 @@ _DECLINES = frozenset(
     }
 )
 
-_REFUND_STATUS = {
-    "COMPLETED": ProviderRefundStatus.SUCCEEDED,
-    "PENDING": ProviderRefundStatus.PENDING,
-    "FAILED": ProviderRefundStatus.FAILED,
-    "CANCELLED": ProviderRefundStatus.CANCELED,
-}
-
 
 class PayPalProvider:
     name = ProviderName.PAYPAL
@@ -93,6 +107,9 @@ class PayPalProvider:
         disputes=True,
         client_confirmation=False,
         invoicing=True,
+        payment_lookup=False,
+        # Orders v2 keeps a PayPal-Request-Id 6 hours (create, capture); refunds 45 days.
+        idempotency_window=timedelta(hours=6),
     )
 
     def __init__(
@@ -123,7 +140,11 @@ class PayPalProvider:
 
     # Payments ---------------------------------------------------------------------------
 
+    def refusal_for(self, amount: Money) -> str | None:
+        return refusal(amount)
+
     def create_payment(self, request: CreatePayment) -> ProviderPayment:
+        _refuse_unless_representable(request.amount)
         order = self.api.call(
             "POST",
             ORDERS_PATH,
@@ -160,25 +181,42 @@ class PayPalProvider:
         return self._payment(order)
 
     def refund_payment(self, request: RefundRequest) -> ProviderRefund:
+        _refuse_unless_representable(request.amount)
         capture_id = request.capture_id or self._capture_of(request.payment_provider_ref)
-        # The reason is ours, not a note for the buyer: PayPal shows `note_to_payer` to them.
-        body = {"amount": to_paypal(request.amount), "custom_id": request.refund_id}
         refund = self.api.call(
             "POST",
             f"{CAPTURES_PATH}/{capture_id}/refund",
-            json=body,
+            json=refund_request(request),
             request_id=request.idempotency_key,
             representation=True,
         )
+        if not is_complete(refund) and isinstance(refund.get("id"), str) and refund["id"]:
+            # `Prefer` is a preference: a minimal answer is read again in full.
+            return self.retrieve_refund(refund["id"])
         with reading("refund"):
-            details = refund.get("status_details") or {}
-            amount = refund.get("amount")
-            return ProviderRefund(
-                provider_refund_id=str(refund["id"]),
-                status=_REFUND_STATUS.get(str(refund.get("status")), ProviderRefundStatus.PENDING),
-                amount=from_paypal(amount) if isinstance(amount, Mapping) else request.amount,
-                failure_reason=str(details["reason"]) if details.get("reason") else None,
-            )
+            return refund_from(refund)
+
+    def retrieve_refund(self, provider_refund_id: str) -> ProviderRefund:
+        refund = self.api.call("GET", f"{REFUNDS_PATH}/{provider_refund_id}")
+        with reading("refund"):
+            return refund_from(refund)
+
+    def find_refunds(
+        self, *, payment_provider_ref: str, capture_id: str | None
+    ) -> Sequence[ProviderRefund]:
+        """The refunds the order shows (PayPal lists none per capture); of `capture_id` only,
+        when given, for a refund that names its capture."""
+        order = self.api.call("GET", f"{ORDERS_PATH}/{payment_provider_ref}")
+        with reading("order's refunds"):
+            return [
+                refund_from(refund)
+                for refund in refunds_of_order(order)
+                if capture_id is None or capture_id_of_refund(refund) in (None, capture_id)
+            ]
+
+    def find_payment(self, *, payment_id: str) -> ProviderPayment | None:
+        # Orders cannot be searched (see the module docstring): `payment_lookup` is off.
+        return None
 
     def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
         """Reduce a verified PayPal event to a payment update (see paypal_events)."""
@@ -242,6 +280,12 @@ class PayPalProvider:
 
     def get_invoice(self, invoice_id: str) -> Invoice:
         return self._invoicing.get_invoice(invoice_id)
+
+
+def _refuse_unless_representable(amount: Money) -> None:
+    why = refusal(amount)
+    if why is not None:
+        raise UnsupportedAmount(amount, why)
 
 
 def _declined(order: ProviderPayment, refusal: PayPalRejected) -> ProviderPayment:

@@ -29,6 +29,7 @@ from eventpay.domain import Money, PaymentStatus
 from eventpay.ports import PaymentUpdate, ProviderRefundStatus, RefundUpdate
 from eventpay.providers.paypal_money import from_paypal
 from eventpay.providers.paypal_orders import CaptureView, capture_failure_message
+from eventpay.providers.paypal_refunds import REFUND_STATUS
 
 __all__ = [
     "CAPTURES_PATH",
@@ -108,14 +109,6 @@ def parse_event(event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | 
     return _capture(event_type, status, resource)
 
 
-_REFUND_STATUS = {
-    "COMPLETED": ProviderRefundStatus.SUCCEEDED,
-    "PENDING": ProviderRefundStatus.PENDING,
-    "FAILED": ProviderRefundStatus.FAILED,
-    "CANCELLED": ProviderRefundStatus.CANCELED,
-}
-
-
 def capture_id_of_refund(refund: Mapping[str, Any]) -> str | None:
     """The capture a refund returns money from: its `up` link, `.../v2/payments/captures/{id}`."""
     return _linked_id(refund, CAPTURES_PATH)
@@ -159,7 +152,7 @@ def parse_refund_event(event_type: str, payload: Mapping[str, Any]) -> RefundUpd
     return RefundUpdate(
         provider_refund_id=str(resource["id"]),
         refund_id_hint=str(resource["custom_id"]) if resource.get("custom_id") else None,
-        status=_REFUND_STATUS.get(str(resource.get("status")), ProviderRefundStatus.PENDING),
+        status=REFUND_STATUS.get(str(resource.get("status")), ProviderRefundStatus.PENDING),
         failure_reason=details.get("reason"),
         capture_id=capture_id_of_refund(resource),
         amount=_refund_amount(resource),

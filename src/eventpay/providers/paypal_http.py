@@ -1,23 +1,35 @@
-"""The authenticated PayPal REST client shared by the PayPal adapter's modules.
+"""The authenticated PayPal REST client, and the one classification of what PayPal answers.
 
-One `PayPalApi` per process: it adds the bearer token (from `PayPalTokenCache`), the
-`PayPal-Request-Id` of every mutating call, and translates PayPal's answers into our errors:
+One `PayPalApi` per process: it fetches tokens for `PayPalTokenCache`, adds the bearer token
+and the `PayPal-Request-Id` of every mutating call, and turns every answer into a value or one
+of the ports' errors, here and nowhere else:
 
-    ProviderError
-    ├── ProviderOutcomeUnknown   timeout, connection error, 5xx, 429, 409, unreadable 2xx body:
-    │                            the call may have taken effect; ask again with the same key
-    └── ProviderRejected
-        ├── PayPalRejected       a definite 4xx refusal; `code` is PayPal's `details[0].issue`
-        │   │                    (else its `name`), `body` keeps the error for callers that
-        │   │                    must look closer
-        │   └── DuplicatePayoutBatch   `duplicate_batch` (paypal_payouts)
-        └── UnsupportedAmount    `unsupported_amount`: refused before any call (paypal_money)
+    what happened                               raised                  code
+    no answer: timeout, refused, reset          ProviderOutcomeUnknown  provider_unreachable
+    token endpoint refuses us (401
+      invalid_client, any other 4xx)            ProviderMisconfigured   provider_misconfigured
+    401 to a freshly issued token               ProviderMisconfigured   provider_misconfigured
+    403 NOT_AUTHORIZED / PERMISSION_DENIED      ProviderMisconfigured   provider_misconfigured
+    other 4xx a sound request never gets
+      (405, 406, 415), or 400/404/422 without
+      PayPal's error body (wrong api_base)      ProviderMisconfigured   provider_misconfigured
+    409 PREVIOUS_REQUEST_IN_PROGRESS, 429       ProviderOutcomeUnknown  provider_busy
+    5xx, 3xx (redirects are never followed)     ProviderOutcomeUnknown  provider_error
+    2xx that is not a JSON object, or lacks
+      what the caller reads (id, status,
+      amount)                                   ProviderOutcomeUnknown  provider_malformed_answer
+    400 INVALID_REQUEST, 404 RESOURCE_NOT_
+      FOUND, 422 UNPROCESSABLE_ENTITY, with
+      PayPal's error body                       PayPalRejected          PayPal's issue (details
+                                                (a ProviderRejected)    [0].issue, else name)
 
-Token requests fail the same way (paypal_auth); wrong credentials are `authentication_failed`.
-
-A 401 means PayPal stopped accepting the token: it is renewed once and the call sent once
-more with the same request id (PayPal did nothing with the refused call). Redirects are never
-followed. Nothing here logs; messages carry PayPal's description and debug id, never a token.
+Only the last row is a definite answer: PayPal documents those refusals and did nothing. Our
+credentials, permissions or address being wrong say nothing about money: the work stays
+retriable and succeeds once the configuration is fixed. A 401 on an API call is first taken
+as an expired token: it is renewed once and the call sent again with the same request id
+(PayPal did nothing with the refused call). Other refusals raised before any call:
+`UnsupportedAmount` (paypal_money), `DuplicatePayoutBatch` (paypal_payouts) is a PayPalRejected.
+Nothing here logs; messages carry PayPal's description and debug id, never a token or secret.
 """
 
 from __future__ import annotations
@@ -29,18 +41,35 @@ from typing import Any
 
 import httpx
 
-from eventpay.ports import ProviderOutcomeUnknown, ProviderRejected
-from eventpay.providers.paypal_auth import PayPalTokenCache
+from eventpay.ports import (
+    ProviderError,
+    ProviderMisconfigured,
+    ProviderOutcomeUnknown,
+    ProviderRejected,
+)
+from eventpay.providers.paypal_auth import TOKEN_PATH, PayPalTokenCache, TokenAnswer
 
-__all__ = ["PayPalApi", "PayPalRejected", "reading", "rejection_from"]
+__all__ = [
+    "MALFORMED",
+    "MISCONFIGURED",
+    "PayPalApi",
+    "PayPalRejected",
+    "classify",
+    "malformed",
+    "reading",
+    "rejection_from",
+]
 
+MALFORMED = "provider_malformed_answer"
+MISCONFIGURED = "provider_misconfigured"
 _MESSAGE_LIMIT = 300
+_DEFINITE = frozenset({400, 404, 422})
 # Multipart parts: (filename, content, content type); PayPal reads the `input` part as JSON.
 Part = tuple[str | None, bytes, str]
 
 
 class PayPalRejected(ProviderRejected):
-    """PayPal refused the call (4xx): nothing happened there."""
+    """PayPal refused the call for a documented reason (400, 404, 422): nothing happened."""
 
     def __init__(self, code: str, message: str, *, status_code: int, body: Mapping[str, Any]):
         super().__init__(code, message)
@@ -52,8 +81,13 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def malformed(what: str) -> ProviderOutcomeUnknown:
+    """A 2xx answer we cannot read: the call may well have taken effect."""
+    return ProviderOutcomeUnknown(MALFORMED, f"PayPal's {what} could not be read")
+
+
 def rejection_from(status_code: int, body: Any) -> PayPalRejected:
-    """Our error for a PayPal 4xx body (`{name, message, details: [{issue, description}]}`)."""
+    """Our error for a PayPal error body (`{name, message, details: [{issue, description}]}`)."""
     error: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
     details = error.get("details")
     first: Mapping[str, Any] = (
@@ -79,15 +113,56 @@ def rejection_from(status_code: int, body: Any) -> PayPalRejected:
     return PayPalRejected(code, message, status_code=status_code, body=error)
 
 
+def _is_paypal_error(body: Any) -> bool:
+    return isinstance(body, Mapping) and bool(_text(body.get("name")) or _text(body.get("error")))
+
+
+def classify(status: int, body: Any, *, what: str) -> ProviderError:
+    """The error for a non-2xx answer to `what` ("POST /v2/..."); see the module's table."""
+    if status == 401:
+        return ProviderMisconfigured(
+            MISCONFIGURED,
+            "PayPal refused our access token even after renewing it (401): "
+            "check the PayPal client id and secret",
+        )
+    if status == 403:
+        said = rejection_from(status, body)
+        return ProviderMisconfigured(
+            MISCONFIGURED,
+            f"PayPal says our app may not {what} (403 {said.code}): check the app's permissions",
+        )
+    if status in (409, 429):
+        return ProviderOutcomeUnknown("provider_busy", f"PayPal asked us to retry later ({status})")
+    if status >= 500 or status < 400:
+        return ProviderOutcomeUnknown("provider_error", f"PayPal answered {status} to {what}")
+    if status in _DEFINITE and _is_paypal_error(body):
+        return rejection_from(status, body)
+    return ProviderMisconfigured(
+        MISCONFIGURED,
+        f"{what} answered {status} without a PayPal error: check the PayPal API address",
+    )
+
+
+def _token_failure(status: int) -> ProviderError:
+    if status >= 500 or status in (409, 429):
+        return ProviderOutcomeUnknown(
+            "provider_error", f"PayPal answered {status} to the token request"
+        )
+    # 401 invalid_client above all: wrong or rotated credentials; retrying cannot help until
+    # someone fixes them, and no money was asked about.
+    return ProviderMisconfigured(
+        MISCONFIGURED,
+        f"PayPal refused our client credentials ({status}): check the PayPal client id and secret",
+    )
+
+
 @contextmanager
 def reading(what: str) -> Iterator[None]:
     """Report an answer we cannot read as `ProviderOutcomeUnknown`: the call did happen."""
     try:
         yield
     except (KeyError, IndexError, TypeError, ValueError, AttributeError):
-        raise ProviderOutcomeUnknown(
-            "malformed_response", f"PayPal's {what} could not be read"
-        ) from None
+        raise malformed(what) from None
 
 
 class PayPalApi:
@@ -107,14 +182,8 @@ class PayPalApi:
         self._owns_http = http is None
         self._http = http if http is not None else httpx.Client(follow_redirects=False)
         self._timeout = timeout_s
-        self.tokens = PayPalTokenCache(
-            client_id=client_id,
-            client_secret=client_secret,
-            api_base=self.api_base,
-            http=self._http,
-            timeout_s=timeout_s,
-            clock=clock,
-        )
+        self._auth = (client_id, client_secret)
+        self.tokens = PayPalTokenCache(self._fetch_token, clock=clock)
 
     def __repr__(self) -> str:
         return f"PayPalApi(api_base={self.api_base!r})"
@@ -148,21 +217,14 @@ class PayPalApi:
             headers["PayPal-Request-Id"] = request_id
         if representation:
             headers["Prefer"] = "return=representation"
-        token = self.tokens.get()
         send = {"json": json, "content": content, "files": files, "params": params}
+        token = self.tokens.get()
         response = self._send(method, path, headers, token, **send)
         if response.status_code == 401:
             self.tokens.invalidate(token)
             token = self.tokens.get()
             response = self._send(method, path, headers, token, **send)
-            if response.status_code == 401:
-                raise PayPalRejected(
-                    "authentication_failed",
-                    "PayPal refused a freshly issued access token",
-                    status_code=401,
-                    body={},
-                )
-        return _answer(response)
+        return _answer(response, f"{method} {path}")
 
     def _send(
         self,
@@ -186,25 +248,45 @@ class PayPalApi:
                 "provider_unreachable", f"PayPal did not answer {method} {path} in time"
             ) from None
 
+    def _fetch_token(self) -> TokenAnswer:
+        try:
+            response = self._http.post(
+                self.api_base + TOKEN_PATH,
+                auth=self._auth,
+                data={"grant_type": "client_credentials"},
+                headers={"Accept": "application/json"},
+                timeout=self._timeout,
+                follow_redirects=False,
+            )
+        except httpx.RequestError:
+            raise ProviderOutcomeUnknown(
+                "provider_unreachable", "PayPal did not answer the token request in time"
+            ) from None
+        if not 200 <= response.status_code < 300:
+            raise _token_failure(response.status_code)
+        with reading("token answer"):
+            body = response.json()
+            value = body["access_token"]
+            expires_in = float(body.get("expires_in", 0))
+            if not isinstance(value, str) or not value:
+                raise ValueError("no access token")
+        return TokenAnswer(value=value, expires_in=expires_in)
 
-def _answer(response: httpx.Response) -> dict[str, Any]:
+
+def _answer(response: httpx.Response, what: str) -> dict[str, Any]:
     status = response.status_code
-    if status >= 500 or status in (409, 429):
-        raise ProviderOutcomeUnknown("provider_error", f"PayPal answered {status}")
-    if 400 <= status < 500:
+    if not 200 <= status < 300:
         try:
             body: Any = response.json()
         except ValueError:
-            body = {}
-        raise rejection_from(status, body)
-    if not 200 <= status < 300:
-        raise ProviderOutcomeUnknown("provider_error", f"PayPal answered {status}")
+            body = None
+        raise classify(status, body, what=what)
     if not response.content.strip():
         return {}
     try:
         answer: Any = response.json()
     except ValueError:
-        raise ProviderOutcomeUnknown("malformed_response", "PayPal's answer is not JSON") from None
+        raise malformed(f"answer to {what} (not JSON)") from None
     if not isinstance(answer, dict):
-        raise ProviderOutcomeUnknown("malformed_response", "PayPal's answer is not an object")
+        raise malformed(f"answer to {what} (not an object)")
     return answer

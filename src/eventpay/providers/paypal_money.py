@@ -1,53 +1,87 @@
-"""Money at PayPal's boundary: `Money` to and from PayPal's decimal-string amounts.
+"""Money at PayPal's boundary: the one table of our currencies PayPal takes, and conversion.
 
-PayPal writes amounts as strings of major units with the currency's ISO 4217 exponent
-("12.50" USD, "1000" JPY, "1.005" KWD) and upper-case currency codes. Orders, Payments,
-Disputes and Invoicing spell the pair `{currency_code, value}`; Payouts spells it
-`{currency, value}`. Conversion goes through the domain's `Money` only: never a float.
+PayPal writes amounts as strings of major units (`"12.50"` USD, `"1000"` JPY) with upper-case
+currency codes; Orders, Payments, Disputes and Invoicing spell the pair `{currency_code,
+value}`, Payouts `{currency, value}`. PayPal's currency-codes page
+(developer.paypal.com/docs/api/reference/currency-codes/) lists the currencies its REST APIs
+take, and marks HUF, JPY and TWD "does not support decimals: if you pass a decimal amount, an
+error occurs" (Orders answer DECIMAL_PRECISION, refunds DECIMALS_NOT_SUPPORTED). So:
 
-One PayPal quirk lives here, as the domain asks of provider quirks: PayPal refuses decimals in
-HUF and TWD even though ISO 4217 gives them two digits, so only whole forints and dollars can
-be sent; an amount with cents is refused here, before any call.
+- `PAYPAL_DECIMALS` holds every currency of ours PayPal lists, with the digits PayPal writes:
+  two for most; none for JPY (as ISO 4217), HUF and TWD (ISO gives them two: only whole
+  forints and dollars can be sent). BRL, CNY and MYR are listed for in-country accounts only;
+  they stay here and PayPal refuses them per merchant account.
+- Absent means PayPal takes no payment in it: every three-decimal currency (KWD, BHD, JOD,
+  OMR, TND, IQD, LYD), ISK, KRW, CLP, VND, INR, ZAR, AED, TRY... `refusal` says so in plain
+  words before any call, and `to_paypal` refuses such an amount (`UnsupportedAmount`).
+
+Conversion goes through the domain's `Money` only, exact both ways, never a float. Reading is
+lenient about currencies (an amount PayPal reports is exact whatever it is); writing is strict.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
-from eventpay.domain import Money, MoneyError
+from eventpay.domain import CURRENCY_EXPONENTS, Money, MoneyError
 from eventpay.ports import ProviderRejected
 
 __all__ = [
+    "PAYPAL_DECIMALS",
     "UnsupportedAmount",
     "from_paypal",
+    "refusal",
     "to_payouts",
     "to_paypal",
     "value_string",
 ]
 
-# PayPal's "decimals not supported" currencies that ISO 4217 gives a minor unit.
-_WHOLE_UNITS_ONLY = frozenset({"huf", "twd"})
+_TWO_DECIMALS = (
+    "aud brl cad cny czk dkk eur hkd ils myr mxn nzd nok php pln gbp sgd sek chf thb usd"
+)
+_NO_DECIMALS = "huf jpy twd"
+
+PAYPAL_DECIMALS: Mapping[str, int] = MappingProxyType(
+    {
+        code: digits
+        for digits, codes in ((2, _TWO_DECIMALS), (0, _NO_DECIMALS))
+        for code in codes.split()
+        if code in CURRENCY_EXPONENTS
+    }
+)
+"""Our currencies PayPal takes, with the decimals PayPal accepts in a `value`."""
+
+
+def refusal(money: Money) -> str | None:
+    """Why PayPal cannot take `money`, in words for a buyer; None when it can."""
+    code = money.currency.upper()
+    digits = PAYPAL_DECIMALS.get(money.currency)
+    if digits is None:
+        return f"PayPal does not take payments in {code}."
+    if money.amount % 10 ** (money.exponent - digits):
+        return f"PayPal takes only whole {code} amounts, not {money.to_decimal_string()} {code}."
+    return None
 
 
 class UnsupportedAmount(ProviderRejected):
     """An amount PayPal cannot represent; refused before any call, so nothing happened."""
 
-    def __init__(self, money: Money) -> None:
-        super().__init__(
-            "unsupported_amount",
-            f"PayPal takes only whole units of {money.currency.upper()}, not {money}",
-        )
+    def __init__(self, money: Money, why: str) -> None:
+        super().__init__("unsupported_amount", why)
+        self.money = money
 
 
 def value_string(money: Money) -> str:
-    """PayPal's `value` for `money`: "12.50", "1000" (jpy), "1.005" (kwd), "123" (huf)."""
-    if money.currency in _WHOLE_UNITS_ONLY:
-        whole, cents = divmod(money.amount, 10**money.exponent)
-        if cents:
-            raise UnsupportedAmount(money)
-        return str(whole)
-    return money.to_decimal_string()
+    """PayPal's `value` for `money`: "12.50" (usd), "1000" (jpy), "123" (huf, whole forints)."""
+    why = refusal(money)
+    if why is not None:
+        raise UnsupportedAmount(money, why)
+    digits = PAYPAL_DECIMALS[money.currency]
+    if digits == money.exponent:
+        return money.to_decimal_string()
+    return str(money.amount // 10**money.exponent)  # exact: `refusal` saw no fraction
 
 
 def to_paypal(money: Money) -> dict[str, str]:

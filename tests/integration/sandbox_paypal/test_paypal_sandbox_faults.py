@@ -94,3 +94,60 @@ def test_token_endpoint_can_fail_too(http: httpx.Client) -> None:
 )
 def test_malformed_faults_are_refused(http: httpx.Client, spec: dict) -> None:
     assert http.post("/_sandbox/faults", json=spec).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("status", "name", "issue"),
+    [
+        (403, "NOT_AUTHORIZED", "PERMISSION_DENIED"),
+        (409, "RESOURCE_CONFLICT", "PREVIOUS_REQUEST_IN_PROGRESS"),
+        (503, "SERVICE_UNAVAILABLE", None),
+    ],
+)
+def test_a_status_fault_answers_paypals_error_without_running(
+    paypal, order_body, status: int, name: str, issue: str | None
+) -> None:
+    _arm(paypal, path_prefix="/v2/checkout/orders", method="POST", mode="status", status=status)
+
+    refused = paypal.post("/v2/checkout/orders", json=order_body())
+    created = paypal.post("/v2/checkout/orders", json=order_body())
+
+    assert refused.status_code == status
+    validate_response("checkout_orders_v2", "/v2/checkout/orders", "POST", status, refused.json())
+    assert refused.json()["name"] == name
+    assert [d["issue"] for d in refused.json().get("details", [])] == ([issue] if issue else [])
+    assert created.status_code == 201
+
+
+def test_a_status_fault_with_a_body_answers_it_exactly(paypal, order_body) -> None:
+    _arm(paypal, path_prefix="/v2/checkout/orders", mode="status", status=201, body={"x": 1})
+
+    response = paypal.post("/v2/checkout/orders", json=order_body())
+
+    assert (response.status_code, response.json()) == (201, {"x": 1})
+    assert paypal.events() == []
+
+
+def test_a_401_status_fault_is_paypals_invalid_token(paypal) -> None:
+    _arm(paypal, path_prefix="/v2/checkout/orders/", method="GET", mode="status", status=401)
+
+    response = paypal.get("/v2/checkout/orders/5O190127TN364715T")
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
+
+
+def test_the_token_endpoint_takes_status_faults(http) -> None:
+    _arm_on(http, path_prefix="/v1/oauth2/token", mode="status", status=401)
+
+    response = http.post(
+        "/v1/oauth2/token", auth=("sandbox-client", "s3cret"), data={"grant_type": "x"}
+    )
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def _arm_on(http, **fault) -> None:
+    response = http.post("/_sandbox/faults", json=fault)
+    assert response.status_code == 201, response.text

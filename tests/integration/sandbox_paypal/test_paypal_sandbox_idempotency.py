@@ -5,6 +5,18 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
+
+from eventpay.sandbox.paypal.idempotency import (
+    ORDERS_WINDOW_S,
+    PAYMENTS_WINDOW_S,
+    Proceed,
+    Replay,
+    RequestIdLedger,
+    StoredResponse,
+)
+
+HOUR_S = 3600
 
 
 def test_same_id_and_body_replays_the_first_answer_exactly(paypal, order_body) -> None:
@@ -20,7 +32,13 @@ def test_same_id_and_body_replays_the_first_answer_exactly(paypal, order_body) -
     assert second.headers["Sandbox-Replayed"] == "true"
     assert "Sandbox-Request-Mismatch" not in second.headers
     counts = paypal.http.get("/_sandbox/idempotency").json()
-    assert counts == {"request_ids": 1, "in_flight": 0, "replays": 1, "mismatched_replays": 0}
+    assert counts == {
+        "request_ids": 1,
+        "in_flight": 0,
+        "replays": 1,
+        "mismatched_replays": 0,
+        "expired": 0,
+    }
 
 
 def test_same_id_with_another_body_replays_the_original_like_paypal(paypal, order_body) -> None:
@@ -102,3 +120,86 @@ def test_request_ids_are_scoped_to_the_path(paypal, order_body) -> None:
 
     assert [r.status_code for r in results] == [201, 201]
     assert results[0].json()["id"] != results[1].json()["id"]
+
+
+def _age(paypal, seconds: float) -> None:
+    response = paypal.http.post("/_sandbox/idempotency/age", json={"seconds": seconds})
+    assert response.status_code == 200, response.text
+
+
+def test_an_order_id_is_forgotten_after_paypals_six_hours(paypal, order_body) -> None:
+    """Orders v2: "The server stores keys for 6 hours"; after that the same id is new."""
+    headers = {"PayPal-Request-Id": "create-window"}
+    first = paypal.post("/v2/checkout/orders", json=order_body(), headers=headers)
+    _age(paypal, ORDERS_WINDOW_S - 60)
+    within = paypal.post("/v2/checkout/orders", json=order_body(), headers=headers)
+    _age(paypal, 120)
+    after = paypal.post("/v2/checkout/orders", json=order_body(), headers=headers)
+
+    assert within.json()["id"] == first.json()["id"]
+    assert after.status_code == 201
+    assert "Sandbox-Replayed" not in after.headers
+    assert after.json()["id"] != first.json()["id"]
+    assert paypal.http.get("/_sandbox/idempotency").json()["expired"] == 1
+
+
+def test_a_refund_id_outlives_the_orders_window_until_45_days(paypal) -> None:
+    """Payments v2 refunds: "The server stores keys for 45 days"; then a replay refunds again."""
+    capture = paypal.paid_capture("12.50")
+    url = f"/v2/payments/captures/{capture['id']}/refund"
+    body = {"amount": {"currency_code": "USD", "value": "1.00"}}
+    headers = {"PayPal-Request-Id": "refund-window"}
+    first = paypal.post(url, json=body, headers=headers)
+    _age(paypal, 7 * 24 * HOUR_S)
+    within = paypal.post(url, json=body, headers=headers)
+    _age(paypal, PAYMENTS_WINDOW_S)
+    after = paypal.post(url, json=body, headers=headers)
+
+    assert within.json()["id"] == first.json()["id"]
+    assert after.status_code == 201
+    assert after.json()["id"] != first.json()["id"]
+    assert len(paypal.events("PAYMENT.CAPTURE.REFUNDED")) == 2
+
+
+@pytest.mark.parametrize("seconds", [-1, "soon", True, None])
+def test_ids_only_get_older_by_a_number(paypal, seconds: object) -> None:
+    response = paypal.http.post("/_sandbox/idempotency/age", json={"seconds": seconds})
+
+    assert response.status_code == 400
+
+
+def test_a_configured_window_replaces_paypals_for_every_api() -> None:
+    now = [1000.0]
+    ledger = RequestIdLedger(window_s=30, clock=lambda: now[0])
+    stored = StoredResponse(201, b"{}", {})
+    for path in ("/v2/checkout/orders", "/v2/payments/captures/C/refund"):
+        scope = ("client", "POST", path, "id-1")
+        assert isinstance(ledger.begin(scope, "f"), Proceed)
+        ledger.finish(scope, stored)
+        now[0] += 30
+        assert isinstance(ledger.begin(scope, "f"), Replay)
+        now[0] += 1
+        assert isinstance(ledger.begin(scope, "f"), Proceed)
+    with pytest.raises(ValueError, match="positive"):
+        RequestIdLedger(window_s=0)
+
+
+def test_the_window_is_set_for_every_api_and_back_to_paypals(paypal, order_body) -> None:
+    default = paypal.http.get("/_sandbox/idempotency/window").json()
+    assert default == {
+        "window_s": None,
+        "orders_window_s": ORDERS_WINDOW_S,
+        "payments_window_s": PAYMENTS_WINDOW_S,
+    }
+    short = paypal.http.post("/_sandbox/idempotency/window", json={"window_s": 60}).json()
+    headers = {"PayPal-Request-Id": "create-short-window"}
+    first = paypal.post("/v2/checkout/orders", json=order_body(), headers=headers)
+    _age(paypal, 61)
+    after = paypal.post("/v2/checkout/orders", json=order_body(), headers=headers)
+    refused = paypal.http.post("/_sandbox/idempotency/window", json={"window_s": 0})
+    back = paypal.http.post("/_sandbox/idempotency/window", json={"window_s": None}).json()
+
+    assert short["orders_window_s"] == short["payments_window_s"] == 60
+    assert after.json()["id"] != first.json()["id"]
+    assert refused.status_code == 400
+    assert back == default

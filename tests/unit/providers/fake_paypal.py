@@ -145,6 +145,8 @@ class FakePayPal(BusinessRoutes):
             handler = self._orders
         elif parts[:3] == ["v2", "payments", "captures"]:
             handler = self._captures
+        elif parts[:3] == ["v2", "payments", "refunds"]:
+            handler = self._refunds
         else:
             handler = self.business_route(parts)
         if handler is None:
@@ -258,16 +260,28 @@ class FakePayPal(BusinessRoutes):
         amount = body.get("amount") or {**capture["amount"], "value": str(left)}
         if money_value(amount) > left:
             return error(422, "UNPROCESSABLE_ENTITY", "REFUND_AMOUNT_EXCEEDED")
+        refund_id = self.new_id("REF")
         refund = {
-            "id": self.new_id("REF"),
+            "id": refund_id,
             "status": "COMPLETED",
             "amount": amount,
             "custom_id": body["custom_id"],
-            "links": [{"href": f"{API_BASE}/v2/payments/refunds/x", "rel": "self"}],
+            "links": [
+                {"href": f"{API_BASE}/v2/payments/refunds/{refund_id}", "rel": "self"},
+                {"href": f"{API_BASE}/v2/payments/captures/{parts[3]}", "rel": "up"},
+            ],
         }
         refunds.append(refund)
         capture["status"] = "REFUNDED" if money_value(amount) == left else "PARTIALLY_REFUNDED"
         return 201, refund
+
+    def _refunds(self, method: str, parts: list[str], body: Any, req: httpx.Request) -> Answer:
+        for order in self.orders.values():
+            payments = order["purchase_units"][0].get("payments") or {}
+            for refund in payments.get("refunds") or ():
+                if method == "GET" and parts[3:] == [refund["id"]]:
+                    return 200, refund
+        return error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID")
 
     def body_of(self, request: httpx.Request) -> Any:
         return json.loads(request.content)

@@ -10,9 +10,16 @@ import httpx
 import pytest
 
 from eventpay.domain import Money
-from eventpay.ports import CreatePayment, ProviderOutcomeUnknown, ProviderRejected
+from eventpay.ports import (
+    CreatePayment,
+    ProviderMisconfigured,
+    ProviderOutcomeUnknown,
+    ProviderRejected,
+    RefundRequest,
+)
 from eventpay.providers.paypal import PayPalProvider
 from eventpay.providers.paypal_auth import PayPalTokenCache
+from eventpay.providers.paypal_http import PayPalApi
 
 from .fake_paypal import API_BASE, CLIENT_ID, CLIENT_SECRET, FakePayPal
 
@@ -28,6 +35,16 @@ def _request() -> CreatePayment:
         return_url="https://pay.example/return",
         cancel_url="https://pay.example/cancel",
     )
+
+
+REFUND = RefundRequest(
+    refund_id="ref-1",
+    payment_provider_ref="ORDER1",
+    capture_id="CAPTURE1",
+    amount=Money(1000, "usd"),
+    idempotency_key="eventpay-refund-ref-1",
+    reason="withdrawal",
+)
 
 
 class Clock:
@@ -46,7 +63,7 @@ def clock() -> Clock:
 @pytest.fixture
 def cache(fake: FakePayPal, clock: Clock) -> Iterator[PayPalTokenCache]:
     with fake.client() as http:
-        yield PayPalTokenCache(
+        api = PayPalApi(
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,
             api_base=API_BASE,
@@ -54,6 +71,7 @@ def cache(fake: FakePayPal, clock: Clock) -> Iterator[PayPalTokenCache]:
             timeout_s=5.0,
             clock=clock,
         )
+        yield api.tokens
 
 
 def test_one_token_serves_many_calls(fake: FakePayPal, provider: PayPalProvider) -> None:
@@ -125,7 +143,9 @@ def _second_request() -> CreatePayment:
     )
 
 
-def test_a_second_401_is_a_rejection_not_a_loop(fake: FakePayPal) -> None:
+def test_a_second_401_is_misconfiguration_not_a_rejection_nor_a_loop(fake: FakePayPal) -> None:
+    """Old code: a definite `ProviderRejected`, so a pending refund failed for good."""
+
     def refuse_everything(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/oauth2/token":
             return fake(request)
@@ -136,21 +156,26 @@ def test_a_second_401_is_a_rejection_not_a_loop(fake: FakePayPal) -> None:
         provider = PayPalProvider(
             client_id=CLIENT_ID, client_secret=CLIENT_SECRET, api_base=API_BASE, http=http
         )
-        with pytest.raises(ProviderRejected) as refused:
+        with pytest.raises(ProviderMisconfigured) as refused:
             provider.retrieve_payment("ORDER1")
-    assert refused.value.code == "authentication_failed"
+    assert not isinstance(refused.value, ProviderRejected)
+    assert refused.value.code == "provider_misconfigured"
     assert len(fake.api_requests()) == 2
     assert len(fake.tokens_issued) == 2
 
 
-def test_wrong_credentials_are_rejected_without_showing_the_secret(fake: FakePayPal) -> None:
+def test_wrong_credentials_are_misconfiguration_without_showing_the_secret(
+    fake: FakePayPal,
+) -> None:
+    """Old code: `ProviderRejected("authentication_failed")`, a definite answer about money."""
     with fake.client() as http:
         provider = PayPalProvider(
             client_id=CLIENT_ID, client_secret="wrong-secret-123", api_base=API_BASE, http=http
         )
-        with pytest.raises(ProviderRejected) as refused:
-            provider.retrieve_payment("ORDER1")
-    assert refused.value.code == "authentication_failed"
+        with pytest.raises(ProviderMisconfigured) as refused:
+            provider.refund_payment(REFUND)
+    assert not isinstance(refused.value, ProviderRejected)
+    assert refused.value.code == "provider_misconfigured"
     shown = f"{refused.value} {refused.value.message} {provider!r} {provider.api!r}"
     shown += repr(provider.api.tokens)
     assert "wrong-secret-123" not in shown

@@ -13,6 +13,7 @@ from eventpay.ports import (
     ProviderRejected,
 )
 from eventpay.providers.paypal import PayPalProvider
+from eventpay.providers.paypal_money import UnsupportedAmount
 
 from .builders import approved_order, payment_request, sent
 from .fake_paypal import FakePayPal
@@ -104,7 +105,12 @@ def test_lines_that_do_not_add_up_are_refused_before_any_call(
 
 @pytest.mark.parametrize(
     ("amount", "value"),
-    [(Money(4500, "jpy"), "4500"), (Money(1005, "kwd"), "1.005"), (Money(1, "usd"), "0.01")],
+    [
+        (Money(4500, "jpy"), "4500"),
+        (Money(1205, "eur"), "12.05"),
+        (Money(450000, "huf"), "4500"),  # whole forints: PayPal takes no decimals in HUF
+        (Money(1, "usd"), "0.01"),
+    ],
 )
 def test_amounts_use_the_currency_exponent(
     fake: FakePayPal, provider: PayPalProvider, amount: Money, value: str
@@ -114,6 +120,24 @@ def test_amounts_use_the_currency_exponent(
     money = body["purchase_units"][0]["amount"]
     assert (money["currency_code"], money["value"]) == (amount.currency.upper(), value)
     assert created.amount == amount
+
+
+@pytest.mark.parametrize(
+    ("amount", "why"),
+    [
+        (Money(1005, "kwd"), "PayPal does not take payments in KWD."),
+        (Money(4500, "isk"), "PayPal does not take payments in ISK."),
+        (Money(450050, "huf"), "PayPal takes only whole HUF amounts, not 4500.50 HUF."),
+    ],
+)
+def test_an_amount_paypal_cannot_take_is_refused_before_any_call(
+    fake: FakePayPal, provider: PayPalProvider, amount: Money, why: str
+) -> None:
+    assert provider.refusal_for(amount) == why
+    with pytest.raises(UnsupportedAmount) as refused:
+        provider.create_payment(payment_request(amount=amount))
+    assert (refused.value.code, refused.value.message) == ("unsupported_amount", why)
+    assert fake.api_requests() == []
 
 
 def test_a_retried_create_gets_the_same_order(fake: FakePayPal, provider: PayPalProvider) -> None:
@@ -221,7 +245,7 @@ def test_an_order_status_we_do_not_know_is_an_unknown_outcome(
     )
     with pytest.raises(ProviderOutcomeUnknown) as unknown:
         provider.retrieve_payment(order_id)
-    assert unknown.value.code == "malformed_response"
+    assert unknown.value.code == "provider_malformed_answer"
 
 
 # -- capture -------------------------------------------------------------------------------

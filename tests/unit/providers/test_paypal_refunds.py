@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -115,3 +116,65 @@ def test_refund_status_mapping(
     assert refund.status is status
     assert refund.amount == Money(700, "jpy")
     assert refund.failure_reason == ("ECHECK" if paypal_status == "FAILED" else None)
+
+
+def test_a_refund_carries_our_refund_id_back_as_its_hint(
+    fake: FakePayPal, provider: PayPalProvider
+) -> None:
+    order_id = approved_order(fake, provider)
+    capture_id = provider.capture_payment(order_id, idempotency_key="k").capture_id
+    made = provider.refund_payment(refund_request(Money(1000, "usd"), capture_id, order_id, "r1"))
+    assert made.refund_id_hint == "refund-r1"
+    assert provider.retrieve_refund(made.provider_refund_id) == made
+
+
+def test_find_refunds_lists_the_captures_refunds_from_the_order(
+    fake: FakePayPal, provider: PayPalProvider
+) -> None:
+    """PayPal has no refund list per capture: the order's payments.refunds is the list."""
+    order_id = approved_order(fake, provider)
+    capture_id = provider.capture_payment(order_id, idempotency_key="k").capture_id
+    assert provider.find_refunds(payment_provider_ref=order_id, capture_id=capture_id) == []
+    first = provider.refund_payment(refund_request(Money(1000, "usd"), capture_id, order_id, "a"))
+    second = provider.refund_payment(refund_request(Money(500, "usd"), capture_id, order_id, "b"))
+    found = provider.find_refunds(payment_provider_ref=order_id, capture_id=capture_id)
+    assert found == [first, second]
+    assert [r.refund_id_hint for r in found] == ["refund-a", "refund-b"]
+    assert provider.find_refunds(payment_provider_ref=order_id, capture_id=None) == found
+    assert provider.find_refunds(payment_provider_ref=order_id, capture_id="OTHERCAPTURE") == []
+
+
+def test_a_refund_made_at_paypal_has_no_hint(fake: FakePayPal, provider: PayPalProvider) -> None:
+    order_id = approved_order(fake, provider)
+    capture_id = provider.capture_payment(order_id, idempotency_key="k").capture_id
+    provider.refund_payment(refund_request(Money(1000, "usd"), capture_id, order_id, "a"))
+    del fake.orders[order_id]["purchase_units"][0]["payments"]["refunds"][0]["custom_id"]
+    (found,) = provider.find_refunds(payment_provider_ref=order_id, capture_id=capture_id)
+    assert found.refund_id_hint is None
+
+
+def test_an_unknown_refund_is_rejected(provider: PayPalProvider) -> None:
+    with pytest.raises(ProviderRejected) as refused:
+        provider.retrieve_refund("1JU08902781691411")
+    assert refused.value.code == "INVALID_RESOURCE_ID"
+
+
+def test_find_payment_finds_nothing_and_capabilities_say_so(provider: PayPalProvider) -> None:
+    assert provider.capabilities.payment_lookup is False
+    assert provider.find_payment(payment_id="pay-1") is None
+
+
+def test_the_key_window_is_the_orders_apis_six_hours(provider: PayPalProvider) -> None:
+    # Orders v2: "The server stores keys for 6 hours" (create, capture); refunds keep 45 days.
+    assert provider.capabilities.idempotency_window == timedelta(hours=6)
+
+
+@pytest.mark.parametrize("amount", [Money(1005, "kwd"), Money(500, "isk"), Money(12345, "huf")])
+def test_a_refund_paypal_cannot_take_is_refused_before_any_call(
+    fake: FakePayPal, provider: PayPalProvider, amount: Money
+) -> None:
+    """Old code sent a KWD or ISK refund to PayPal (and read the order first for HUF)."""
+    with pytest.raises(ProviderRejected) as refused:
+        provider.refund_payment(refund_request(amount, None, "ORDER1", "r1"))
+    assert refused.value.code == "unsupported_amount"
+    assert fake.api_requests() == []

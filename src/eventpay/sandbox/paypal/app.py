@@ -79,14 +79,19 @@ def create_app(
     webhook_retry: RetryPolicy | None = None,
     client_id: str | None = None,
     client_secret: str | None = None,
+    request_id_window_s: float | None = None,
 ) -> Starlette:
-    """A fresh sandbox; `webhooks` are `(url, webhook_id)` pairs subscribed to every event."""
+    """A fresh sandbox; `webhooks` are `(url, webhook_id)` pairs subscribed to every event.
+
+    `request_id_window_s`: how long a PayPal-Request-Id is remembered, for every API; by
+    default PayPal's own windows (6 hours for Orders, 45 days for Payments refunds).
+    """
     refuse_production(environment)
     _check_webhooks(webhooks)
     store = Store(webhooks)
     tokens = TokenBook(client_id, client_secret)
     faults = FaultBook()
-    ledger = RequestIdLedger()
+    ledger = RequestIdLedger(window_s=request_id_window_s)
     signer = Signer.generate()
     dispatcher = Dispatcher(store, signer, webhook_retry or RetryPolicy())
     timers = Timers()

@@ -15,7 +15,10 @@ so error bodies validate against the official schemas. OAuth failures use the OA
     ├── ResourceNotFound        404 RESOURCE_NOT_FOUND / INVALID_RESOURCE_ID
     ├── UnprocessableEntity     422 UNPROCESSABLE_ENTITY (business rules, state conflicts)
     ├── BusinessError           400 with a v1 name (USER_BUSINESS_ERROR, VALIDATION_ERROR)
-    └── InternalServerError     500 INTERNAL_SERVER_ERROR (injected faults, sandbox bugs)
+    ├── InternalServerError     500 INTERNAL_SERVER_ERROR (injected faults, sandbox bugs)
+    └── InjectedError           403 NOT_AUTHORIZED, 409 RESOURCE_CONFLICT, 429
+                                RATE_LIMIT_REACHED, 503 SERVICE_UNAVAILABLE...: only ever
+                                armed as a `status` fault (`error_for_status`)
 """
 
 from __future__ import annotations
@@ -102,6 +105,14 @@ DESCRIPTIONS: dict[str, str] = {
     "INVOICE_CANCELED_ALREADY": "Invoice is already cancelled.",
     "DUPLICATE_INVOICE_NUMBER": "Invoice number already exists.",
     "INVOICE_ALREADY_SENT": "Invoice has already been sent.",
+    "PERMISSION_DENIED": (
+        "You do not have permission to access or perform operations on this resource."
+    ),
+    "PREVIOUS_REQUEST_IN_PROGRESS": (
+        "A previous request on this resource is currently in progress. Please wait for "
+        "sometime and try again. It is best to space out the initial and the subsequent "
+        "request(s) to avoid receiving this error."
+    ),
 }
 
 _FIXED = {
@@ -114,14 +125,23 @@ _FIXED = {
         "Authentication failed due to missing authorization header, or invalid authentication "
         "credentials.",
     ),
+    403: ("NOT_AUTHORIZED", "Authorization failed due to insufficient permissions."),
     404: ("RESOURCE_NOT_FOUND", "The specified resource does not exist."),
+    409: (
+        "RESOURCE_CONFLICT",
+        "The server has detected a conflict while processing this request.",
+    ),
     422: (
         "UNPROCESSABLE_ENTITY",
         "The requested action could not be performed, semantically incorrect, or failed "
         "business validation.",
     ),
+    429: ("RATE_LIMIT_REACHED", "Too many requests. Blocked due to rate limiting."),
     500: ("INTERNAL_SERVER_ERROR", "An internal server error occurred."),
+    503: ("SERVICE_UNAVAILABLE", "Service Unavailable."),
 }
+# The issue PayPal's specifications give each injected status, where they give one.
+_INJECTED_ISSUES = {403: "PERMISSION_DENIED", 409: "PREVIOUS_REQUEST_IN_PROGRESS"}
 
 
 @dataclass(frozen=True)
@@ -177,7 +197,7 @@ class PayPalError(Exception):
         name: str | None = None,
         message: str | None = None,
     ) -> None:
-        fixed_name, fixed_message = _FIXED[self.status]
+        fixed_name, fixed_message = _FIXED.get(self.status, ("ERROR", "An error occurred."))
         self.name = name or fixed_name
         self.message = message or fixed_message
         super().__init__(f"{self.name}: {', '.join(i.issue for i in issues) or self.message}")
@@ -246,6 +266,22 @@ class BusinessError(PayPalError):
 
 class InternalServerError(PayPalError):
     status = 500
+
+
+class InjectedError(PayPalError):
+    """PayPal's answer for a status armed as a fault; its status is per instance."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        issue = _INJECTED_ISSUES.get(status)
+        super().__init__(*(() if issue is None else (Issue(issue, location=None),)))
+
+
+def error_for_status(status: int) -> PayPalError:
+    """What PayPal answers with `status` (a `status` fault without a body of its own)."""
+    if status == 401:
+        return InvalidToken("Token signature verification failed")
+    return InjectedError(status)
 
 
 def missing(field: str) -> InvalidRequest:

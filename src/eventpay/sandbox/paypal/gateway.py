@@ -1,10 +1,12 @@
 """What every PayPal API request goes through: token, faults, body, PayPal-Request-Id, rendering.
 
 Routes hand the gateway an operation `(Call) -> Reply`; the gateway checks the bearer token,
-applies an armed fault, decodes the body (JSON, or multipart/form-data with an `input` JSON
-part and file parts, as the Disputes API takes it), reserves the PayPal-Request-Id of a POST,
-runs the operation under the store's lock and renders the reply or the PayPalError in the
-route's API dialect with a `PayPal-Debug-Id` header. Business rules live in the operations.
+applies an armed fault (PayPal's 500, a delay, or any status: PayPal's own error for it, or
+exactly the JSON armed with it, which is how a test gets a malformed 2xx), decodes the body
+(JSON, or multipart/form-data with an `input` JSON part and file parts, as the Disputes API
+takes it), reserves the PayPal-Request-Id of a POST, runs the operation under the store's lock
+and renders the reply or the PayPalError in the route's API dialect with a `PayPal-Debug-Id`
+header. Business rules live in the operations.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .errors import (
     InvalidRequest,
     Issue,
     PayPalError,
+    error_for_status,
     invalid,
 )
 from .idempotency import MAX_ID_LENGTH, Proceed, Replay, RequestIdLedger, Scope, StoredResponse
@@ -103,6 +106,10 @@ class Gateway:
             fault = self.faults.take(method, request.url.path)
             if fault is not None and fault.mode == "http_500":
                 raise InternalServerError()
+            if fault is not None and fault.mode == "status" and fault.status is not None:
+                if fault.body is not None:
+                    return _render(fault.status, fault.body, headers)
+                raise error_for_status(fault.status)
             body, uploads = await _decode(request) if method == "POST" else ({}, ())
             request_id = request.headers.get("paypal-request-id") if method == "POST" else None
             if request_id is not None and not 0 < len(request_id) <= MAX_ID_LENGTH:

@@ -24,8 +24,10 @@ _CONTROLS = (
     ("POST /_sandbox/disputes/{id}/resolve", '{"outcome": RESOLVED_SELLER_FAVOUR|...}'),
     ("POST /_sandbox/invoices/{id}/pay", "the buyer pays a sent invoice"),
     ("POST /_sandbox/tokens/expire", "expire every access token"),
+    ("POST /_sandbox/idempotency/age", '{"seconds"}: request ids get older (6 h orders, 45 d)'),
+    ("GET|POST /_sandbox/idempotency/window", '{"window_s": S | null}: how long ids are kept'),
     ("GET /_sandbox/events, /_sandbox/deliveries", "what was emitted and delivered"),
-    ("POST|GET|DELETE /_sandbox/faults", "inject HTTP 500s or delays"),
+    ("POST|GET|DELETE /_sandbox/faults", "inject 500s, delays or any status"),
     ("POST /_sandbox/reset", "start again from empty"),
 )
 

@@ -3,9 +3,14 @@
 PayPal sends amounts as `{"currency_code": "USD", "value": "12.50"}`. The sandbox parses each
 value once into minor units (an `int`) and formats it back with the currency's exponent, so no
 arithmetic ever happens on floats or strings. The rules follow PayPal's currency-codes page:
-HUF, JPY and TWD take no decimals; the other supported currencies take at most two (`"12.5"` is
-accepted and echoed as `"12.50"`, `"12.505"` is DECIMAL_PRECISION). Fees are the sandbox's own
-approximation of PayPal's standard rate, rounded half up where applied. No HTTP, no state.
+only the currencies listed there are taken (anything else, ISK or KWD say, is
+INVALID_CURRENCY_CODE, as the Orders and Payments specifications name it); HUF, JPY and TWD
+take no decimals (DECIMALS_NOT_SUPPORTED; Orders call it DECIMAL_PRECISION); the others take
+at most two (`"12.5"` is accepted and echoed as `"12.50"`, `"12.505"` is DECIMAL_PRECISION).
+`format_minor` writes any ISO 4217 currency with its own digits (`"1.005"` KWD, `"5"` ISK):
+PayPal's money type allows thousandths ("currencies like TND"), and nothing the sandbox writes
+may drop a digit. Fees are the sandbox's own approximation of PayPal's standard rate, rounded
+half up where applied. No HTTP, no state.
 """
 
 from __future__ import annotations
@@ -23,13 +28,20 @@ EXPONENTS: dict[str, int] = {
     **dict.fromkeys(("HUF", "JPY", "TWD"), 0),
 }
 
+# ISO 4217 digits of currencies PayPal does not take, for writing them faithfully anyway.
+ISO_EXPONENTS: dict[str, int] = {
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLP", "ISK", "KRW", "PYG", "RWF", "UGX", "VND", "XAF", "XOF", "XPF"), 0),
+    **EXPONENTS,
+}
+
 # The `money.value` pattern of PayPal's specifications.
 _VALUE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")
 MAX_VALUE_LENGTH = 32
 
 # Standard PayPal checkout pricing (US): 3.49 % plus a fixed fee per transaction.
 FEE_RATE = Decimal("0.0349")
-_FIXED_FEE_MINOR = {2: 49, 0: 49}
+FIXED_FEE = 49  # minor units in two-decimal currencies (0.49 USD), whole units otherwise
 # Payouts: 2 % of each item, at least 0.25 and at most 20.00 in two-decimal currencies.
 PAYOUT_FEE_RATE = Decimal("0.02")
 
@@ -67,8 +79,8 @@ def parse(value: Any, currency: Any) -> int:
 
 
 def format_minor(minor: int, currency: str) -> str:
-    """`1250, "USD"` → `"12.50"`; `1000, "JPY"` → `"1000"`."""
-    digits = exponent(currency)
+    """`1250, "USD"` → `"12.50"`; `1000, "JPY"` → `"1000"`; `1005, "KWD"` → `"1.005"`."""
+    digits = ISO_EXPONENTS[currency] if currency in ISO_EXPONENTS else exponent(currency)
     sign = "-" if minor < 0 else ""
     whole, fraction = divmod(abs(minor), 10**digits)
     return f"{sign}{whole}.{fraction:0{digits}d}" if digits else f"{sign}{whole}"
@@ -92,7 +104,8 @@ def share(minor: int, rate: Decimal) -> int:
 
 def checkout_fee(gross_minor: int, currency: str) -> int:
     """PayPal's fee on a capture: percentage plus fixed part, never more than the gross."""
-    fixed = _FIXED_FEE_MINOR[exponent(currency)]
+    digits = exponent(currency)
+    fixed = FIXED_FEE * 10 ** (digits - 2) if digits >= 2 else FIXED_FEE
     return min(gross_minor, share(gross_minor, FEE_RATE) + fixed)
 
 

@@ -119,6 +119,10 @@ def token_route(book: TokenBook, faults: FaultBook) -> Route:
         fault = faults.take("POST", request.url.path)
         if fault is not None and fault.mode == "http_500":
             return JSONResponse(InternalServerError().body(identifiers.debug_id(), OAUTH), 500)
+        if fault is not None and fault.mode == "status" and fault.status is not None:
+            if fault.body is not None:
+                return JSONResponse(fault.body, fault.status)
+            return _oauth_error(fault.status, "invalid_client", "Client Authentication failed")
         if fault is not None:
             await asyncio.sleep(fault.delay_s)
         client_id, secret = _basic_credentials(request.headers.get("authorization", ""))

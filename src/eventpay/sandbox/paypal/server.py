@@ -23,6 +23,7 @@ def run(
     webhook_retry: RetryPolicy | None = None,
     client_id: str | None = None,
     client_secret: str | None = None,
+    request_id_window_s: float | None = None,
     log_level: str = "info",
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
@@ -34,6 +35,7 @@ def run(
         webhook_retry=webhook_retry,
         client_id=client_id,
         client_secret=client_secret,
+        request_id_window_s=request_id_window_s,
     )
     server.serve(app, host, port, log_level=log_level, on_ready=on_ready)
 
