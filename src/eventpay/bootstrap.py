@@ -7,10 +7,11 @@ one `Container` from `Settings`; nothing builds an engine or reads the environme
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import structlog
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -29,17 +30,15 @@ from eventpay.providers import (
     cert_hosts_for,
     stripe_client,
 )
+from eventpay.providers.metered import MeteredProvider
+from eventpay.providers.probes import ProviderStatus, probe_paypal, probe_stripe
 from eventpay.services.payments import ReturnUrls
 from eventpay.services.webhooks import RetryPolicy
 
-
-def _reachable(base: str) -> bool:
-    # Any HTTP answer means the provider's edge is up; only a network failure is "down".
-    try:
-        httpx.get(base, timeout=2.0)
-    except httpx.HTTPError:
-        return False
-    return True
+# How long a provider probe's answer stands: load balancers probe every few seconds, on every
+# server process, and the providers need not hear about each probe.
+PROBE_TTL_S = 10.0
+PROBE_TIMEOUT_S = 2.0
 
 
 def utc_now() -> datetime:
@@ -59,6 +58,11 @@ class Container:
     clock: Clock = utc_now
     order_expiry: timedelta = field(default=timedelta(minutes=60))
     return_urls: ReturnUrls | None = None
+    # Readiness probes of the configured providers, each `() -> ProviderStatus`.
+    probes: dict[ProviderName, Callable[[], ProviderStatus]] = field(default_factory=dict)
+    _statuses: dict[ProviderName, tuple[float, ProviderStatus]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def database_ready(self) -> bool:
         try:
@@ -68,12 +72,18 @@ class Container:
             return False
         return True
 
-    def stripe_ready(self) -> bool:
-        return _reachable(self.settings.stripe_api_base)
+    def probed_providers(self) -> list[ProviderName]:
+        return list(self.probes)
 
-    def paypal_ready(self) -> bool | None:
-        """None when PayPal is switched off (not a reason to be unready)."""
-        return _reachable(self.settings.paypal_api_base) if self.settings.paypal_enabled else None
+    def provider_status(self, provider: ProviderName) -> ProviderStatus:
+        """The provider's probe result, at most `PROBE_TTL_S` old (see `providers.probes`)."""
+        now = time.monotonic()
+        cached = self._statuses.get(provider)
+        if cached is not None and now - cached[0] < PROBE_TTL_S:
+            return cached[1]
+        status = self.probes[provider]()
+        self._statuses[provider] = (time.monotonic(), status)
+        return status
 
     def close(self) -> None:
         for adapter in [*self.providers.values(), *self.verifiers.values()]:
@@ -133,6 +143,24 @@ def _paypal(settings: Settings) -> tuple[PayPalProvider, WebhookVerifier]:
     return provider, verifier
 
 
+def _probes(settings: Settings) -> dict[ProviderName, Callable[[], ProviderStatus]]:
+    probes: dict[ProviderName, Callable[[], ProviderStatus]] = {
+        ProviderName.STRIPE: lambda: probe_stripe(
+            api_base=settings.stripe_api_base,
+            secret_key=settings.stripe_secret_key.get_secret_value(),
+            timeout_s=min(PROBE_TIMEOUT_S, settings.stripe_timeout_s),
+        )
+    }
+    if settings.paypal_enabled:
+        probes[ProviderName.PAYPAL] = lambda: probe_paypal(
+            api_base=settings.paypal_api_base,
+            client_id=settings.paypal_client_id,
+            client_secret=settings.paypal_client_secret.get_secret_value(),
+            timeout_s=min(PROBE_TIMEOUT_S, settings.paypal_timeout_s),
+        )
+    return probes
+
+
 def build_container(settings: Settings, *, pool_size: int = 10) -> Container:
     engine = make_engine(settings.database_url, pool_size=pool_size)
     client = stripe_client(
@@ -145,10 +173,16 @@ def build_container(settings: Settings, *, pool_size: int = 10) -> Container:
         [s.get_secret_value() for s in settings.stripe_webhook_secrets],
         tolerance_s=settings.webhook_tolerance_s,
     )
-    providers: dict[ProviderName, PaymentProvider] = {ProviderName.STRIPE: StripeProvider(client)}
+    adapters: dict[ProviderName, PaymentProvider] = {ProviderName.STRIPE: StripeProvider(client)}
     verifiers: dict[ProviderName, WebhookVerifier] = {ProviderName.STRIPE: verifier}
     if settings.paypal_enabled:
-        providers[ProviderName.PAYPAL], verifiers[ProviderName.PAYPAL] = _paypal(settings)
+        adapters[ProviderName.PAYPAL], verifiers[ProviderName.PAYPAL] = _paypal(settings)
+    metrics = Metrics()
+    # Every provider call of every use case is timed here, once (`providers.metered`).
+    providers: dict[ProviderName, PaymentProvider] = {
+        name: MeteredProvider(adapter, metrics.observe_provider_call)
+        for name, adapter in adapters.items()
+    }
     return Container(
         settings=settings,
         engine=engine,
@@ -159,7 +193,8 @@ def build_container(settings: Settings, *, pool_size: int = 10) -> Container:
             percent=settings.platform_fee_percent, fixed_minor=settings.platform_fee_fixed_minor
         ),
         retry=RetryPolicy(max_attempts=settings.worker_max_attempts),
-        metrics=Metrics(),
+        metrics=metrics,
         order_expiry=timedelta(minutes=settings.order_expiry_minutes),
         return_urls=ReturnUrls(settings.base_url),
+        probes=_probes(settings),
     )

@@ -32,9 +32,16 @@ class Metrics:
             ["route_class"],
             registry=self.registry,
         )
-        self.request_seconds = Histogram(
+        # Recorded by `providers.metered.MeteredProvider` around every adapter call.
+        self.provider_call_seconds = Histogram(
             "eventpay_provider_call_seconds",
-            "Time spent in payment provider calls.",
-            ["provider", "operation"],
+            "Time spent in payment provider calls, by provider, adapter operation and outcome"
+            " (ok, rejected, unknown, misconfigured).",
+            ["provider", "operation", "outcome"],
             registry=self.registry,
         )
+
+    def observe_provider_call(
+        self, provider: str, operation: str, outcome: str, seconds: float
+    ) -> None:
+        self.provider_call_seconds.labels(provider, operation, outcome).observe(seconds)

@@ -70,6 +70,33 @@ def test_malformed_and_oversized_bodies_are_400(client: TestClient, container: C
     assert _stored(container) == []
 
 
+def test_bodies_that_cannot_be_parsed_or_stored_safely_are_400(
+    client: TestClient, container: Container
+) -> None:
+    good = payment_intent_event("payment_intent.succeeded", intent_id="pi_1", event_id="evt_ok")
+    cases = {
+        # A lone surrogate escape: valid JSON, but no database stores it as text.
+        good.replace(b'"payment_intent.succeeded"', b'"x\\ud800"'): "body_not_storable",
+        good.replace(b'"pi_1"', b'"pi_\\udc00"'): "body_not_storable",
+        good.replace(b'"object": "event"', b'"obj\\u0000ect": "event"'): "body_not_storable",
+        # 100,000 levels: json.loads would raise RecursionError (a 500) before any check.
+        good[:-1] + b', "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}": "body_too_deep",
+        good[:-1] + b', "x": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_000 + b"}": (
+            "body_too_deep"
+        ),
+        good.decode().encode("utf-16"): "body_not_utf8",
+        good.replace(b"usd", b"\xff\xfe"): "body_not_utf8",
+        b"[" + good + b"]": "malformed_body",
+    }
+    for body, code in cases.items():
+        assert _rejected(client, body, signed_headers(body, WEBHOOK_SECRET)) == code
+    assert _stored(container) == []
+    # A surrogate pair is one character, brackets in a string are text: both are fine.
+    fine = good.replace(b'"pi_1"', b'"pi_\\ud83c\\udfb6 [[[[ {{{{"')
+    assert client.post(URL, content=fine, headers=signed_headers(fine, WEBHOOK_SECRET)).is_success
+    assert _stored(container) == ["evt_ok"]
+
+
 def test_metrics_count_outcomes(client: TestClient) -> None:
     body = payment_intent_event("payment_intent.succeeded", intent_id="pi_m")
     client.post(URL, content=body, headers=signed_headers(body, WEBHOOK_SECRET))

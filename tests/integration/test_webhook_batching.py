@@ -120,6 +120,36 @@ def test_concurrent_deliveries_store_each_event_once(built: Container) -> None:
     assert counting.opened < len(unique) / 2
 
 
+def _with_flaw(event_id: str, flaw: str) -> bytes:
+    """A Stripe-shaped event that is correctly signed and still must never be stored."""
+    body = _event(event_id)
+    if flaw == "lone_surrogate":
+        return body.replace(b'"payment_intent.succeeded"', b'"x\\ud800"')
+    if flaw == "deep":
+        return body[:-1] + b', "deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    if flaw == "nul":
+        return body.replace(b'"object": "event"', b'"object": "ev\\u0000ent"')
+    assert flaw == "latin1"
+    return body.replace(b'"object": "event"', '"object": "év"'.encode("latin-1"))
+
+
+def test_a_bad_event_in_a_crowd_is_refused_alone(built: Container) -> None:
+    flaws = {"lone_surrogate": "body_not_storable", "deep": "body_too_deep"}
+    flaws |= {"nul": "body_not_storable", "latin1": "body_not_utf8"}
+    good = [f"evt_crowd_{i:02d}" for i in range(40)]
+    deliveries = [(_event(e), signed_headers(_event(e), WEBHOOK_SECRET)) for e in good]
+    for i, flaw in enumerate(flaws):
+        body = _with_flaw(f"evt_flawed_{flaw}", flaw)
+        deliveries.insert(5 + 9 * i, (body, signed_headers(body, WEBHOOK_SECRET)))
+
+    responses = asyncio.run(_post_all(built, deliveries))
+
+    codes = [r.json()["error"]["code"] for r in responses if r.status_code == 400]
+    assert codes == list(flaws.values())
+    assert [r.json()["event_id"] for r in responses if r.status_code == 200] == good
+    assert _stored_event_ids(built) == Counter(good)
+
+
 def test_redelivery_of_stored_events_is_a_duplicate(built: Container) -> None:
     bodies = [_event(f"evt_again_{i}") for i in range(40)]
     deliveries = [(b, signed_headers(b, WEBHOOK_SECRET)) for b in bodies]
@@ -242,20 +272,85 @@ def test_batcher_bounds_the_payload_held_by_one_batch() -> None:
     assert batches == [1, 3, 3, 2, 1]
 
 
-def test_batcher_fails_every_waiter_of_a_failed_batch() -> None:
+def test_batcher_fails_every_waiter_when_every_store_fails() -> None:
+    calls: list[int] = []
+
     def store(events: Sequence[WebhookEventRecord]) -> list[bool]:
+        calls.append(len(events))
         raise RuntimeError("connection lost")
 
     async def run() -> list[Any]:
-        batcher = WebhookBatcher(store)
+        batcher = WebhookBatcher(store, max_concurrent=1)
         now = datetime.now(UTC)
         return await asyncio.gather(
-            *(batcher.submit(_record(f"evt_{i}", now)) for i in range(5)), return_exceptions=True
+            *(batcher.submit(_record(f"evt_{i}", now)) for i in range(101)),
+            return_exceptions=True,
         )
 
     outcomes = asyncio.run(run())
     assert all(isinstance(o, WebhookBatchFailed) for o in outcomes)
     assert all(isinstance(o.__cause__, RuntimeError) for o in outcomes)
+    # The first event went alone; the batch of 100 behind it was retried in halves, but a
+    # database that refuses everything is asked a bounded number of times, not once per event.
+    assert calls[:3] == [1, 100, 50]
+    assert len(calls) == 1 + 1 + 4 * 7
+
+
+def _poisoned(event_id: str, now: datetime) -> WebhookEventRecord:
+    # What a verifier must never let through: text no database column can hold.
+    record = _record(event_id, now)
+    record.type = "payment_intent.succeeded\ud800"
+    return record
+
+
+def test_batcher_splits_a_failed_batch_so_only_the_bad_event_fails() -> None:
+    calls: list[list[str]] = []
+
+    def store(events: Sequence[WebhookEventRecord]) -> list[bool]:
+        calls.append([e.event_id for e in events])
+        if any(e.event_id.startswith("evt_bad") for e in events):
+            raise RuntimeError("the database refused one row")
+        return [True] * len(events)
+
+    async def run() -> list[Any]:
+        batcher = WebhookBatcher(store, max_concurrent=1)
+        now = datetime.now(UTC)
+        ids = [f"evt_{i}" for i in range(40)]
+        ids[17] = "evt_bad_17"
+        ids[30] = "evt_bad_30"
+        return await asyncio.gather(
+            *(batcher.submit(_record(i, now)) for i in ids), return_exceptions=True
+        )
+
+    outcomes = asyncio.run(run())
+    failed = [i for i, o in enumerate(outcomes) if isinstance(o, WebhookBatchFailed)]
+    assert failed == [17, 30]
+    assert [o for i, o in enumerate(outcomes) if i not in failed] == [True] * 38
+    assert calls[1] == [f"evt_{i}" if i not in (17, 30) else f"evt_bad_{i}" for i in range(1, 40)]
+    # Halving, not one transaction per event: far fewer store calls than events.
+    assert len(calls) < 39
+
+
+def test_an_unstorable_event_fails_alone_in_the_database(built: Container) -> None:
+    sizes: list[int] = []
+
+    def store(events: Sequence[WebhookEventRecord]) -> list[bool]:
+        sizes.append(len(events))
+        return webhooks.store_events(uow_factory=built.uow_factory, events=events)
+
+    async def run() -> list[Any]:
+        batcher = WebhookBatcher(store, max_concurrent=1)
+        now = datetime.now(UTC)
+        records = [_record(f"evt_fine_{i:02d}", now) for i in range(20)]
+        records[11] = _poisoned("evt_poisoned", now)
+        return await asyncio.gather(*(batcher.submit(r) for r in records), return_exceptions=True)
+
+    with structlog.testing.capture_logs():
+        outcomes = asyncio.run(run())
+    assert sizes[:2] == [1, 19]  # the poisoned event shared a group commit with 18 others
+    assert isinstance(outcomes[11], WebhookBatchFailed)
+    assert [o for i, o in enumerate(outcomes) if i != 11] == [True] * 19
+    assert _stored_event_ids(built) == Counter(f"evt_fine_{i:02d}" for i in range(20) if i != 11)
 
 
 def test_overlapping_batches_in_opposite_order_do_not_deadlock(built: Container) -> None:

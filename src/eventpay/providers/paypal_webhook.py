@@ -15,6 +15,8 @@ have passed:
     cert_unavailable       the certificate could not be fetched
     cert_invalid           not PEM X.509 with an RSA key, or not valid now
     signature_mismatch     the signature does not verify (tampered body, wrong webhook id)
+    body_not_utf8, body_too_deep, body_not_storable
+                           the body cannot be parsed or stored safely (`webhook_body`)
     malformed_body         not a JSON object with string `id` and `event_type`
 
 Only the code and a safe sentence leave this module, never a signature or a certificate.
@@ -25,11 +27,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 from cryptography.exceptions import InvalidSignature
@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from eventpay.ports import ProviderName, VerifiedWebhook, WebhookRejected
 from eventpay.providers.paypal_certs import PAYPAL_LIVE_CERT_HOSTS, CertificateStore
+from eventpay.providers.webhook_body import parse_json_object
 
 __all__ = [
     "PayPalWebhookVerifier",
@@ -150,12 +151,8 @@ class PayPalWebhookVerifier:
 
 
 def parse_event_body(body: bytes) -> VerifiedWebhook:
-    try:
-        payload: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise WebhookRejected("malformed_body", "body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise WebhookRejected("malformed_body", "body is not a JSON object")
+    """The event in a body, parsed defensively (`webhook_body`); needs `id` and `event_type`."""
+    payload = parse_json_object(body)
     event_id = payload.get("id")
     event_type = payload.get("event_type")
     if not isinstance(event_id, str) or not event_id or len(event_id) > 255:

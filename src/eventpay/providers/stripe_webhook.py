@@ -3,19 +3,19 @@
 Header `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>...]`; the signed payload is
 `"{t}.{raw body}"`, HMAC-SHA256 with the endpoint secret. Any matching `v1` under any configured
 secret passes (that is how secret rotation works). The raw bytes are verified before anything
-parses them. Only the safe reason code leaves this module, never a secret or signature.
+parses them, and then parsed defensively (`webhook_body`: UTF-8, bounded depth, storable
+text). Only the safe reason code leaves this module, never a secret or signature.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from eventpay.ports import ProviderName, VerifiedWebhook, WebhookRejected
+from eventpay.providers.webhook_body import parse_json_object
 
 SIGNATURE_HEADER = "stripe-signature"
 
@@ -79,12 +79,7 @@ class StripeWebhookVerifier:
 
 
 def _parse_event(body: bytes) -> VerifiedWebhook:
-    try:
-        payload: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise WebhookRejected("malformed_body", "body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise WebhookRejected("malformed_body", "body is not a JSON object")
+    payload = parse_json_object(body)
     event_id = payload.get("id")
     event_type = payload.get("type")
     if not isinstance(event_id, str) or not event_id.startswith("evt_") or len(event_id) > 255:

@@ -10,9 +10,14 @@ transactions in flight per process. Under light
 load that adds no delay; under heavy load one commit serves many requests.
 
 Guarantees are those of one request per transaction: a request is answered only after the
-commit that holds its event, and a failed batch fails every request in it (500, nothing
-acknowledged, so the provider redelivers; a redelivery of an event that did commit is a
-duplicate). Nothing here decides what is stored or what a duplicate is; the service does.
+commit that holds its event. One event the database refuses must not sink its batch-mates, so
+a failed batch is split in halves and each half stored on its own, down to single events: only
+the events that still fail are refused (500, nothing acknowledged, so the provider redelivers;
+a redelivery of an event that did commit is a duplicate). Halving finds one bad event among n
+in about 2·log2(n) more transactions, where storing each alone would take n; when the database
+itself is down every half fails too, so the retries are capped (`_retry_budget`) and what is
+left fails with the error of the group it was in. Nothing here decides what is stored or what a
+duplicate is; the service does.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ StoreEvents = Callable[[Sequence[WebhookEventRecord]], list[bool]]
 
 
 class WebhookBatchFailed(RuntimeError):
-    """Storing the batch that held this delivery failed; `__cause__` says why.
+    """Storing this delivery's event failed, alone or with its batch; `__cause__` says why.
 
     Each waiting request gets its own instance: re-raising one shared exception in every
     request would stack all their tracebacks onto it.
@@ -84,9 +89,7 @@ class WebhookBatcher:
 
     async def _flush(self, batch: list[tuple[WebhookEventRecord, asyncio.Future[bool]]]) -> None:
         try:
-            outcomes = await run_in_threadpool(self._store, [event for event, _ in batch])
-            if len(outcomes) != len(batch):
-                raise RuntimeError(f"{len(outcomes)} outcomes for a batch of {len(batch)}")
+            outcomes = await run_in_threadpool(self._store_apart, [event for event, _ in batch])
         except asyncio.CancelledError:
             # Only a closing event loop cancels a flush. The thread may still commit, but no
             # request can be answered any more: none is acknowledged, and the provider
@@ -96,28 +99,65 @@ class WebhookBatcher:
                 future.cancel()
             self._queue.clear()
             raise
-        except Exception as exc:
-            self._settle(batch, exc)
-        else:
-            self._settle(batch, outcomes)
+        self._settle(batch, outcomes)
         self._in_flight -= 1
         self._start_flushes()
+
+    def _store_checked(self, events: Sequence[WebhookEventRecord]) -> list[bool]:
+        outcomes = self._store(events)
+        if len(outcomes) != len(events):
+            raise RuntimeError(f"{len(outcomes)} outcomes for a batch of {len(events)}")
+        return outcomes
+
+    def _store_apart(self, events: list[WebhookEventRecord]) -> list[bool | Exception]:
+        """Each event's outcome, or the error that kept it from being stored (in a thread)."""
+        outcomes: list[bool | Exception] = [False] * len(events)
+        retries = _retry_budget(len(events))
+        # Groups still to store, as [start, end) of `events`, with the error of the larger
+        # group they came from (what they fail with once the retries are spent).
+        todo: list[tuple[int, int, Exception | None]] = [(0, len(events), None)]
+        while todo:
+            start, end, parent_error = todo.pop()
+            if parent_error is not None:
+                if retries == 0:
+                    outcomes[start:end] = [parent_error] * (end - start)
+                    continue
+                retries -= 1
+            try:
+                outcomes[start:end] = self._store_checked(events[start:end])
+            except Exception as exc:
+                if end - start == 1:
+                    outcomes[start] = exc
+                    continue
+                middle = (start + end) // 2
+                # Right half pushed first: the left is stored first, keeping arrival order.
+                todo += [(middle, end, exc), (start, middle, exc)]
+        return outcomes
 
     @staticmethod
     def _settle(
         batch: list[tuple[WebhookEventRecord, asyncio.Future[bool]]],
-        outcomes: list[bool] | Exception,
+        outcomes: list[bool | Exception],
     ) -> None:
-        for index, (_, future) in enumerate(batch):
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
             # A request whose client went away was cancelled; its event is stored anyway.
             if future.done():
                 continue
-            if isinstance(outcomes, Exception):
-                failure = WebhookBatchFailed(f"storing a batch of {len(batch)} events failed")
-                failure.__cause__ = outcomes
+            if isinstance(outcome, Exception):
+                failure = WebhookBatchFailed(
+                    f"storing this event (in a batch of {len(batch)}) failed"
+                )
+                failure.__cause__ = outcome
                 future.set_exception(failure)
             else:
-                future.set_result(outcomes[index])
+                future.set_result(outcome)
+
+
+def _retry_budget(size: int) -> int:
+    """Store attempts allowed after a batch of `size` failed: enough to isolate two bad events
+    by halving (two attempts per level), few enough that a database that is down is asked
+    only a handful of times more, not once per event."""
+    return 4 * (size - 1).bit_length()
 
 
 _BATCHERS_ATTR = "webhook_batchers"

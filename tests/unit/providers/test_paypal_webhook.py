@@ -380,6 +380,22 @@ def test_a_genuinely_signed_body_that_is_no_event_is_malformed(
     assert rejected(verifier, body, headers(body)) == "malformed_body"
 
 
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (BODY.replace(b"PAYMENT.CAPTURE.COMPLETED", b"PAYMENT\\ud800"), "body_not_storable"),
+        (BODY.replace(b'"resource"', b'"res\\u0000ource"'), "body_not_storable"),
+        (BODY[:-1] + b', "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "body_too_deep"),
+        (BODY.decode().encode("utf-16"), "body_not_utf8"),
+        (BODY.replace(b"3C679366HH908993F", b"\xe9"), "body_not_utf8"),
+    ],
+)
+def test_a_genuinely_signed_body_that_cannot_be_stored_safely_is_refused(
+    verifier: PayPalWebhookVerifier, body: bytes, code: str
+) -> None:
+    assert rejected(verifier, body, headers(body)) == code
+
+
 def test_certificates_are_fetched_once_per_url(
     verifier: PayPalWebhookVerifier, certs: CertServer
 ) -> None:

@@ -81,6 +81,9 @@ def test_local_checks_run_before_asking_paypal(
         "unsupported_algorithm": ({**headers(), "paypal-auth-algo": "SHA1withRSA"}, BODY),
         "stale_timestamp": (headers(NOW - timedelta(minutes=10)), BODY),
         "malformed_body": (headers(), b"not json"),
+        "body_too_deep": (headers(), BODY[:-1] + b',"x":' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+        "body_not_storable": (headers(), BODY.replace(b'"5O1"', b'"5O1\\udfff"')),
+        "body_not_utf8": (headers(), BODY.replace(b"5O1", b"\xc0\xaf")),
     }
     for code, (sent, body) in cases.items():
         with pytest.raises(WebhookRejected) as refused:

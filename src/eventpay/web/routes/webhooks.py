@@ -1,9 +1,11 @@
 """Provider webhooks: verify the raw bytes, store once, answer at once.
 
 No processing happens here: the worker applies stored events. A duplicate delivery is a 200
-no-op; a bad, stale or missing signature, an oversized or non-JSON body is a 400 that stores
-nothing. A 200 is sent only after the event is committed: concurrent deliveries share one
-transaction (`WebhookBatcher`, group commit), which is what lets ingest keep up with a burst.
+no-op; a bad, stale or missing signature, an oversized body, or one that cannot be parsed and
+stored safely (not UTF-8, nested too deep, text no database holds: `providers.webhook_body`)
+is a 400 that stores nothing. A 200 is sent only after the event is committed: concurrent
+deliveries share one transaction (`WebhookBatcher`, group commit), which is what lets ingest
+keep up with a burst.
 """
 
 from __future__ import annotations
