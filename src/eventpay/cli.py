@@ -1,21 +1,55 @@
-"""The `eventpay` command: serve, worker, migrate, demo, sandbox, token, webhooks, selftest."""
+"""The `eventpay` command: serve, worker, migrate, seed, demo, sandbox, token, webhooks, selftest.
+
+The sandbox subcommand lives in `sandbox_command`.
+
+A command that cannot run says so in one line on stderr and exits 2: settings the
+guard rails refuse, or (`serve`, `worker`) a database not migrated to this code's schema, which
+would otherwise fail on every request and every poll. `worker` stops after the current event on
+SIGTERM (systemd, Kubernetes) as on Ctrl-C.
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from eventpay.config import Environment, Settings
 from eventpay.ports import Role
+from eventpay.sandbox_command import add_sandbox_command
 
 if TYPE_CHECKING:
     from eventpay.bootstrap import Container
 
 
+class Refused(Exception):
+    """The command must not run; the message is the one line it prints."""
+
+
 def _settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        reasons = []
+        for error in exc.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            field = ".".join(str(part) for part in error["loc"])
+            reasons.append(f"EVENTPAY_{field.upper()}: {message}" if field else message)
+        raise Refused("configuration refused: " + "; ".join(reasons)) from None
+
+
+def _require_migrated(settings: Settings) -> None:
+    from eventpay.db.schema_check import schema_problem
+
+    problem = schema_problem(settings.database_url)
+    if problem is not None:
+        raise Refused(problem)
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
@@ -31,6 +65,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings()
+    _require_migrated(settings)
     host = args.host or settings.host
     port = args.port or settings.port
     if args.workers > 1:
@@ -50,19 +85,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _stopped_by_signals(stop: Callable[[], None]) -> Iterator[None]:
+    """SIGTERM and SIGINT end the loop after the current event; a second one ends it now.
+
+    The previous handlers come back afterwards (`worker --once` may run inside another program).
+    """
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        # Restore the default first: an operator who insists (a stuck provider call) wins.
+        default = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+        signal.signal(signum, default)
+        stop()
+
+    previous = {signum: signal.signal(signum, handle) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
+    settings = _settings()
+    _require_migrated(settings)
     from eventpay.bootstrap import build_container, configure_logging
     from eventpay.worker import Worker
 
-    settings = _settings()
     configure_logging(settings)
     container = build_container(settings, pool_size=2)
     worker = Worker(container)
     try:
-        if args.once:
-            print(f"handled {worker.run_once()} events")
-        else:
-            worker.run_forever()
+        with _stopped_by_signals(worker.stop):
+            if args.once:
+                print(f"handled {worker.run_once()} events")
+            else:
+                worker.run_forever()
     except KeyboardInterrupt:
         worker.stop()
     finally:
@@ -144,17 +202,14 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
         container.close()
 
 
-def cmd_sandbox(args: argparse.Namespace) -> int:
-    from eventpay.sandbox.stripe import run
-
+def cmd_seed(_: argparse.Namespace) -> int:
     settings = _settings()
-    endpoints = [(args.webhook_url, args.webhook_secret)] if args.webhook_url else []
-    run(
-        host=args.host,
-        port=args.port,
-        endpoints=endpoints,
-        environment=settings.environment.value,
-    )
+    if settings.is_production:
+        raise Refused("refused: the sample catalog and member are for trials, not production")
+    _require_migrated(settings)
+    from eventpay.demo import seed_sample_catalog
+
+    print(seed_sample_catalog(settings))
     return 0
 
 
@@ -165,22 +220,31 @@ def cmd_demo(_: argparse.Namespace) -> int:
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
-    from eventpay.selftest import run_selftest
+    from eventpay.demo import run_selftest_for
 
-    return run_selftest(_settings(), base_url=args.base_url)
+    return run_selftest_for(_settings(), base_url=args.base_url)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="eventpay", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="eventpay",
+        description=__doc__,
+        epilog="Configuration: EVENTPAY_* environment variables (docs/operations.md).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the HTTP API")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int, default=1)
+    serve = sub.add_parser("serve", help="run the HTTP API (refuses an unmigrated database)")
+    serve.add_argument("--host", help="address to listen on (default: EVENTPAY_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: EVENTPAY_PORT, 8000)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (default: %(default)s)"
+    )
     serve.set_defaults(func=cmd_serve)
 
-    worker = sub.add_parser("worker", help="apply stored webhook events")
+    worker = sub.add_parser(
+        "worker", help="apply stored webhook events and run the janitor; stops on SIGTERM/Ctrl-C"
+    )
     worker.add_argument("--once", action="store_true", help="drain due events and exit")
     worker.set_defaults(func=cmd_worker)
 
@@ -188,29 +252,33 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="run everything locally with sample data").set_defaults(
         func=cmd_demo
     )
+    sub.add_parser(
+        "seed", help="add the sample catalog and member to the database (not in production)"
+    ).set_defaults(func=cmd_seed)
 
-    sandbox = sub.add_parser("sandbox", help="run the Stripe sandbox on its own")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=12111)
-    sandbox.add_argument("--webhook-url")
-    sandbox.add_argument("--webhook-secret", default="whsec_eventpay_sandbox_secret")
-    sandbox.set_defaults(func=cmd_sandbox)
+    add_sandbox_command(sub, settings=_settings)
 
-    token = sub.add_parser("token", help="print a development JWT")
-    token.add_argument("--role", choices=[r.value for r in Role], required=True)
-    token.add_argument("--sub", required=True)
-    token.add_argument("--organizer-id")
+    token = sub.add_parser("token", help="print a development JWT (refused in production)")
+    token.add_argument(
+        "--role", choices=[r.value for r in Role], required=True, help="the token's role claim"
+    )
+    token.add_argument("--sub", required=True, help="the user id (sub claim)")
+    token.add_argument("--organizer-id", help="the organizer an organizer token acts for")
     token.set_defaults(func=cmd_token)
 
     hooks = sub.add_parser("webhooks", help="inspect or replay stored webhook events")
     hooks_sub = hooks.add_subparsers(dest="action", required=True)
-    listing = hooks_sub.add_parser("list")
+    listing = hooks_sub.add_parser("list", help="list stored events, newest first")
     listing.add_argument(
-        "--status", choices=["pending", "processed", "retrying", "dead", "ignored"]
+        "--status",
+        choices=["pending", "processed", "retrying", "dead", "ignored"],
+        help="only events in this status (dead: dead-lettered, needs a person)",
     )
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument(
+        "--limit", type=int, default=50, help="at most this many (default: %(default)s)"
+    )
     replay = hooks_sub.add_parser("replay", help="apply one stored event again, now")
-    replay.add_argument("id", help="stored event row id")
+    replay.add_argument("id", help="stored event row id (first column of `webhooks list`)")
     replay.add_argument(
         "--queue-only",
         action="store_true",
@@ -226,7 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except Refused as exc:
+        print(f"eventpay {args.command}: {exc}", file=sys.stderr)
+        return 2
     return result
 
 

@@ -3,7 +3,7 @@
 `Settings()` is built once by the composition root (`create_app`, the CLI); nothing else reads
 environment variables. Secrets are `SecretStr` so they never reach a log line or a repr. The
 validators here are the guard rails between environments: production refuses test keys and
-sandbox bases, every other environment refuses live keys.
+sandbox bases and the SQLite default database, every other environment refuses live keys.
 """
 
 from __future__ import annotations
@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     def _environment_guard(self) -> Settings:
         secret = self.stripe_secret_key.get_secret_value()
         if self.environment is Environment.PRODUCTION:
+            # The default is a file under the working directory: in production that would be a
+            # second, empty database beside the real one, silently taking orders.
+            if "database_url" not in self.model_fields_set:
+                raise ConfigError(
+                    "production refuses the SQLite default database: set EVENTPAY_DATABASE_URL"
+                )
             if secret.startswith(
                 ("sk_test_", "rk_test_")
             ) or self.stripe_publishable_key.startswith("pk_test_"):

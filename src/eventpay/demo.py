@@ -1,28 +1,41 @@
 """`make demo`: migrate SQLite, start the Stripe sandbox, the API and the worker, seed, print.
 
 Everything runs in this one process (the sandbox and the worker in threads) and stops on
-Ctrl-C. Refused in production: the demo wires the sandbox and mints development tokens.
+Ctrl-C. The same stack, on free loopback ports with a throwaway SQLite file, is what
+`eventpay selftest` without `--base-url` runs against (`run_selftest_for`): the self-test
+itself is a black-box client and starts nothing. Refused in production: the demo wires the
+sandbox and mints development tokens.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
+import sys
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
+
+import structlog
 
 from eventpay.bootstrap import build_container, configure_logging
 from eventpay.config import Settings
 from eventpay.db import migrate, printable_url
 from eventpay.ports import Role
 from eventpay.sample_data import MEMBER_ID, NON_MEMBER_ID, seed
-from eventpay.serving import ThreadedServer, port_is_free
+from eventpay.selftest import Credentials, run_selftest
+from eventpay.serving import ThreadedServer, free_port, port_is_free
 from eventpay.web import create_app
 from eventpay.web.auth import issue_token
 from eventpay.worker import Worker
 
 SANDBOX_PORT = 12111
 PAYPAL_SANDBOX_PORT = 12112
+LOOPBACK = "127.0.0.1"
 
 
 def _port_of(base: str, default: int) -> int:
@@ -101,6 +114,17 @@ def stop_stack(stack: Stack) -> None:
         stack.paypal.stop()
 
 
+def seed_sample_catalog(settings: Settings) -> str:
+    """`eventpay seed`: the sample catalog and member in the configured database; what it did."""
+    container = build_container(settings, pool_size=1)
+    try:
+        added = seed(uow_factory=container.uow_factory, now=container.clock())
+    finally:
+        container.close()
+    events = ", ".join(added) or "all there"
+    return f"sample catalog: {len(added)} events added ({events}), member {MEMBER_ID}"
+
+
 def demo_tokens(settings: Settings) -> tuple[str, str]:
     """Competitor tokens for the seeded member and non-member, accepted by this stack's API."""
     key = settings.jwt_key.get_secret_value()
@@ -161,3 +185,73 @@ def run_demo(settings: Settings) -> int:
     print("stopping...", flush=True)
     stop_stack(stack)
     return 0
+
+
+@contextmanager
+def _quiet_info_logs() -> Iterator[None]:
+    """Hide the in-process stack's info lines, which would interleave with the report."""
+    previous = structlog.get_config()
+    # Warnings and errors still show: an over-payment or a dead letter matters to the reader.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    try:
+        yield
+    finally:
+        structlog.configure(**previous)
+
+
+@contextmanager
+def throwaway_stack(settings: Settings) -> Iterator[str]:
+    """A demo stack on free loopback ports and a temporary SQLite file; yields the API's URL."""
+    with tempfile.TemporaryDirectory(prefix="eventpay-selftest-") as tmp:
+        local = settings.model_copy(
+            update={
+                "database_url": f"sqlite:///{Path(tmp) / 'selftest.db'}",
+                # Loopback only: a throwaway stack with a card sandbox is nobody else's business.
+                "host": LOOPBACK,
+                "port": free_port(LOOPBACK),
+                "stripe_api_base": f"http://{LOOPBACK}:{free_port(LOOPBACK)}",
+                "paypal_api_base": f"http://{LOOPBACK}:{free_port(LOOPBACK)}",
+            }
+        )
+        with _quiet_info_logs():
+            stack = start_stack(local)
+            try:
+                yield stack.api.url
+            finally:
+                stop_stack(stack)
+
+
+def selftest_credentials(settings: Settings) -> Credentials:
+    """What the self-test needs to know as the operator of a service run with `settings`."""
+    return Credentials(
+        stripe_webhook_secret=settings.stripe_webhook_secrets[0].get_secret_value(),
+        paypal_client_secret=settings.paypal_client_secret.get_secret_value(),
+        paypal_webhook_id=settings.paypal_webhook_id,
+        jwt_key=settings.jwt_key.get_secret_value(),
+        jwt_algorithm=settings.jwt_algorithm,
+        jwt_audience=settings.jwt_audience,
+    )
+
+
+def run_selftest_for(settings: Settings, *, base_url: str | None) -> int:
+    """`eventpay selftest`: against `base_url`, or a throwaway stack when None.
+
+    Exit status 0 when no scenario failed, 1 when one did (or the stack did not start), 2 when
+    refused: the self-test mints development tokens and pays with test cards.
+    """
+    if settings.is_production:
+        print(
+            "refused: the self-test mints development tokens and pays with test cards; "
+            "it never runs in production",
+            file=sys.stderr,
+        )
+        return 2
+    with ExitStack() as stack:
+        if base_url is None:
+            try:
+                base_url = stack.enter_context(throwaway_stack(settings))
+            except RuntimeError as exc:
+                print(f"could not start a demo stack: {exc}", file=sys.stderr)
+                return 1
+        status = run_selftest(selftest_credentials(settings), base_url=base_url)
+    return status

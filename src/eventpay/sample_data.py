@@ -1,7 +1,8 @@
 """Sample catalog for the demo and the self-test: one organizer, three events.
 
 Dates are relative to `now` so the demo is meaningful whenever it runs: one event is open with
-an early-bird price still active, one opens later, one has closed.
+an early-bird price still active, one opens later, one has closed. The ids live in `sample_ids`,
+which the black-box self-test may import; this module reaches the services and it may not.
 """
 
 from __future__ import annotations
@@ -11,11 +12,19 @@ from decimal import Decimal
 
 from eventpay.domain import CompetitionClass, Event, Money, Organizer
 from eventpay.ports import UnitOfWorkFactory
+from eventpay.sample_ids import (
+    CLOSED_EVENT,
+    LATER_EVENT,
+    MEMBER_ID,
+    NON_MEMBER_ID,
+    OPEN_EVENT,
+    ORGANIZER_ID,
+)
 from eventpay.services import catalog
 
-ORGANIZER = Organizer(id="org-bassline", name="Bassline Events LLC")
-MEMBER_ID = "competitor-1001"
-NON_MEMBER_ID = "competitor-2002"
+__all__ = ["MEMBER_ID", "NON_MEMBER_ID", "ORGANIZER", "sample_events", "seed"]
+
+ORGANIZER = Organizer(id=ORGANIZER_ID, name="Bassline Events LLC")
 
 
 def _classes(prefix: str, early_bird_deadline: datetime | None) -> tuple[CompetitionClass, ...]:
@@ -53,7 +62,7 @@ def sample_events(now: datetime) -> list[Event]:
     spring_start = now + 140 * day
     return [
         Event(
-            id="spring-sound-off",
+            id=OPEN_EVENT,
             organizer_id=ORGANIZER.id,
             name=f"Spring Sound-Off {spring_start.year}",
             timezone="America/Chicago",
@@ -66,7 +75,7 @@ def sample_events(now: datetime) -> list[Event]:
             late_refund_fee_percent=Decimal("20"),
         ),
         Event(
-            id="summer-bass-bash",
+            id=LATER_EVENT,
             organizer_id=ORGANIZER.id,
             name=f"Summer Bass Bash {(now + 240 * day).year}",
             timezone="America/Denver",
@@ -78,7 +87,7 @@ def sample_events(now: datetime) -> list[Event]:
             classes=_classes("summer", early_bird_deadline=None),
         ),
         Event(
-            id="winter-warm-up",
+            id=CLOSED_EVENT,
             organizer_id=ORGANIZER.id,
             name="Winter Warm-Up",
             timezone="America/New_York",

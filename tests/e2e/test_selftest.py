@@ -12,8 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from eventpay.config import Environment, Settings
-from eventpay.demo import start_stack, stop_stack
-from eventpay.selftest import run_selftest
+from eventpay.demo import run_selftest_for, start_stack, stop_stack
 from support.net import free_port
 
 SCENARIOS = (
@@ -46,14 +45,18 @@ def _settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def running_stack(tmp_path: Path) -> Iterator[Settings]:
+PAYPAL_SCENARIOS = {name for name in SCENARIOS if "paypal" in name} | {"double-payment-refunded"}
+
+
+@pytest.fixture(params=[True], ids=["paypal-on"])
+def running_stack(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
     """A demo stack started by the test itself; yields the settings it runs with."""
     settings = _settings(tmp_path).model_copy(
         update={
             "port": free_port(),
             "stripe_api_base": f"http://127.0.0.1:{free_port()}",
             "paypal_api_base": f"http://127.0.0.1:{free_port()}",
+            "paypal_enabled": request.param,
         }
     )
     stack = start_stack(settings)
@@ -67,25 +70,42 @@ def running_stack(tmp_path: Path) -> Iterator[Settings]:
 def test_every_scenario_passes_against_its_own_stack(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = run_selftest(_settings(tmp_path), base_url=None)
+    status = run_selftest_for(_settings(tmp_path), base_url=None)
 
     out = capsys.readouterr().out
     assert status == 0, out
     for name in SCENARIOS:
         assert f"PASS {name} (" in out, out
-    assert f"{len(SCENARIOS)} passed, 0 failed" in out
+    assert f"{len(SCENARIOS)} passed, 0 failed, 0 skipped" in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("running_stack", [False], ids=["paypal-off"], indirect=True)
+def test_paypal_scenarios_are_skipped_against_a_service_with_paypal_off(
+    running_stack: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = run_selftest_for(running_stack, base_url=f"http://127.0.0.1:{running_stack.port}")
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    reason = "PayPal is disabled: GET /v1/payment-config says paypal is null"
+    for name in SCENARIOS:
+        expected = f"SKIP {name}: {reason}" if name in PAYPAL_SCENARIOS else f"PASS {name} ("
+        assert expected in out, out
+    others = len(SCENARIOS) - len(PAYPAL_SCENARIOS)
+    assert f"{others} passed, 0 failed, {len(PAYPAL_SCENARIOS)} skipped" in out
 
 
 def test_every_scenario_fails_when_nothing_listens(
     tmp_path: Path, free_port: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = run_selftest(_settings(tmp_path), base_url=f"http://127.0.0.1:{free_port}")
+    status = run_selftest_for(_settings(tmp_path), base_url=f"http://127.0.0.1:{free_port}")
 
     out = capsys.readouterr().out
     assert status == 1
     for name in SCENARIOS:
         assert f"FAIL {name}: ConnectError" in out, out
-    assert f"0 passed, {len(SCENARIOS)} failed" in out
+    assert f"0 passed, {len(SCENARIOS)} failed, 0 skipped" in out
 
 
 @pytest.mark.slow
@@ -99,7 +119,7 @@ def test_webhook_scenarios_fail_when_the_service_refuses_valid_signatures(
     )
     base_url = f"http://127.0.0.1:{running_stack.port}"
 
-    status = run_selftest(mismatched, base_url=base_url)
+    status = run_selftest_for(mismatched, base_url=base_url)
 
     out = capsys.readouterr().out
     assert status == 1
@@ -109,12 +129,13 @@ def test_webhook_scenarios_fail_when_the_service_refuses_valid_signatures(
     ) in out
     assert "FAIL stale-timestamp: POST /v1/webhooks/stripe answered 400 signature_mismatch" in out
     assert "PASS forged-signature (" in out
-    assert f"{len(SCENARIOS) - 2} passed, 2 failed" in out
+    assert f"{len(SCENARIOS) - 2} passed, 2 failed, 0 skipped" in out
 
 
 def test_refused_in_production(capsys: pytest.CaptureFixture[str]) -> None:
     production = Settings(
         environment=Environment.PRODUCTION,
+        database_url="postgresql+psycopg://eventpay@db.internal/eventpay",
         stripe_secret_key=SecretStr("sk_live_selftest"),
         stripe_publishable_key="pk_live_selftest",
         stripe_api_base="https://api.stripe.com",
@@ -124,7 +145,7 @@ def test_refused_in_production(capsys: pytest.CaptureFixture[str]) -> None:
         paypal_client_id="LiveSelftestClient",
     )
 
-    status = run_selftest(production, base_url="http://127.0.0.1:9")
+    status = run_selftest_for(production, base_url="http://127.0.0.1:9")
 
     captured = capsys.readouterr()
     assert status == 2

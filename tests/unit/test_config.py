@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from eventpay.config import DEV_JWT_KEY, Settings
 
 LIVE = {
+    "database_url": "postgresql+psycopg://eventpay@db.internal/eventpay",
     "stripe_secret_key": "sk_live_abc",
     "stripe_publishable_key": "pk_live_abc",
     "stripe_api_base": "https://api.stripe.com",
@@ -52,6 +53,24 @@ def test_production_accepts_live_configuration() -> None:
 def test_production_refuses_test_setups(override: dict[str, str], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         Settings(environment="production", **{**LIVE, **override})
+
+
+def test_production_refuses_the_sqlite_default_when_no_database_url_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("EVENTPAY_DATABASE_URL", raising=False)
+    live = {name: value for name, value in LIVE.items() if name != "database_url"}
+    with pytest.raises(ValidationError, match="EVENTPAY_DATABASE_URL"):
+        Settings(environment="production", **live)
+
+
+def test_production_takes_the_database_url_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EVENTPAY_DATABASE_URL", "postgresql+psycopg://eventpay@db/eventpay")
+    live = {name: value for name, value in LIVE.items() if name != "database_url"}
+    settings = Settings(environment="production", **live)
+    assert settings.database_url == "postgresql+psycopg://eventpay@db/eventpay"
 
 
 @pytest.mark.parametrize("environment", ["development", "test"])

@@ -1,10 +1,12 @@
 """How a self-test scenario decides: `ScenarioFailed`, response expectations, deadline polling.
 
 A scenario is a function that returns a short detail for its PASS line or raises
-`ScenarioFailed` with the reason for its FAIL line. Asynchronous effects (webhooks applied by
-the worker) are awaited with `eventually`, which polls until a deadline; "nothing happens" is
-checked with `throughout`, which polls for a whole window and fails at the first sign of the
-effect. No fixed sleep is ever the check itself. No HTTP routes or payloads live here.
+`ScenarioFailed` with the reason for its FAIL line (`ScenarioSkipped` for a SKIP line: the
+service under test does not offer what the scenario needs, such as PayPal switched off).
+Asynchronous effects (webhooks applied by the worker) are awaited with `eventually`, which
+polls until a deadline; "nothing happens" is checked with `throughout`, which polls for a
+whole window and fails at the first sign of the effect. No fixed sleep is ever the check
+itself. No HTTP routes or payloads live here.
 """
 
 from __future__ import annotations
@@ -34,11 +36,17 @@ class ScenarioFailed(Exception):
     """A scenario's expectation did not hold; the message is the FAIL line's reason."""
 
 
+class ScenarioSkipped(Exception):
+    """The service does not offer what the scenario needs; the message is the SKIP reason."""
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
     run: Callable[[ServiceUnderTest], str]
     """Drives the service and returns the PASS line's detail."""
+    needs_paypal: bool = False
+    """Skipped, not run, against a service whose payment config has PayPal switched off."""
 
 
 def eventually(problem: Problem, *, timeout_s: float = DEADLINE_S) -> None:

@@ -1,10 +1,9 @@
 """The service under test as the self-test reaches it: the HTTP API, the sandboxes, tokens.
 
 Only httpx: the self-test is a client of the API and of the sandboxes like any other, so it
-imports nothing of the service but the development-token minting and the settings it was given.
+imports nothing of the service; what its operator knows (secrets) comes in as `Credentials`.
 The sandboxes' addresses, the publishable key and the PayPal client id come from
-`GET /v1/payment-config`, as a browser learns them; the PayPal client secret and webhook id
-from the settings, as the service's operator knows them. What a scenario checks lives in the
+`GET /v1/payment-config`, as a browser learns them. What a scenario checks lives in the
 *_scenarios modules, not here.
 """
 
@@ -19,17 +18,28 @@ from typing import Any, Self
 
 import httpx
 
-from eventpay.config import Settings
-from eventpay.ports import Role
-from eventpay.sample_data import MEMBER_ID, NON_MEMBER_ID
-from eventpay.selftest.checks import Problem, ScenarioFailed, eventually, expect, throughout
+from eventpay.sample_ids import (
+    CLOSED_CLASS,
+    CLOSED_EVENT,
+    MEMBER_ID,
+    NON_MEMBER_ID,
+    OPEN_CLASSES,
+    OPEN_EVENT,
+)
+from eventpay.selftest.checks import (
+    Problem,
+    ScenarioFailed,
+    ScenarioSkipped,
+    eventually,
+    expect,
+    throughout,
+)
+from eventpay.selftest.credentials import ADMIN, COMPETITOR, Credentials
 from eventpay.selftest.paypal_sandbox import PayPalSandbox, token_of
-from eventpay.web.auth import issue_token
 
-OPEN_EVENT = "spring-sound-off"
-OPEN_CLASSES = ("spring-spl", "spring-sq")
-CLOSED_EVENT = "winter-warm-up"
-CLOSED_CLASS = "winter-spl"
+__all__ = ["CLOSED_CLASS", "CLOSED_EVENT", "OPEN_CLASSES", "OPEN_EVENT"]
+
+PAYPAL_DISABLED = "PayPal is disabled: GET /v1/payment-config says paypal is null"
 ADMIN_ID = "eventpay-selftest-admin"
 # The sandbox takes any test-mode secret key; the service's own key never leaves its settings.
 SANDBOX_API_KEY = "sk_test_eventpay_selftest"
@@ -177,28 +187,23 @@ class PayPalPayment:
 class ServiceUnderTest:
     """The API at `base_url` (and, once asked for, its sandbox); close it, or use `with`."""
 
-    def __init__(self, settings: Settings, base_url: str) -> None:
+    def __init__(
+        self,
+        credentials: Credentials,
+        base_url: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api = httpx.Client(
-            base_url=self.base_url, timeout=HTTP_TIMEOUT_S, transport=PoliteTransport()
+            base_url=self.base_url, timeout=HTTP_TIMEOUT_S, transport=PoliteTransport(transport)
         )
-        self.webhook_secret = settings.stripe_webhook_secrets[0].get_secret_value()
-        self.paypal_secret = settings.paypal_client_secret.get_secret_value()
-        self.paypal_webhook_id = settings.paypal_webhook_id
-        key = settings.jwt_key.get_secret_value()
-
-        def token(subject: str, role: Role) -> str:
-            return issue_token(
-                key=key,
-                algorithm=settings.jwt_algorithm,
-                subject=subject,
-                role=role,
-                audience=settings.jwt_audience,
-            )
-
-        self.buyer = token(MEMBER_ID, Role.COMPETITOR)
-        self.other_buyer = token(NON_MEMBER_ID, Role.COMPETITOR)
-        self.admin = token(ADMIN_ID, Role.ADMIN)
+        self.webhook_secret = credentials.stripe_webhook_secret
+        self.paypal_secret = credentials.paypal_client_secret
+        self.paypal_webhook_id = credentials.paypal_webhook_id
+        self.buyer = credentials.token(MEMBER_ID, COMPETITOR)
+        self.other_buyer = credentials.token(NON_MEMBER_ID, COMPETITOR)
+        self.admin = credentials.token(ADMIN_ID, ADMIN)
         self._sandbox: Sandbox | None = None
         self._paypal: PayPalSandbox | None = None
 
@@ -233,10 +238,31 @@ class ServiceUnderTest:
             self._sandbox = Sandbox(client=client, publishable_key=key)
         return self._sandbox
 
+    def paypal_disabled(self) -> str | None:
+        """Why PayPal scenarios cannot run here (the service has PayPal off), or None.
+
+        None too when the question goes unanswered: the scenarios then run and fail, saying why.
+        """
+        try:
+            config = self.api.get("/v1/payment-config")
+        except httpx.HTTPError:
+            return None
+        if config.status_code != 200:
+            return None
+        try:
+            body = config.json()
+        except ValueError:
+            return None
+        return (
+            PAYPAL_DISABLED if isinstance(body, dict) and body.get("paypal", {}) is None else None
+        )
+
     def paypal(self) -> PayPalSandbox:
         """The PayPal sandbox the service pays against, learned from `/v1/payment-config` once."""
         if self._paypal is None:
-            paypal = expect(self.api.get("/v1/payment-config"), 200).get("paypal") or {}
+            paypal = expect(self.api.get("/v1/payment-config"), 200).get("paypal", {})
+            if paypal is None:
+                raise ScenarioSkipped(PAYPAL_DISABLED)
             api_base, client_id = paypal.get("api_base"), paypal.get("client_id")
             if not api_base or not isinstance(client_id, str):
                 raise ScenarioFailed(f"the service does not run against a PayPal sandbox: {paypal}")

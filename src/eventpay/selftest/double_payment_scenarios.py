@@ -91,4 +91,4 @@ def double_payment_refunded(sut: ServiceUnderTest) -> str:
     )
 
 
-SCENARIOS = (Scenario("double-payment-refunded", double_payment_refunded),)
+SCENARIOS = (Scenario("double-payment-refunded", double_payment_refunded, needs_paypal=True),)

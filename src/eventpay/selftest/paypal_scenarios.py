@@ -250,8 +250,8 @@ def paypal_webhook_races_return(sut: ServiceUnderTest) -> str:
 
 
 SCENARIOS = (
-    Scenario("paypal-success", paypal_success),
-    Scenario("paypal-buyer-cancels", paypal_buyer_cancels),
-    Scenario("paypal-capture-declined", paypal_capture_declined),
-    Scenario("paypal-webhook-races-return", paypal_webhook_races_return),
+    Scenario("paypal-success", paypal_success, needs_paypal=True),
+    Scenario("paypal-buyer-cancels", paypal_buyer_cancels, needs_paypal=True),
+    Scenario("paypal-capture-declined", paypal_capture_declined, needs_paypal=True),
+    Scenario("paypal-webhook-races-return", paypal_webhook_races_return, needs_paypal=True),
 )

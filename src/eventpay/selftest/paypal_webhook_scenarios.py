@@ -125,6 +125,6 @@ def paypal_cert_url_not_allowed(sut: ServiceUnderTest) -> str:
 
 
 SCENARIOS = (
-    Scenario("paypal-forged-webhook", paypal_forged_webhook),
-    Scenario("paypal-cert-url-not-allowed", paypal_cert_url_not_allowed),
+    Scenario("paypal-forged-webhook", paypal_forged_webhook, needs_paypal=True),
+    Scenario("paypal-cert-url-not-allowed", paypal_cert_url_not_allowed, needs_paypal=True),
 )

@@ -1,25 +1,21 @@
 """`run_selftest`: run every scenario against a service, print one line each, and a verdict.
 
-Without a base URL the self-test starts its own demo stack (sandbox, API, worker) on free
-loopback ports with a throwaway SQLite file, and stops it at the end. Scenarios are
-independent (each makes its own order) and run in order; one failing or crashing never stops
-the others. Refused in production: it mints development tokens and pays with test cards.
+The service runs elsewhere: whoever calls this (the `eventpay selftest` command) either names a
+running one or starts a throwaway demo stack first, and hands over the operator's
+`Credentials`. Scenarios are independent (each makes its own order) and run in order; one
+failing or crashing never stops the others. A scenario that needs PayPal is skipped, with the
+reason, against a service whose `/v1/payment-config` says PayPal is off.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
+from collections import Counter
+from collections.abc import Sequence
+from enum import StrEnum
 
 import httpx
-import structlog
 
-from eventpay.config import Settings
 from eventpay.selftest import (
     contract_scenarios,
     double_payment_scenarios,
@@ -29,9 +25,9 @@ from eventpay.selftest import (
     refund_scenarios,
     webhook_scenarios,
 )
-from eventpay.selftest.checks import Scenario, ScenarioFailed
+from eventpay.selftest.checks import Scenario, ScenarioFailed, ScenarioSkipped
 from eventpay.selftest.client import ServiceUnderTest
-from eventpay.serving import free_port
+from eventpay.selftest.credentials import Credentials
 
 SCENARIOS: tuple[Scenario, ...] = (
     *payment_scenarios.SCENARIOS,
@@ -42,85 +38,57 @@ SCENARIOS: tuple[Scenario, ...] = (
     *refund_scenarios.SCENARIOS,
     *contract_scenarios.SCENARIOS,
 )
-LOOPBACK = "127.0.0.1"
 
 
-@contextmanager
-def _quiet_info_logs() -> Iterator[None]:
-    """Hide the in-process stack's info lines, which would interleave with the report."""
-    previous = structlog.get_config()
-    # Warnings and errors still show: an over-payment or a dead letter matters to the reader.
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    try:
-        yield
-    finally:
-        structlog.configure(**previous)
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
 
 
-@contextmanager
-def own_stack(settings: Settings) -> Iterator[str]:
-    """A demo stack for this run only; yields the API's base URL."""
-    # Imported here so that a run against --base-url loads nothing of the server side.
-    from eventpay.demo import start_stack, stop_stack
-
-    with tempfile.TemporaryDirectory(prefix="eventpay-selftest-") as tmp:
-        local = settings.model_copy(
-            update={
-                "database_url": f"sqlite:///{Path(tmp) / 'selftest.db'}",
-                # Loopback only: a throwaway stack with a card sandbox is nobody else's business.
-                "host": LOOPBACK,
-                "port": free_port(LOOPBACK),
-                "stripe_api_base": f"http://{LOOPBACK}:{free_port(LOOPBACK)}",
-                "paypal_api_base": f"http://{LOOPBACK}:{free_port(LOOPBACK)}",
-            }
-        )
-        with _quiet_info_logs():
-            stack = start_stack(local)
-            try:
-                yield stack.api.url
-            finally:
-                stop_stack(stack)
-
-
-def _run_one(scenario: Scenario, sut: ServiceUnderTest) -> tuple[bool, str]:
+def run_scenario(scenario: Scenario, sut: ServiceUnderTest) -> tuple[Outcome, str]:
+    """Run one scenario; its outcome and its report line. Never raises."""
     started = time.monotonic()
     try:
         detail = scenario.run(sut)
+    except ScenarioSkipped as exc:
+        return Outcome.SKIPPED, f"SKIP {scenario.name}: {exc}"
     except ScenarioFailed as exc:
-        return False, f"FAIL {scenario.name}: {exc}"
+        return Outcome.FAILED, f"FAIL {scenario.name}: {exc}"
     except httpx.HTTPError as exc:
-        return False, f"FAIL {scenario.name}: {type(exc).__name__}: {exc}"
+        return Outcome.FAILED, f"FAIL {scenario.name}: {type(exc).__name__}: {exc}"
     except Exception as exc:
         # A crash is reported like any failure so that the remaining scenarios still run.
-        return False, f"FAIL {scenario.name}: unexpected {type(exc).__name__}: {exc}"
-    return True, f"PASS {scenario.name} ({detail}; {time.monotonic() - started:.1f}s)"
+        return Outcome.FAILED, f"FAIL {scenario.name}: unexpected {type(exc).__name__}: {exc}"
+    elapsed = time.monotonic() - started
+    return Outcome.PASSED, f"PASS {scenario.name} ({detail}; {elapsed:.1f}s)"
 
 
-def run_selftest(settings: Settings, *, base_url: str | None) -> int:
-    """Drive the service at `base_url` (or a fresh demo stack) through every scenario.
+def summary(outcomes: Counter[Outcome]) -> str:
+    return ", ".join(f"{outcomes[outcome]} {outcome.value}" for outcome in Outcome)
 
-    Returns the exit status: 0 when every scenario passed, 1 when one failed, 2 when refused.
+
+def run_selftest(
+    credentials: Credentials,
+    *,
+    base_url: str,
+    scenarios: Sequence[Scenario] = SCENARIOS,
+    transport: httpx.BaseTransport | None = None,
+) -> int:
+    """Drive the service at `base_url` through `scenarios`, printing a line for each.
+
+    Returns the exit status: 0 when none failed (skipped ones do not fail a run), 1 otherwise.
     """
-    if settings.is_production:
-        print(
-            "refused: the self-test mints development tokens and pays with test cards; "
-            "it never runs in production",
-            file=sys.stderr,
-        )
-        return 2
-    passed = failed = 0
-    with ExitStack() as stack:
-        if base_url is None:
-            try:
-                base_url = stack.enter_context(own_stack(settings))
-            except RuntimeError as exc:
-                print(f"could not start a demo stack: {exc}", file=sys.stderr)
-                return 1
-        sut = stack.enter_context(ServiceUnderTest(settings, base_url))
+    outcomes: Counter[Outcome] = Counter()
+    with ServiceUnderTest(credentials, base_url, transport=transport) as sut:
         print(f"eventpay selftest against {sut.base_url}", flush=True)
-        for scenario in SCENARIOS:
-            ok, line = _run_one(scenario, sut)
+        paypal_off = sut.paypal_disabled() if any(s.needs_paypal for s in scenarios) else None
+        for scenario in scenarios:
+            if scenario.needs_paypal and paypal_off is not None:
+                outcome, line = Outcome.SKIPPED, f"SKIP {scenario.name}: {paypal_off}"
+            else:
+                outcome, line = run_scenario(scenario, sut)
+            outcomes[outcome] += 1
             print(line, flush=True)
-            passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
-    print(f"{passed} passed, {failed} failed", flush=True)
-    return 0 if failed == 0 else 1
+    print(summary(outcomes), flush=True)
+    return 1 if outcomes[Outcome.FAILED] else 0

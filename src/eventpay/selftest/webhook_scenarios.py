@@ -1,7 +1,7 @@
 """Scenarios at the Stripe webhook: duplicate deliveries, a forged signature, a stale timestamp.
 
 Deliveries are POSTed straight to `/v1/webhooks/stripe`, signed the way Stripe signs
-(`providers.stripe_webhook.sign`) with the first configured endpoint secret, so the self-test
+(`credentials.stripe_signature`) with the first configured endpoint secret, so the self-test
 controls the timing (twenty copies at once) and the signature (a wrong secret, an old
 timestamp). Events come from the sandbox or, for an unpaid order, are built from its
 PaymentIntent: a success nobody paid for is exactly what a forger would send.
@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from eventpay.providers.stripe_webhook import sign
 from eventpay.selftest.checks import (
     DEADLINE_S,
     Scenario,
@@ -30,6 +29,7 @@ from eventpay.selftest.checks import (
     throughout,
 )
 from eventpay.selftest.client import Order, ServiceUnderTest
+from eventpay.selftest.credentials import stripe_signature
 
 SUCCEEDED = "payment_intent.succeeded"
 COPIES = 20
@@ -53,7 +53,9 @@ def _deliver_at_once(sut: ServiceUnderTest, body: bytes, copies: int) -> list[ht
 
     def deliver(_: int) -> httpx.Response:
         barrier.wait(timeout=DEADLINE_S)
-        return sut.deliver_webhook(body, sign(body, sut.webhook_secret, int(time.time())))
+        return sut.deliver_webhook(
+            body, stripe_signature(body, sut.webhook_secret, int(time.time()))
+        )
 
     with ThreadPoolExecutor(max_workers=copies, thread_name_prefix="selftest-webhook") as pool:
         return list(pool.map(deliver, range(copies)))
@@ -152,14 +154,14 @@ def forged_signature(sut: ServiceUnderTest) -> str:
     order_id, body = _unpaid_success_event(sut)
     # A fresh random secret: it cannot be one the service accepts.
     wrong = f"whsec_selftest_{uuid.uuid4().hex}"
-    answer = sut.deliver_webhook(body, sign(body, wrong, int(time.time())))
+    answer = sut.deliver_webhook(body, stripe_signature(body, wrong, int(time.time())))
     return _refused_and_unpaid(sut, order_id, answer, "signature_mismatch")
 
 
 def stale_timestamp(sut: ServiceUnderTest) -> str:
     order_id, body = _unpaid_success_event(sut)
     then = int(time.time()) - STALE_BY_S
-    answer = sut.deliver_webhook(body, sign(body, sut.webhook_secret, then))
+    answer = sut.deliver_webhook(body, stripe_signature(body, sut.webhook_secret, then))
     return _refused_and_unpaid(sut, order_id, answer, "stale_timestamp")
 
 
