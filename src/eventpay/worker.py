@@ -62,6 +62,9 @@ class Worker:
             "capture_approved": lambda: janitor.capture_approved(
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
             ),
+            "read_in_flight": lambda: janitor.read_in_flight(
+                uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
+            ),
             "send_refunds": lambda: janitor.send_refunds(
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
             ),

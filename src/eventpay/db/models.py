@@ -204,6 +204,7 @@ class RefundRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     next_check_at: Mapped[datetime] = mapped_column(UTCDateTime())
     checks: Mapped[int] = mapped_column(Integer, server_default="0")
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class PaymentAuditLogRow(Base):

@@ -165,6 +165,7 @@ def _refund(r: RefundRow) -> RefundRecord:
         kind=r.kind,
         next_check_at=r.next_check_at,
         checks=r.checks,
+        request_id=r.request_id,
     )
 
 
@@ -191,6 +192,7 @@ class SqlRefundRepository:
                 updated_at=refund.updated_at or refund.created_at,
                 next_check_at=refund.next_check_at or refund.created_at,
                 checks=refund.checks,
+                request_id=refund.request_id,
             )
         )
         self._s.flush()

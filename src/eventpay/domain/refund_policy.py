@@ -160,6 +160,7 @@ def quote_refund(
     held: Money,
     now: datetime,
     pending: Money | None = None,
+    step: int = 1,
 ) -> RefundQuote:
     """Quote a withdrawal.
 
@@ -167,7 +168,10 @@ def quote_refund(
     ``returned`` is what earlier refunds of the order's price gave back (succeeded) and
     ``pending`` what they are still giving back; ``held`` is the money received and not
     refunded (or being refunded) yet. Both ``returned`` and ``pending`` come off what the terms
-    allow: money on its way back must never be offered twice.
+    allow: money on its way back must never be offered twice. ``step`` is the payment
+    provider's smallest amount step in minor units (10 for a three-decimal currency at
+    Stripe): the refundable amount is rounded DOWN to it, so the refund is one the provider
+    can send; the buyer gives up less than one step.
     """
     require_aware(now, "now")
     currency = total.currency
@@ -186,7 +190,10 @@ def quote_refund(
         rule, refundable = terms.refund_of(share, now)
         quoted.append(RefundLine(event_id=event_id, share=share, rule=rule, refundable=refundable))
     by_terms = sum_money((line.refundable for line in quoted), currency)
-    refundable = max(zero, min(by_terms - returned - on_its_way, held))
+    if step < 1:
+        raise InvalidAmount(f"an amount step is a positive number of minor units, got {step}")
+    most = max(zero, min(by_terms - returned - on_its_way, held))
+    refundable = Money(most.amount - most.amount % step, currency)  # rounded down to the step
     return RefundQuote(
         lines=tuple(quoted),
         by_terms=by_terms,

@@ -122,14 +122,18 @@ def refund_ceiling(*, by_terms: Money, held: Money, by_operator: bool) -> Money:
     return held if by_operator else min(by_terms, held)
 
 
-def withdrawal_settled(refunds: Iterable[tuple[RefundKind, RefundStatus]]) -> bool:
+def withdrawal_settled(refunds: Iterable[tuple[RefundKind, RefundStatus, str | None]]) -> bool:
     """Whether a competitor's withdrawal is complete, so its places may be released.
 
-    Only once money went back: no withdrawal refund is still pending and at least one
-    succeeded. A refused refund leaves the registrations valid (the competitor still holds
-    the place they paid for) until a later request succeeds.
+    `refunds` are (kind, status, request id) of the order's refunds; the parts of one
+    withdrawal request (split over several payments) share its request id. A withdrawal is
+    complete once every part of one request has succeeded: a part still pending, or refused,
+    leaves the competitor holding the place they paid for (until a later request succeeds).
     """
-    mine = [
-        RefundStatus(status) for kind, status in refunds if RefundKind(kind) is RefundKind.CUSTOMER
-    ]
-    return RefundStatus.PENDING not in mine and RefundStatus.SUCCEEDED in mine
+    requests: dict[str, list[RefundStatus]] = {}
+    for index, (kind, status, request_id) in enumerate(refunds):
+        if RefundKind(kind) is RefundKind.CUSTOMER:
+            requests.setdefault(request_id or f"#{index}", []).append(RefundStatus(status))
+    return any(
+        all(status is RefundStatus.SUCCEEDED for status in parts) for parts in requests.values()
+    )

@@ -196,6 +196,12 @@ class PaymentProvider(Protocol):
         than it accepts), in words for the buyer; None when it can. Checked before any call."""
         ...
 
+    def amount_step(self, currency: str) -> int:
+        """The step, in ISO minor units, of the amounts this provider takes in `currency` (1 for
+        most; 10 for Stripe's three-decimal currencies; 100 for PayPal's whole-unit HUF and
+        TWD); 1 for a currency it does not take at all (`refusal_for` says so)."""
+        ...
+
     def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None: ...
     def parse_refund_event(
         self, event_type: str, payload: Mapping[str, Any]

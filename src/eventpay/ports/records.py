@@ -121,6 +121,9 @@ class RefundRecord:
     # read (acknowledged, still pending), and how many checks settled nothing so far.
     next_check_at: datetime | None = None
     checks: int = 0
+    # The request this refund is a part of (a withdrawal split over several payments): its
+    # parts share it. None for refunds nobody asked for (over-payment, external).
+    request_id: str | None = None
 
 
 @dataclass(slots=True)

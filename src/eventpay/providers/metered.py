@@ -13,7 +13,8 @@ The wrapper keeps `name` and `capabilities` and is otherwise transparent. The op
 protocols (`PayoutProvider`, `DisputeProvider`, `InvoiceProvider`) are reached through
 attribute lookup: an adapter that does not implement one still has no such methods when
 wrapped, so a check of `capabilities` or `hasattr` answers as it did for the bare adapter.
-Methods that ask the provider nothing (`parse_event`, `refusal_for`) are delegated untimed.
+Methods that ask the provider nothing (`parse_event`, `refusal_for`, `amount_step`) are
+delegated untimed.
 Only timing lives here: nothing is retried, translated or decided.
 """
 
@@ -140,6 +141,9 @@ class MeteredProvider:
 
     def refusal_for(self, amount: Money) -> str | None:
         return self._inner.refusal_for(amount)
+
+    def amount_step(self, currency: str) -> int:
+        return self._inner.amount_step(currency)
 
     def parse_event(self, event_type: str, payload: Mapping[str, Any]) -> PaymentUpdate | None:
         return self._inner.parse_event(event_type, payload)

@@ -65,7 +65,7 @@ from eventpay.providers.paypal_events import (
 )
 from eventpay.providers.paypal_http import PayPalApi, PayPalRejected, reading
 from eventpay.providers.paypal_invoicing import PayPalInvoicing
-from eventpay.providers.paypal_money import UnsupportedAmount, refusal
+from eventpay.providers.paypal_money import UnsupportedAmount, amount_step, refusal
 from eventpay.providers.paypal_orders import order_request, payment_from_order
 from eventpay.providers.paypal_payouts import PayPalPayouts
 from eventpay.providers.paypal_refunds import (
@@ -142,6 +142,9 @@ class PayPalProvider:
 
     def refusal_for(self, amount: Money) -> str | None:
         return refusal(amount)
+
+    def amount_step(self, currency: str) -> int:
+        return amount_step(currency)
 
     def create_payment(self, request: CreatePayment) -> ProviderPayment:
         _refuse_unless_representable(request.amount)

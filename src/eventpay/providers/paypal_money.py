@@ -31,6 +31,7 @@ from eventpay.ports import ProviderRejected
 __all__ = [
     "PAYPAL_DECIMALS",
     "UnsupportedAmount",
+    "amount_step",
     "from_paypal",
     "refusal",
     "to_payouts",
@@ -63,6 +64,13 @@ def refusal(money: Money) -> str | None:
     if money.amount % 10 ** (money.exponent - digits):
         return f"PayPal takes only whole {code} amounts, not {money.to_decimal_string()} {code}."
     return None
+
+
+def amount_step(currency: str) -> int:
+    """The step of the amounts PayPal takes in `currency`, in ISO minor units."""
+    digits = PAYPAL_DECIMALS.get(currency.lower())
+    exponent = CURRENCY_EXPONENTS.get(currency.lower(), 0)
+    return 1 if digits is None else 10 ** max(exponent - digits, 0)
 
 
 class UnsupportedAmount(ProviderRejected):

@@ -31,7 +31,7 @@ from eventpay.ports import (
     RefundUpdate,
 )
 from eventpay.providers import stripe_objects as read
-from eventpay.providers.stripe_currency import refusal, to_stripe
+from eventpay.providers.stripe_currency import amount_step, refusal, to_stripe
 from eventpay.providers.stripe_errors import malformed, translate
 
 # Refunds and search results are read 100 at a time (Stripe's largest page); a payment with
@@ -107,6 +107,9 @@ class StripeProvider:
 
     def refusal_for(self, amount: Money) -> str | None:
         return refusal(amount)
+
+    def amount_step(self, currency: str) -> int:
+        return amount_step(currency)
 
     def create_payment(self, request: CreatePayment) -> ProviderPayment:
         _refused_unless_representable(request.amount)

@@ -78,6 +78,12 @@ def refusal(money: Money) -> str | None:
     return None
 
 
+def amount_step(currency: str) -> int:
+    """The step of the amounts Stripe takes in `currency`, in ISO minor units."""
+    unit = STRIPE_UNITS.get(currency.lower())
+    return 1 if unit is None else unit.step
+
+
 def to_stripe(money: Money) -> int:
     """Stripe's `amount` for `money`; `StripeUnitsError` when `refusal(money)` is not None."""
     why = refusal(money)

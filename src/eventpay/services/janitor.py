@@ -9,6 +9,8 @@ the others and never blocks them. A task never filters its batch in Python after
   provider object (the create answer was malformed, or the process died before recording it).
 - `capture_approved`: PayPal attempts waiting for their buyer are read (the return and the
   webhook may both be lost), and approved ones are captured with the key every caller uses.
+- `read_in_flight`: attempts whose money may be moving (`processing`, a PayPal capture left
+  pending; a card attempt its buyer may have paid) are read, in case their webhook was lost.
 - `send_refunds`: pending refunds, sent or read (`refunds.execute_pending_refunds`).
 """
 
@@ -22,9 +24,11 @@ from eventpay.domain import PaymentStatus
 from eventpay.ports import (
     SYSTEM_ACTOR,
     Clock,
+    OrderRecord,
     PaymentRecord,
     ProviderName,
     ProviderOutcomeUnknown,
+    ProviderPayment,
     ProviderRegistry,
     ProviderRejected,
     UnitOfWorkFactory,
@@ -55,7 +59,8 @@ def resolve_unknown(
 
     Re-sending the create with the stored idempotency key is safe: the provider replays its
     first answer, or creates the object now if the first call never arrived (and past the
-    key's window, `call_provider` looks for the object first).
+    key's window, `call_provider` looks for the object first). A create the provider refuses
+    for good fails the attempt; a read it refuses changes nothing.
     """
     now = clock()
     with uow_factory() as uow:
@@ -68,30 +73,59 @@ def resolve_unknown(
         work = [(payment, uow.orders.get(payment.order_id)) for payment in due]
     resolved = 0
     for payment, order in work:
-        gateway = providers.get(payment.provider)
-        if gateway is None or order is None:
-            log.error("payment.provider_missing", payment_id=payment.id)
-            reschedule_payment(uow_factory, payment.id, clock(), status=payment.status)
-            continue
         try:
-            answer = call_provider(gateway, order, payment, urls=urls, now=clock())
-        except (ProviderOutcomeUnknown, ProviderRejected) as exc:
-            log.info("payment.still_unknown", payment_id=payment.id, code=exc.code)
-            reschedule_payment(uow_factory, payment.id, clock(), status=payment.status)
-            continue
+            resolved += _resolve_one(uow_factory, providers, payment, order, clock, urls)
         except Exception:
             log.exception("payment.resolve_failed", payment_id=payment.id)
-            reschedule_payment(uow_factory, payment.id, clock(), status=payment.status)
-            continue
-        record_provider_answer(
-            uow_factory=uow_factory,
-            payment_id=payment.id,
-            answer=answer,
-            actor=SYSTEM_ACTOR,
-            now=clock(),
-        )
-        resolved += 1
+            _reschedule_quietly(uow_factory, payment, clock)
     return resolved
+
+
+def _resolve_one(
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    payment: PaymentRecord,
+    order: OrderRecord | None,
+    clock: Clock,
+    urls: ReturnUrls | None,
+) -> int:
+    gateway = providers.get(payment.provider)
+    if gateway is None or order is None:
+        log.error("payment.provider_missing", payment_id=payment.id)
+        reschedule_payment(uow_factory, payment.id, clock(), status=payment.status)
+        return 0
+    answer: ProviderPayment | ProviderRejected
+    try:
+        answer = call_provider(gateway, order, payment, urls=urls, now=clock())
+    except ProviderOutcomeUnknown as exc:
+        log.info("payment.still_unknown", payment_id=payment.id, code=exc.code)
+        reschedule_payment(uow_factory, payment.id, clock(), status=payment.status)
+        return 0
+    except ProviderRejected as exc:
+        if payment.provider_ref is not None:  # a read refused: says nothing about the money
+            log.info("payment.read_refused", payment_id=payment.id, code=exc.code)
+            reschedule_payment(uow_factory, payment.id, clock(), status=payment.status)
+            return 0
+        answer = exc  # the create itself was refused: the attempt failed
+    record_provider_answer(
+        uow_factory=uow_factory,
+        payment_id=payment.id,
+        answer=answer,
+        actor=SYSTEM_ACTOR,
+        now=clock(),
+    )
+    return 1
+
+
+def _reschedule_quietly(
+    uow_factory: UnitOfWorkFactory, payment: PaymentRecord, clock: Clock
+) -> None:
+    """Back an item off after an unexpected error, so it cannot block the queue's head; a
+    failure here too (the database is down) is only logged, and the next run retries."""
+    try:
+        reschedule_payment(uow_factory, payment.id, clock(), status=payment.status)
+    except Exception:
+        log.exception("payment.reschedule_failed", payment_id=payment.id)
 
 
 def capture_approved(
@@ -120,7 +154,7 @@ def capture_approved(
             limit=limit,
         )
     for payment in waiting:
-        _read_waiting(uow_factory, providers, payment, clock)
+        _read_one(uow_factory, providers, payment, clock)
     now = clock()
     with uow_factory() as uow:
         approved = uow.payments.list_due(
@@ -143,35 +177,81 @@ def capture_approved(
             log.exception("payment.janitor_capture_failed", payment_id=payment.id)
             after = payment
         if after.status is PaymentStatus.PROCESSING and after.capture_id is None:
-            reschedule_payment(uow_factory, payment.id, clock(), status=PaymentStatus.PROCESSING)
+            _reschedule_quietly(uow_factory, after, clock)
     return len(approved)
 
 
-def _read_waiting(
+def read_in_flight(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    clock: Clock,
+    limit: int = BATCH,
+) -> int:
+    """Read attempts whose money may be moving while their webhook was lost or dead-lettered.
+
+    `processing` attempts (a bank debit, a PayPal capture left PENDING) are read until they
+    settle, however long that takes, backing off to daily; attempts a buyer confirms in the
+    browser (Stripe: `created`, `requires_action`) are read for `READ_FOR` after creation, as
+    their buyer may have paid with the success event lost. Returns how many reads answered.
+    """
+    now = clock()
+    due: list[PaymentRecord] = []
+    with uow_factory() as uow:
+        for name, gateway in providers.items():
+            in_browser = gateway.capabilities.client_confirmation
+            due += uow.payments.list_due(
+                now=now,
+                statuses=[PaymentStatus.PROCESSING],
+                provider=name,
+                linked=True,
+                # PayPal's approved attempts with no capture yet are `capture_approved`'s.
+                captured=None if in_browser else True,
+                limit=limit,
+            )
+            if in_browser:
+                due += uow.payments.list_due(
+                    now=now,
+                    statuses=[PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION],
+                    provider=name,
+                    linked=True,
+                    created_after=now - READ_FOR,
+                    limit=limit,
+                )
+    return sum(_read_one(uow_factory, providers, payment, clock) for payment in due)
+
+
+def _read_one(
     uow_factory: UnitOfWorkFactory,
     providers: ProviderRegistry,
     payment: PaymentRecord,
     clock: Clock,
-) -> None:
+) -> int:
+    """Read one attempt and apply what changed; back it off when nothing did. 1 if read."""
     gateway = providers.get(payment.provider)
-    if gateway is None or payment.provider_ref is None:  # pragma: no cover - checked above
-        return
+    if gateway is None or payment.provider_ref is None:  # pragma: no cover - selected linked
+        return 0
     try:
         answer = gateway.retrieve_payment(payment.provider_ref)
+        if answer.status is payment.status:
+            # Still where it was (with the buyer, or the money on its way): ask again later.
+            reschedule_payment(uow_factory, payment.id, clock(), status=payment.status)
+        else:
+            record_provider_answer(
+                uow_factory=uow_factory,
+                payment_id=payment.id,
+                answer=answer,
+                actor="janitor",
+                now=clock(),
+                source={"source": "janitor_read"},
+            )
+        return 1
     except (ProviderOutcomeUnknown, ProviderRejected) as exc:
         log.info("payment.read_failed", payment_id=payment.id, code=exc.code)
-        answer = None
-    if answer is None or answer.status is PaymentStatus.REQUIRES_ACTION:
-        # Still with the buyer: asked again later, backing off.
-        reschedule_payment(uow_factory, payment.id, clock(), status=PaymentStatus.REQUIRES_ACTION)
-        return
-    record_provider_answer(
-        uow_factory=uow_factory,
-        payment_id=payment.id,
-        answer=answer,
-        actor="janitor",
-        now=clock(),
-    )
+    except Exception:
+        log.exception("payment.read_error", payment_id=payment.id)
+    _reschedule_quietly(uow_factory, payment, clock)
+    return 0
 
 
 def send_refunds(

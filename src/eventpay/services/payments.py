@@ -50,6 +50,7 @@ class PaymentStart:
 def _prepare(
     *,
     uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
     caller: Principal,
     order_id: str,
     provider: ProviderName,
@@ -77,6 +78,7 @@ def _prepare(
                 {"payment_ids": in_flight},
             )
         due = view.summary.balance_due.amount
+        _check_amount(providers, provider, Money(due, order.currency))
         for existing in reversed(view.payments):
             if (
                 existing.provider is provider
@@ -143,11 +145,9 @@ def start_payment(
             f"Payments with {provider.value} are not available.",
             {"provider": provider.value, "available": sorted(p.value for p in providers)},
         )
-    with uow_factory() as uow:
-        order = load_owned(uow, order_id=order_id, caller=caller)
-    _check_amount(providers, provider, order)
     payment, order = _prepare(
         uow_factory=uow_factory,
+        providers=providers,
         caller=caller,
         order_id=order_id,
         provider=provider,
@@ -181,11 +181,9 @@ def start_payment(
     )
 
 
-def _check_amount(providers: ProviderRegistry, provider: ProviderName, order: OrderRecord) -> None:
-    """422 before any call when `provider` cannot take the order's currency or amount."""
-    gateway = providers[provider]
-    amount = Money(order.total, order.currency)
-    refusal = gateway.refusal_for(amount)
+def _check_amount(providers: ProviderRegistry, provider: ProviderName, amount: Money) -> None:
+    """422 before any call when `provider` cannot take the amount due or its currency."""
+    refusal = providers[provider].refusal_for(amount)
     if refusal is None:
         return
     others = sorted(
@@ -196,5 +194,5 @@ def _check_amount(providers: ProviderRegistry, provider: ProviderName, order: Or
     raise InvalidRequest(
         "currency_not_supported",
         f"{refusal} Pay with another provider." if others else refusal,
-        {"provider": provider.value, "currency": order.currency, "available": others},
+        {"provider": provider.value, "currency": amount.currency, "available": others},
     )

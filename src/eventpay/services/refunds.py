@@ -93,17 +93,21 @@ def _advance(
         log.error("refund.provider_missing", refund_id=refund.id, provider=refund.provider.value)
         defer_refund(uow_factory, refund.id, now=clock(), why=why, actor=SYSTEM_ACTOR)
         return 0
-    source = "provider_call"
+    current = _still_pending(uow_factory, refund.id)
+    if current is None:
+        return 0  # settled meanwhile (a webhook, another worker): nothing to send or read
+    refund = current
+    source = "provider_read" if refund.provider_refund_id is not None else "adoption_read"
     answer: ProviderRefund | ProviderRejected
     try:
         if refund.provider_refund_id is not None:
-            source = "provider_read"
             answer = gateway.retrieve_refund(refund.provider_refund_id)
         else:
             adopted = _adopt_after_key_window(gateway, refund, payment, clock)
             if adopted is not None:
                 source, answer = "adopted", adopted
             else:
+                source = "provider_call"
                 answer = gateway.refund_payment(_request(refund, payment))
     except ProviderMisconfigured as exc:
         log.error("refund.provider_misconfigured", refund_id=refund.id, code=exc.code)
@@ -115,9 +119,10 @@ def _advance(
         defer_refund(uow_factory, refund.id, now=clock(), actor=SYSTEM_ACTOR)
         return 0
     except ProviderRejected as exc:
-        if source == "provider_read":
-            # A read refused (the provider no longer finds it) says nothing about the money.
-            why = f"reading the refund was refused: {exc.code}"
+        if source != "provider_call":
+            # A read refused (the provider no longer finds the refund, or the payment) says
+            # nothing about the money: only a refused send is a refused refund.
+            why = f"reading the provider's refunds was refused: {exc.code}"
             defer_refund(uow_factory, refund.id, now=clock(), why=why, actor=SYSTEM_ACTOR)
             return 0
         answer = exc
@@ -125,6 +130,13 @@ def _advance(
         uow_factory, refund.id, answer, actor=SYSTEM_ACTOR, now=clock(), source=source
     )
     return 1
+
+
+def _still_pending(uow_factory: UnitOfWorkFactory, refund_id: str) -> RefundRecord | None:
+    """The refund as it is now, if still pending: the batch was read before this item's turn."""
+    with uow_factory() as uow:
+        refund = uow.refunds.get(refund_id)
+    return refund if refund is not None and refund.status is RefundStatus.PENDING else None
 
 
 def _request(refund: RefundRecord, payment: PaymentRecord) -> RefundRequest:

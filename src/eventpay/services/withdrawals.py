@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +28,7 @@ from typing import Literal
 from eventpay.domain import (
     InvalidAmount,
     Money,
+    PaymentStatus,
     RefundKind,
     RefundQuote,
     RefundStatus,
@@ -40,6 +42,7 @@ from eventpay.domain import (
 from eventpay.ports import (
     Clock,
     OrderRecord,
+    PaymentRecord,
     Principal,
     ProviderRegistry,
     RefundRecord,
@@ -111,7 +114,21 @@ class WithdrawalQuote:
         )
 
 
-def _quote(uow: UnitOfWork, view: OrderView, now: datetime) -> WithdrawalQuote:
+def _step(view: OrderView, providers: ProviderRegistry | None) -> int:
+    """The coarsest amount step of the providers holding the order's money (1: any amount)."""
+    steps = [
+        gateway.amount_step(view.order.currency)
+        for payment in view.payments
+        if payment.status is PaymentStatus.SUCCEEDED
+        and providers is not None
+        and (gateway := providers.get(payment.provider)) is not None
+    ]
+    return max(steps, default=1)
+
+
+def _quote(
+    uow: UnitOfWork, view: OrderView, now: datetime, providers: ProviderRegistry | None
+) -> WithdrawalQuote:
     order = view.order
     currency = order.currency
     lines = []
@@ -142,14 +159,22 @@ def _quote(uow: UnitOfWork, view: OrderView, now: datetime) -> WithdrawalQuote:
         pending=on_its_way,
         held=held,
         now=now,
+        step=_step(view, providers),
     )
     return WithdrawalQuote(order=order, quote=quote, held=held)
 
 
-def quote(*, uow: UnitOfWork, caller: Principal, order_id: str, now: datetime) -> WithdrawalQuote:
+def quote(
+    *,
+    uow: UnitOfWork,
+    caller: Principal,
+    order_id: str,
+    now: datetime,
+    providers: ProviderRegistry | None = None,
+) -> WithdrawalQuote:
     with uow:
         order = load_owned(uow, order_id=order_id, caller=caller)
-        return _quote(uow, view_of(uow, order, now=now), now)
+        return _quote(uow, view_of(uow, order, now=now), now, providers)
 
 
 def request(
@@ -195,7 +220,7 @@ def request(
                 {"currency": currency, "order_currency": order.currency},
             )
         view = view_of(uow, order, now=now)
-        quoted = _quote(uow, view, now)
+        quoted = _quote(uow, view, now, providers)
         operator = caller.role is Role.ADMIN
         allowed = refund_ceiling(
             by_terms=quoted.quote.refundable, held=quoted.held, by_operator=operator
@@ -221,8 +246,10 @@ def request(
         except InvalidAmount as exc:  # pragma: no cover - allowed <= held
             raise Conflict("nothing_to_refund", str(exc)) from None
         by_id = {p.id: p for p in view.payments}
+        _check_parts(providers, by_id, parts)
         kind = RefundKind.OPERATOR if operator else RefundKind.CUSTOMER
         keys = _part_keys(request_key, order.id)
+        request_id = str(uuid.uuid4())
         refunds = [
             request_refund(
                 uow,
@@ -233,6 +260,7 @@ def request(
                 actor=caller,
                 now=now,
                 idempotency_key=next(keys),
+                request_id=request_id,
             )
             for payment_id, part in parts
         ]
@@ -292,3 +320,21 @@ def _reload(uow: UnitOfWork, refund_id: str) -> RefundRecord:
     if refund is None:  # pragma: no cover - committed above
         raise LookupError(refund_id)
     return refund
+
+
+def _check_parts(
+    providers: ProviderRegistry,
+    payments: Mapping[str, PaymentRecord],
+    parts: Sequence[tuple[str, Money]],
+) -> None:
+    """422 now for a part its provider could not send (a KWD amount Stripe takes only in steps
+    of 10 fils): never a refund that is certain to be refused."""
+    for payment_id, part in parts:
+        gateway = providers.get(payments[payment_id].provider)
+        refusal = None if gateway is None else gateway.refusal_for(part)
+        if refusal is not None:
+            raise InvalidRequest(
+                "refund_amount_not_supported",
+                refusal,
+                {"amount": part.amount, "currency": part.currency, "payment_id": payment_id},
+            )

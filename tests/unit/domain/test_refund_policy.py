@@ -306,3 +306,19 @@ def test_money_on_its_way_back_is_not_offered_again() -> None:
             held=usd(0),
             now=BEFORE,
         )
+
+
+def test_the_refundable_amount_is_rounded_down_to_the_providers_step() -> None:
+    kwd = Money(12340, "kwd")  # 12.340 KWD; Stripe takes KWD only in steps of 10 fils
+    late = quote_refund(
+        total=kwd,
+        lines=[("e1", kwd, terms())],
+        returned=Money(0, "kwd"),
+        held=kwd,
+        now=LATE,
+        step=10,
+    )
+    assert late.lines[0].refundable == Money(9872, "kwd")  # what the terms give
+    assert late.refundable == Money(9870, "kwd")  # what the provider can send
+    with pytest.raises(InvalidAmount, match="step"):
+        quote_refund(total=kwd, lines=[], returned=Money(0, "kwd"), held=kwd, now=BEFORE, step=0)

@@ -136,16 +136,20 @@ K = RefundKind
     ("refunds", "settled"),
     [
         ([], False),
-        ([(K.CUSTOMER, R.PENDING)], False),  # the money is not back yet: places kept
-        ([(K.CUSTOMER, R.FAILED)], False),  # refused: the competitor keeps the place
-        ([(K.CUSTOMER, R.SUCCEEDED)], True),
-        ([(K.CUSTOMER, R.FAILED), (K.CUSTOMER, R.SUCCEEDED)], True),  # asked again, done
-        ([(K.CUSTOMER, R.SUCCEEDED), (K.CUSTOMER, R.PENDING)], False),
-        ([(K.OPERATOR, R.SUCCEEDED), (K.EXTERNAL, R.SUCCEEDED)], False),  # not a withdrawal
-        ([(K.OVERPAYMENT, R.SUCCEEDED), (K.CUSTOMER, R.SUCCEEDED)], True),
+        ([(K.CUSTOMER, R.PENDING, "w1")], False),  # the money is not back yet: places kept
+        ([(K.CUSTOMER, R.FAILED, "w1")], False),  # refused: the competitor keeps the place
+        ([(K.CUSTOMER, R.SUCCEEDED, "w1")], True),
+        ([(K.CUSTOMER, R.FAILED, "w1"), (K.CUSTOMER, R.SUCCEEDED, "w2")], True),  # asked again
+        # One request split over two payments: one part refused, so not withdrawn.
+        ([(K.CUSTOMER, R.SUCCEEDED, "w1"), (K.CUSTOMER, R.FAILED, "w1")], False),
+        ([(K.CUSTOMER, R.SUCCEEDED, "w1"), (K.CUSTOMER, R.PENDING, "w1")], False),
+        ([(K.CUSTOMER, R.SUCCEEDED, "w1"), (K.CUSTOMER, R.SUCCEEDED, "w1")], True),
+        ([(K.CUSTOMER, R.SUCCEEDED, None), (K.CUSTOMER, R.FAILED, None)], True),  # no request id
+        ([(K.OPERATOR, R.SUCCEEDED, None), (K.EXTERNAL, R.SUCCEEDED, None)], False),
+        ([(K.OVERPAYMENT, R.SUCCEEDED, None), (K.CUSTOMER, R.SUCCEEDED, "w1")], True),
     ],
 )
-def test_a_withdrawal_releases_places_only_once_its_refund_succeeded(
-    refunds: list[tuple[RefundKind, RefundStatus]], settled: bool
+def test_a_withdrawal_releases_places_only_once_every_part_of_it_succeeded(
+    refunds: list[tuple[RefundKind, RefundStatus, str | None]], settled: bool
 ) -> None:
     assert withdrawal_settled(refunds) is settled

@@ -379,7 +379,10 @@ class FakeRefundRepository(_Repository):
         if refund.id not in self._t.refunds:
             raise LookupError(f"refund {refund.id} does not exist")
         self._check_unique(refund)
-        self._t.refunds[refund.id] = copy.deepcopy(refund)
+        stored = copy.deepcopy(refund)
+        # As the SQL repository: a record without a next check keeps the stored one.
+        stored.next_check_at = refund.next_check_at or self._t.refunds[refund.id].next_check_at
+        self._t.refunds[refund.id] = stored
 
 
 class FakeAuditRepository(_Repository):
@@ -601,6 +604,7 @@ class FakeProvider:
         self._forgotten_refunds: list[ProviderRefund] = []
         self.refund_status = ProviderRefundStatus.SUCCEEDED
         self.currencies: frozenset[str] | None = None  # None: every currency is taken
+        self.steps: dict[str, int] = {}  # currency -> amount step in minor units (default 1)
         self.create_requests: list[CreatePayment] = []
         self.on_create: Callable[[CreatePayment], None] | None = None
         self._by_key: dict[str, tuple[str, CreatePayment]] = {}
@@ -620,11 +624,14 @@ class FakeProvider:
 
     def settle_refund(self, provider_refund_id: str, status: ProviderRefundStatus) -> None:
         """The provider finishes a pending refund (its webhook may never arrive)."""
-        for store in (self.refunds,):
-            for key, refund in store.items():
-                if refund.provider_refund_id == provider_refund_id:
-                    store[key] = replace(refund, status=status)
-                    return
+        for key, refund in self.refunds.items():
+            if refund.provider_refund_id == provider_refund_id:
+                self.refunds[key] = replace(refund, status=status)
+                return
+        for index, refund in enumerate(self._forgotten_refunds):
+            if refund.provider_refund_id == provider_refund_id:
+                self._forgotten_refunds[index] = replace(refund, status=status)
+                return
         raise KeyError(provider_refund_id)
 
     def fail_next(self, error: ProviderError, *, times: int = 1, took_effect: bool = False) -> None:
@@ -763,7 +770,12 @@ class FakeProvider:
                 return self._payment(intent)
         return None
 
+    def amount_step(self, currency: str) -> int:
+        return self.steps.get(currency, 1)
+
     def refusal_for(self, amount: Money) -> str | None:
+        if amount.amount % self.amount_step(amount.currency):
+            return f"only steps of {self.amount_step(amount.currency)}"
         if self.currencies is None or amount.currency in self.currencies:
             return None
         return f"Stripe does not take {amount.currency.upper()}."

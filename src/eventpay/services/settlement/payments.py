@@ -247,11 +247,13 @@ def apply_payment_update(
     payment: PaymentRecord,
     update: PaymentUpdate,
     *,
-    actor: str,
+    actor: Principal | str,
     now: datetime,
     source: Mapping[str, Any],
+    observed: bool = False,
 ) -> Transition:
-    """Apply a provider event about `payment` (locked by the caller)."""
+    """Apply a provider's word about `payment` (locked by the caller): an event, or with
+    `observed` a fresh read. Links the provider's ids, judges its amount, moves the status."""
     _link(
         uow,
         payment,
@@ -279,6 +281,7 @@ def apply_payment_update(
         failure_code=update.failure_code,
         failure_message=update.failure_message,
         amount_received=received,
+        observed=observed,
     )
 
 
@@ -320,34 +323,18 @@ def record_provider_answer(
                 failure_message=answer.message,
             )
         else:
-            _link(
-                uow,
-                payment,
+            report = PaymentUpdate(
                 provider_ref=answer.provider_ref,
-                capture_id=answer.capture_id,
-                actor=actor,
-                now=now,
-            )
-            received = _judged_received(
-                uow,
-                payment,
-                reported=answer.amount,
-                received=answer.amount_received,
-                actor=actor,
-                now=now,
-                source=source,
-            )
-            apply_status(
-                uow,
-                payment,
-                answer.status,
-                actor=actor,
-                now=now,
-                source=source,
+                status=answer.status,
+                payment_id_hint=None,
+                amount=answer.amount,
+                amount_received=answer.amount_received,
                 failure_code=answer.failure_code,
                 failure_message=answer.failure_message,
-                amount_received=received,
-                observed=True,
+                capture_id=answer.capture_id,
+            )
+            apply_payment_update(
+                uow, payment, report, actor=actor, now=now, source=source, observed=True
             )
         uow.commit()
         return payment

@@ -68,10 +68,12 @@ def request_refund(
     actor: Principal | str,
     now: datetime,
     idempotency_key: str | None = None,
+    request_id: str | None = None,
 ) -> RefundRecord:
     """Record a refund to be sent; part of the caller's transaction.
 
     `idempotency_key` (unique among refunds) defaults to one derived from the new refund's id.
+    `request_id` names the request this refund is a part of (its parts share it).
     """
     refund_id = str(uuid.uuid4())
     refund = RefundRecord(
@@ -88,6 +90,7 @@ def request_refund(
         updated_at=now,
         kind=kind,
         next_check_at=now,
+        request_id=request_id,
     )
     uow.refunds.add(refund)
     audit.record_refund(
@@ -113,15 +116,13 @@ def _move(
 ) -> bool:
     """Move `refund` (locked) to `target` through the state machine; True when it moved.
 
-    A refund still pending afterwards is next read after the first delay of the schedule.
+    The janitor's schedule is the caller's: only it knows whether this was a read that
+    settled nothing (back off) or the provider's first word (read again soon).
     """
     step = refund_transition(refund.status, target)
     if step.applied:
         refund.status = step.to_status
         refund.failure_reason = failure_reason
-    if refund.status is RefundStatus.PENDING:
-        refund.checks = 0
-        refund.next_check_at = next_check_at(now=now, checks_done=1)
     refund.updated_at = now
     uow.refunds.save(refund)
     if step.applied:
@@ -198,6 +199,7 @@ def record_refund_answer(
         else:
             first_word = refund.provider_refund_id is None
             refund.provider_refund_id = answer.provider_refund_id
+            _reschedule_pending(refund, now=now, first_word=first_word)
             moved = _move(
                 uow,
                 refund,
@@ -208,22 +210,35 @@ def record_refund_answer(
                 details={"source": source, "amount": refund.amount, "currency": refund.currency},
             )
             if first_word and not moved:
-                # Acknowledged, still pending: say so once, with the provider's id.
-                audit.record_refund(
-                    uow,
-                    refund,
-                    "refund.pending",
-                    actor=actor,
-                    now=now,
-                    details={
-                        "source": source,
-                        "amount": refund.amount,
-                        "currency": refund.currency,
-                        "provider_refund_id": refund.provider_refund_id,
-                    },
-                )
+                _acknowledged(uow, refund, actor=actor, now=now, source=source)
         uow.commit()
         return refund
+
+
+def _reschedule_pending(refund: RefundRecord, *, now: datetime, first_word: bool) -> None:
+    """When to look at a refund that may stay pending: soon after the provider's first word,
+    then backing off with every read that finds it still pending."""
+    refund.checks = 0 if first_word else refund.checks + 1
+    refund.next_check_at = next_check_at(now=now, checks_done=max(refund.checks, 1))
+
+
+def _acknowledged(
+    uow: UnitOfWork, refund: RefundRecord, *, actor: Principal | str, now: datetime, source: str
+) -> None:
+    """The provider took the refund and left it pending: say so once, with its id."""
+    audit.record_refund(
+        uow,
+        refund,
+        "refund.pending",
+        actor=actor,
+        now=now,
+        details={
+            "source": source,
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "provider_refund_id": refund.provider_refund_id,
+        },
+    )
 
 
 def defer_refund(
@@ -353,9 +368,11 @@ def apply_refund_update(
             _record_external(uow, payment=payment, update=update, actor=actor, now=now)
             release_places(uow, payment.order_id, actor=actor, now=now)
             return True
-    if refund.provider_refund_id is None:
+    first_word = refund.provider_refund_id is None
+    if first_word:
         refund.provider_refund_id = update.provider_refund_id
-    _move(
+        _reschedule_pending(refund, now=now, first_word=True)
+    moved = _move(
         uow,
         refund,
         _STATUS[update.status],
@@ -364,4 +381,6 @@ def apply_refund_update(
         now=now,
         details={"source": "webhook"},
     )
+    if first_word and not moved:
+        _acknowledged(uow, refund, actor=actor, now=now, source="webhook")
     return True

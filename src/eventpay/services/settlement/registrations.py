@@ -76,7 +76,7 @@ def release_places(
     view = view_of(uow, order, now=now)
     if registration_status_for(view.status) is RegistrationStatus.CANCELLED:
         cancel_registrations(uow, order, actor=actor, now=now, reason=f"the order is {view.status}")
-    elif withdrawal_settled((RefundKind(r.kind), r.status) for r in view.refunds):
+    elif withdrawal_settled((RefundKind(r.kind), r.status, r.request_id) for r in view.refunds):
         cancel_registrations(
             uow,
             order,

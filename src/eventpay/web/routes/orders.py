@@ -112,7 +112,11 @@ def get_refund_quote(order_id: str, container: ContainerDep, caller: CallerDep) 
     """What a refund requested now would return, under which published rule, and the options."""
     now = container.clock()
     quoted = withdrawals.quote(
-        uow=container.uow_factory(), caller=caller, order_id=order_id, now=now
+        uow=container.uow_factory(),
+        caller=caller,
+        order_id=order_id,
+        now=now,
+        providers=container.providers,
     )
     return refund_quote_out(quoted, now=now)
 

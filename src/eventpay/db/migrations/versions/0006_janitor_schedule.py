@@ -9,6 +9,9 @@ could not act on; enough such items at the head of the queue starved everything 
 Each attempt and refund now carries `next_check_at` (when it is next due) and `checks` (how
 many checks settled nothing since its last status change, for the backoff), and the janitor
 selects exactly the due items by (status, next_check_at). Existing rows become due at once.
+
+Refunds also get `request_id`: the parts of one withdrawal request (split over several
+payments) share it, so its places are released only when every part succeeded.
 """
 
 from __future__ import annotations
@@ -38,9 +41,13 @@ def upgrade() -> None:
             batch.create_index(
                 f"ix_{table}_status_next_check_at", ["status", "next_check_at"], unique=False
             )
+    with op.batch_alter_table("refunds") as batch:
+        batch.add_column(sa.Column("request_id", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("refunds") as batch:
+        batch.drop_column("request_id")
     for table in _TABLES:
         with op.batch_alter_table(table) as batch:
             batch.drop_index(f"ix_{table}_status_next_check_at")
