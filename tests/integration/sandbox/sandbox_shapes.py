@@ -65,3 +65,20 @@ def shape_problems(ours: Any, example: Any, where: str, examples: dict[str, Any]
             nested_example = examples.get(nested_ours.get("object", ""), nested_example)
         problems += shape_problems(nested_ours, nested_example, f"{where}.{key}", examples)
     return problems
+
+
+def _is_reference_stub(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"id", "object"}
+
+
+def collapse_references(example: Any) -> Any:
+    """Stripe's example with each expandable-reference stub `{"id", "object"}` made its id.
+
+    The examples show some expandable fields (a charge's `transfer_data.destination`) expanded
+    to such a stub; the API returns the id unless asked to expand, as the sandbox does.
+    """
+    if _is_reference_stub(example):
+        return example["id"]
+    if isinstance(example, dict):
+        return {key: collapse_references(value) for key, value in example.items()}
+    return example

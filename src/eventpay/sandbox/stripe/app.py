@@ -1,8 +1,10 @@
 """The composition root: `create_app` wires state, the gateway and every route into one ASGI app.
 
 Route table here, behaviour elsewhere: `/v1/...` operations in payment_intents.py, refunds.py,
-search.py and resources.py (run through gateway.py), the 3-D Secure page in challenge.py, test
-controls in control.py, the index page and script in browser.py. Webhook delivery starts and
+search.py and resources.py, Connect and money movement in accounts.py, transfers.py, balance.py
+and payouts.py (all run through gateway.py), the 3-D Secure page in challenge.py, the onboarding
+page in onboarding.py, test controls in control.py (and payouts.py, onboarding.py), the index
+page and script in browser.py. Webhook delivery starts and
 stops with the app's lifespan, and so do changes Stripe makes later on its own (`store.later`).
 """
 
@@ -21,13 +23,14 @@ from starlette.routing import Route
 
 from eventpay.sandbox.plumbing.faults import FaultBook
 
-from . import payment_intents, refunds, resources
+from . import accounts, balance, payment_intents, payouts, refunds, resources, transfers
 from .browser import browser_routes
 from .challenge import challenge_routes
 from .control import control_routes
 from .gateway import Call, Gateway
 from .idempotency import TTL_S, IdempotencyLedger
 from .objects import JSON
+from .onboarding import connect_routes
 from .search import search_payment_intents
 from .store import Store
 from .webhooks import Dispatcher, RetryPolicy
@@ -57,6 +60,32 @@ async def _unrecognized(request: Request) -> Response:
         "https://stripe.com/docs or we can help at https://support.stripe.com/."
     )
     return JSONResponse({"error": {"type": "invalid_request_error", "message": message}}, 404)
+
+
+def _connect_api(api: Callable[[StoreOperation], Endpoint]) -> list[Route]:
+    """Connect, transfers, application fees, balance and payouts (see those modules)."""
+    table: list[tuple[str, str, StoreOperation]] = [
+        ("/v1/accounts", "POST", accounts.create),
+        ("/v1/accounts", "GET", accounts.list_all),
+        ("/v1/accounts/{id}", "GET", accounts.retrieve),
+        ("/v1/account_links", "POST", accounts.create_link),
+        ("/v1/transfers", "POST", transfers.create),
+        ("/v1/transfers", "GET", transfers.list_all),
+        ("/v1/transfers/{id}", "GET", transfers.retrieve),
+        ("/v1/transfers/{id}/reversals", "POST", transfers.create_reversal),
+        ("/v1/transfers/{id}/reversals", "GET", transfers.list_reversals),
+        ("/v1/application_fees", "GET", transfers.list_fees),
+        ("/v1/application_fees/{id}", "GET", transfers.retrieve_fee),
+        ("/v1/application_fees/{id}/refunds", "POST", transfers.create_fee_refund),
+        ("/v1/application_fees/{id}/refunds", "GET", transfers.list_fee_refunds),
+        ("/v1/balance", "GET", balance.retrieve_balance),
+        ("/v1/balance_transactions", "GET", balance.list_balance_transactions),
+        ("/v1/balance_transactions/{id}", "GET", balance.retrieve_balance_transaction),
+        ("/v1/payouts", "POST", payouts.create),
+        ("/v1/payouts", "GET", payouts.list_all),
+        ("/v1/payouts/{id}", "GET", payouts.retrieve),
+    ]
+    return [Route(path, api(operation), methods=[method]) for path, method, operation in table]
 
 
 def create_app(
@@ -128,8 +157,11 @@ def create_app(
             api(resources.delete_webhook_endpoint),
             methods=["DELETE"],
         ),
+        *_connect_api(api),
         Route("/v1/{rest:path}", _unrecognized, methods=["GET", "POST", "DELETE"]),
         *challenge_routes(store),
+        *connect_routes(store),
+        *payouts.payout_control_routes(store),
         *control_routes(store, faults, ledger, dispatcher),
         *browser_routes(),
     ]

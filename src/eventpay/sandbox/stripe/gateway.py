@@ -10,6 +10,8 @@ Where the key comes from, as at Stripe: servers send `Authorization: Bearer` (or
 -u does); Stripe.js sends the publishable key as the `key` parameter of the form body (POST) or
 of the query (GET) and no Authorization header. A `key` parameter is taken off the parameters
 the operation sees; a secret key there is refused, since it is meant never to reach a browser.
+A `Stripe-Account` header reaches the operation as `Call.account` (the operations that act for
+connected accounts check it) and scopes the Idempotency-Key to that account, as at Stripe.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class Call:
     origin: Origin
     base_url: str
     path_params: Mapping[str, str]
+    # The `Stripe-Account` header: the connected account the request acts for, if any.
+    account: str | None = None
 
     def path(self, name: str) -> str:
         return self.path_params[name]
@@ -158,6 +162,9 @@ class Gateway:
             injected = for_status(fault.status, _mask(key.value))
             return _render(injected.status, injected.body(), headers)
 
+        acting_for = request.headers.get("stripe-account") or None
+        # Stripe scopes idempotency keys to the account a request acts for.
+        scope = key.value if acting_for is None else f"{key.value}|{acting_for}"
         idem_key = request.headers.get("idempotency-key") if method == "POST" else None
         if idem_key is not None:
             headers["Idempotency-Key"] = idem_key
@@ -168,7 +175,7 @@ class Gateway:
                 )
                 return _render(bad_key.status, bad_key.body(), headers)
             decision = self.ledger.begin(
-                key.value, idem_key, fingerprint(method, request.url.path, params)
+                scope, idem_key, fingerprint(method, request.url.path, params)
             )
         else:
             decision = Proceed()
@@ -191,6 +198,7 @@ class Gateway:
             origin=Origin(request_id=request_id, idempotency_key=idem_key),
             base_url=str(request.base_url).rstrip("/"),
             path_params={k: str(v) for k, v in request.path_params.items()},
+            account=acting_for,
         )
         keep = True
         try:
@@ -205,9 +213,9 @@ class Gateway:
         content = _encode(body)
         if idem_key is not None:
             if keep:
-                self.ledger.finish(key.value, idem_key, StoredResponse(status, content, request_id))
+                self.ledger.finish(scope, idem_key, StoredResponse(status, content, request_id))
             else:
-                self.ledger.release(key.value, idem_key)
+                self.ledger.release(scope, idem_key)
         return Response(content, status, headers, media_type="application/json")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import currencies, objects, processing
+from . import currencies, destinations, objects, processing
 from .cards import TEST_CARDS
 from .errors import InvalidRequestError, ParameterError, ResourceMissing, unexpected_state
 from .forms import Params
@@ -54,6 +54,7 @@ _CREATE = (
     "payment_method_options",
     "return_url",
     "use_stripe_sdk",
+    *destinations.PARAMETERS,
 )
 _CONFIRM = (
     "client_secret",
@@ -164,6 +165,7 @@ def create(store: Store, call: Call) -> Result:
         raise ParameterError(
             "You can only pass return_url if confirm is set to true.", param="return_url"
         )
+    connect = destinations.intent_fields(store, params, int(amount or 0))
     pm_id = _payment_method(store, params)
     if confirm and pm_id is None:
         raise InvalidRequestError(
@@ -188,6 +190,7 @@ def create(store: Store, call: Call) -> Result:
         payment_method_types=types or ["card"],
         capture_method=capture or "automatic_async",
     )
+    intent.update(connect)
     if pm_id is not None:
         intent.update(payment_method=pm_id, status="requires_confirmation")
     store.state.payment_intents[intent["id"]] = intent

@@ -12,7 +12,7 @@ import copy
 import time
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from . import objects
+from . import balance, destinations, objects
 from .cards import Decline, Outcome, TestCard, payment_method_object
 from .errors import CardError, InvalidRequestError
 from .objects import JSON
@@ -92,6 +92,9 @@ def succeed(
         three_d_secure=three_d_secure,
     )
     store.state.charges[ch["id"]] = ch
+    balance.record_charge(store, ch)
+    destinations.tag_charge(intent, ch)
+    connect_events = destinations.settle(store, ch)
     intent.update(
         status="succeeded",
         amount_received=intent["amount"],
@@ -102,6 +105,8 @@ def succeed(
     )
     store.emit("charge.succeeded", ch, origin)
     store.emit("payment_intent.succeeded", intent, origin)
+    for event_type, obj in connect_events:
+        store.emit(event_type, obj, origin)
 
 
 def decline(
@@ -119,6 +124,7 @@ def decline(
         three_d_secure=False,
     )
     store.state.charges[ch["id"]] = ch
+    destinations.tag_charge(intent, ch)
     pm_object = payment_method_object(pm_id, card, int(time.time()))
     error = CardError(
         why.message,

@@ -14,7 +14,7 @@ import copy
 import time
 from collections.abc import Callable
 
-from . import objects
+from . import balance, destinations, objects
 from .cards import RefundOutcome
 from .objects import JSON
 from .store import Origin, Store
@@ -53,8 +53,14 @@ def refund(
     reason: str | None,
     metadata: dict[str, str],
     origin: Origin,
+    reverse_transfer: bool = False,
+    refund_application_fee: bool = False,
 ) -> JSON:
-    """Refund `amount` of a succeeded charge (the caller checked it is refundable)."""
+    """Refund `amount` of a succeeded charge (the caller checked it is refundable).
+
+    `reverse_transfer` and `refund_application_fee` undo a destination charge's Connect side
+    (destinations.py); the refund's own balance transaction takes `amount` off the platform.
+    """
     card = store.state.payment_methods[charge["payment_method"]]
     pending = card.refund is RefundOutcome.PENDING_THEN_SUCCEED
     created = objects.refund(
@@ -67,9 +73,29 @@ def refund(
         metadata=metadata,
     )
     store.state.refunds[created["id"]] = created
+    balance.record(
+        store,
+        owner=None,
+        amount=-amount,
+        currency=str(charge["currency"]),
+        txn_type="refund",
+        reporting_category="refund",
+        source=created["id"],
+        description=f"REFUND FOR CHARGE ({charge['description'] or charge['id']})",
+        txn_id=created["balance_transaction"],
+    )
     sync_charge(store, charge)
+    connect_events = destinations.on_refund(
+        store,
+        charge,
+        created,
+        reverse_transfer=reverse_transfer,
+        refund_application_fee=refund_application_fee,
+    )
     store.emit("charge.refunded", charge, origin)
     store.emit("refund.created", created, origin)
+    for event_type, obj in connect_events:
+        store.emit(event_type, obj, origin)
     if card.refund is RefundOutcome.PENDING_THEN_SUCCEED:
         store.later.schedule(_when_still(store, created["id"], "pending", _settle))
     elif card.refund is RefundOutcome.SUCCEED_THEN_FAIL:
@@ -114,10 +140,21 @@ def _settle(store: Store, found: JSON) -> None:
 
 def _fail(store: Store, found: JSON) -> None:
     previous = {"status": found["status"]}
+    # The balance transaction that gives the merchant the money back. A destination charge's
+    # transfer reversal and fee refund stay as they were: the sandbox does not undo them.
+    given_back = balance.record(
+        store,
+        owner=None,
+        amount=int(found["amount"]),
+        currency=str(found["currency"]),
+        txn_type="refund_failure",
+        reporting_category="refund_failure",
+        source=found["id"],
+        description="REFUND FAILURE",
+    )
     found.update(
         status="failed",
         failure_reason=REFUND_FAILURE_REASON,
-        # The balance transaction that gives the merchant the money back.
-        failure_balance_transaction=objects.new_id("txn_"),
+        failure_balance_transaction=given_back["id"],
     )
     _changed(store, found, previous)

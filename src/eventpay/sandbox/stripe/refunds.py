@@ -8,7 +8,7 @@ StripeError. A PaymentIntent is never changed by a refund: only its charge is.
 
 from __future__ import annotations
 
-from . import refund_processing
+from . import destinations, refund_processing
 from .currencies import check_amount, shown
 from .errors import InvalidRequestError, ParameterError
 from .forms import Params
@@ -20,7 +20,16 @@ from .store import Store
 Result = tuple[int, JSON]
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
-_CREATE = ("payment_intent", "charge", "amount", "reason", "metadata", "expand")
+_CREATE = (
+    "payment_intent",
+    "charge",
+    "amount",
+    "reason",
+    "metadata",
+    "expand",
+    "reverse_transfer",
+    "refund_application_fee",
+)
 _LIST = ("limit", "starting_after", "ending_before", "payment_intent", "charge", "expand")
 
 
@@ -65,7 +74,10 @@ def create(store: Store, call: Call) -> Result:
     amount = params.integer("amount", minimum=1)
     reason = params.string("reason", choices=REASONS)
     metadata = params.metadata() or {}
+    reverse_transfer = bool(params.boolean("reverse_transfer"))
+    refund_application_fee = bool(params.boolean("refund_application_fee"))
     charge = _charge_to_refund(store, params)
+    destinations.check_refund(charge, reverse_transfer=reverse_transfer)
     left = refund_processing.refundable(charge)
     if left <= 0:
         raise InvalidRequestError(
@@ -88,6 +100,8 @@ def create(store: Store, call: Call) -> Result:
         reason=reason,
         metadata=metadata,
         origin=call.origin,
+        reverse_transfer=reverse_transfer,
+        refund_application_fee=refund_application_fee,
     )
     return 200, expand(store, created, params.strings("expand"))
 

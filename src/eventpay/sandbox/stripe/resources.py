@@ -11,6 +11,7 @@ import copy
 import fnmatch
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,9 +71,19 @@ def _expand(store: Store, node: Any, parts: list[str], whole: str) -> None:
         raise ParameterError(f"This property cannot be expanded ({whole}).", param="expand")
     value = node[head]
     if rest:
+        if isinstance(value, str):
+            # `a.b` expands `a` first, as Stripe does (`latest_charge.balance_transaction`).
+            _replace(store, node, head, whole)
+            value = node[head]
         if value is not None:
             _expand(store, value, rest, whole)
         return
+    _replace(store, node, head, whole)
+
+
+def _replace(store: Store, node: JSON, head: str, whole: str) -> None:
+    """Put the object in place of the id in `node[head]` (nothing to do if already there)."""
+    value = node[head]
     kind = node.get("object")
     if isinstance(value, dict) or value is None:
         return
@@ -85,8 +96,63 @@ def _expand(store: Store, node: Any, parts: list[str], whole: str) -> None:
         node[head] = copy.deepcopy(store.intent(value))
     elif (kind, head) == ("refund", "charge"):
         node[head] = copy.deepcopy(store.charge(value))
+    elif (kind, head) in _CONNECT_EXPANSIONS:
+        node[head] = copy.deepcopy(_CONNECT_EXPANSIONS[(str(kind), head)](store, value))
     else:
         raise ParameterError(f"This property cannot be expanded ({whole}).", param="expand")
+
+
+def _by_id(store: Store, object_id: str) -> JSON:
+    """The object a balance transaction's `source` names, found by its id's prefix."""
+    state = store.state
+    tables: list[dict[str, JSON]] = [
+        state.charges,
+        state.refunds,
+        state.transfers,
+        state.transfer_reversals,
+        state.application_fees,
+        state.fee_refunds,
+        state.payouts,
+    ]
+    for table in tables:
+        if object_id in table:
+            return table[object_id]
+    raise ParameterError("This property cannot be expanded (source).", param="expand")
+
+
+def _reversal(store: Store, trr_id: str) -> JSON:
+    return store.state.transfer_reversals[trr_id]
+
+
+Lookup = Callable[[Store, str], JSON]
+# Id fields of the money-movement objects that `expand` replaces, and how to find their object.
+_CONNECT_EXPANSIONS: dict[tuple[str, str], Lookup] = {
+    **{
+        (kind, "balance_transaction"): Store.balance_transaction
+        for kind in (
+            "charge",
+            "refund",
+            "transfer",
+            "transfer_reversal",
+            "application_fee",
+            "fee_refund",
+            "payout",
+        )
+    },
+    ("charge", "failure_balance_transaction"): Store.balance_transaction,
+    ("refund", "failure_balance_transaction"): Store.balance_transaction,
+    ("payout", "failure_balance_transaction"): Store.balance_transaction,
+    ("charge", "application_fee"): Store.application_fee,
+    ("fee_refund", "fee"): Store.application_fee,
+    ("charge", "transfer"): Store.transfer,
+    ("transfer_reversal", "transfer"): Store.transfer,
+    ("refund", "transfer_reversal"): _reversal,
+    ("application_fee", "charge"): Store.charge,
+    ("transfer", "source_transaction"): Store.charge,
+    ("transfer", "destination"): Store.account,
+    ("application_fee", "account"): Store.account,
+    ("balance_transaction", "source"): _by_id,
+}
 
 
 # Charges

@@ -56,6 +56,17 @@ class Endpoint:
 
 
 @dataclass
+class AccountLink:
+    """An onboarding link: single use, valid until `expires_at`."""
+
+    account: str
+    refresh_url: str
+    return_url: str
+    expires_at: int
+    used: bool = False
+
+
+@dataclass
 class _State:
     payment_intents: dict[str, JSON] = field(default_factory=dict)
     authentications: dict[str, Authentication] = field(default_factory=dict)
@@ -65,6 +76,18 @@ class _State:
     events: dict[str, JSON] = field(default_factory=dict)
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
     delivered: set[tuple[str, str]] = field(default_factory=set)
+    # Connect and money movement (balance.py, transfers.py, payouts.py, accounts.py).
+    accounts: dict[str, JSON] = field(default_factory=dict)
+    account_links: dict[str, AccountLink] = field(default_factory=dict)
+    balance_transactions: dict[str, JSON] = field(default_factory=dict)
+    # Whose balance a balance transaction or payout moves: a connected account id, or None
+    # for the platform.
+    owners: dict[str, str | None] = field(default_factory=dict)
+    transfers: dict[str, JSON] = field(default_factory=dict)
+    transfer_reversals: dict[str, JSON] = field(default_factory=dict)
+    application_fees: dict[str, JSON] = field(default_factory=dict)
+    fee_refunds: dict[str, JSON] = field(default_factory=dict)
+    payouts: dict[str, JSON] = field(default_factory=dict)
 
 
 class Store(LockedStore[_State]):
@@ -112,6 +135,36 @@ class Store(LockedStore[_State]):
         found = self._state.refunds.get(re_id)
         if found is None:
             raise ResourceMissing("refund", re_id)
+        return found
+
+    def account(self, acct_id: str, *, param: str | None = None) -> JSON:
+        found = self._state.accounts.get(acct_id)
+        if found is None:
+            raise ResourceMissing("account", acct_id, param=param)
+        return found
+
+    def transfer(self, tr_id: str, *, param: str | None = None) -> JSON:
+        found = self._state.transfers.get(tr_id)
+        if found is None:
+            raise ResourceMissing("transfer", tr_id, param=param)
+        return found
+
+    def application_fee(self, fee_id: str) -> JSON:
+        found = self._state.application_fees.get(fee_id)
+        if found is None:
+            raise ResourceMissing("application_fee", fee_id)
+        return found
+
+    def balance_transaction(self, txn_id: str) -> JSON:
+        found = self._state.balance_transactions.get(txn_id)
+        if found is None:
+            raise ResourceMissing("balance_transaction", txn_id)
+        return found
+
+    def payout(self, po_id: str) -> JSON:
+        found = self._state.payouts.get(po_id)
+        if found is None:
+            raise ResourceMissing("payout", po_id)
         return found
 
     def mint_payment_method(self, card: TestCard) -> str:
