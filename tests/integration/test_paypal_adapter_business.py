@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,7 +23,14 @@ from eventpay.ports import (
 )
 from eventpay.ports.capabilities import InvoiceProvider, PayoutProvider
 from eventpay.providers.paypal import PayPalProvider
-from eventpay.providers.paypal_payouts import DuplicatePayoutBatch, payout_request
+from eventpay.providers.paypal_payout_events import (
+    PayoutBatchUpdate,
+    PayoutItemUpdate,
+    PayoutOutcome,
+    parse_payout_event,
+)
+from eventpay.providers.paypal_payouts import DuplicatePayoutBatch, PayPalPayouts, payout_request
+from eventpay.providers.paypal_reporting import PayPalReporting, TransactionKind
 from eventpay.sandbox.paypal import BackgroundServer, create_app
 
 CLIENT_ID = "eventpay-business-test"
@@ -257,3 +265,96 @@ def test_every_declared_capability_works_against_the_sandbox(
         CAPABILITY_CHECKS[name](sandbox_url, paypal)
     # What is not declared is not done: no browser-side confirmation, no lookup by our id.
     assert paypal.find_payment(payment_id=str(uuid.uuid4())) is None
+
+
+# -- payout items, payout webhooks and transaction search ---------------------------------------
+
+
+def test_payout_items_are_read_and_their_webhooks_parsed(
+    sandbox_url: str, paypal: PayPalProvider
+) -> None:
+    items = (
+        PayoutItem("paid", "organizer@example.com", Money(5000, "usd")),
+        PayoutItem("later", "unclaimed@example.com", Money(2500, "usd")),
+        PayoutItem("locked", "failed@example.com", Money(1000, "usd")),
+    )
+    created = paypal.create_payout(batch_id=new_id("batch"), items=items, email_subject="Payout")
+    control(sandbox_url, f"/_sandbox/payouts/{created.provider_batch_id}/process")
+    by_id = {i.item_id: i for i in paypal.get_payout(created.provider_batch_id).items}
+    payouts = PayPalPayouts(paypal.api)
+
+    read = {key: payouts.get_payout_item(str(i.provider_item_id)) for key, i in by_id.items()}
+    assert {k: (u.status, u.outcome) for k, u in read.items()} == {
+        "paid": ("SUCCESS", PayoutOutcome.PAID),
+        "later": ("UNCLAIMED", PayoutOutcome.UNCLAIMED),
+        "locked": ("FAILED", PayoutOutcome.FAILED),
+    }
+    assert read["later"].reason == "RECEIVER_UNREGISTERED"
+    assert read["paid"].fee == Money(100, "usd")  # the sandbox's 2 % payout fee
+    assert read["locked"].transaction_id is None
+
+    unclaimed = str(by_id["later"].provider_item_id)
+    control(sandbox_url, f"/_sandbox/payouts-item/{unclaimed}/return")
+    assert payouts.get_payout_item(unclaimed).outcome is PayoutOutcome.RETURNED
+
+    events = httpx.get(f"{sandbox_url}/_sandbox/events", timeout=5.0).json()["data"]
+    updates = [parse_payout_event(e["event_type"], e) for e in reversed(events)]
+    mine = [
+        u
+        for u in updates
+        if isinstance(u, PayoutItemUpdate) and u.provider_batch_id == created.provider_batch_id
+    ]
+    assert [(u.item_id, u.outcome) for u in mine] == [
+        ("paid", PayoutOutcome.PAID),
+        ("later", PayoutOutcome.UNCLAIMED),
+        ("locked", PayoutOutcome.FAILED),
+        ("later", PayoutOutcome.RETURNED),
+    ]
+    batches = [
+        u
+        for u in updates
+        if isinstance(u, PayoutBatchUpdate) and u.provider_batch_id == created.provider_batch_id
+    ]
+    assert [(b.batch_id, b.status) for b in batches] == [(created.batch_id, "SUCCESS")]
+
+
+def test_transaction_search_lists_what_the_sandbox_moved(
+    sandbox_url: str, paypal: PayPalProvider
+) -> None:
+    capture_id = captured(sandbox_url, paypal, Money(1250, "usd"))
+    refund_id = new_id("refund")
+    refund = paypal.refund_payment(
+        RefundRequest(refund_id, "unused-order-ref", capture_id, Money(500, "usd"), refund_id, "")
+    )
+    item = PayoutItem("report-item", "organizer@example.com", Money(4000, "usd"))
+    batch = paypal.create_payout(batch_id=new_id("batch"), items=(item,), email_subject="Payout")
+    control(sandbox_url, f"/_sandbox/payouts/{batch.provider_batch_id}/process")
+    now = datetime.now(UTC)
+
+    found = {
+        t.transaction_id: t
+        for t in PayPalReporting(paypal.api, page_size=2).transactions(
+            start=now - timedelta(days=1), end=now + timedelta(days=1)
+        )
+    }
+
+    sale = found[capture_id]
+    assert (sale.kind, sale.amount, sale.fee, sale.status) == (
+        TransactionKind.PAYMENT,
+        Money(1250, "usd"),
+        Money(-93, "usd"),  # 3.49 % + 0.49, as the capture's seller_receivable_breakdown says
+        "S",
+    )
+    back = found[refund.provider_refund_id]
+    assert (back.kind, back.amount, back.fee, back.reference_id) == (
+        TransactionKind.REFUND,
+        Money(-500, "usd"),
+        Money(17, "usd"),
+        capture_id,
+    )
+    (payout,) = [t for t in found.values() if t.custom_field == "report-item"]
+    assert (payout.kind, payout.amount, payout.fee) == (
+        TransactionKind.PAYOUT,
+        Money(-4000, "usd"),
+        Money(-80, "usd"),
+    )

@@ -8,7 +8,9 @@ under another request id is refused: that becomes `DuplicatePayoutBatch`, code
 `duplicate_batch`, carrying the original batch's PayPal id when PayPal links to it.
 
 A created batch is PENDING and lists no items yet (PayPal processes it asynchronously);
-`get_payout` reads the batch and every item's status (SUCCESS, UNCLAIMED, PENDING, ...).
+`get_payout` reads the batch and every item's status (SUCCESS, UNCLAIMED, PENDING, ...), and
+`get_payout_item` one item in full (`PayoutItemUpdate` of paypal_payout_events: status, where
+the money is, fee, PayPal's reason), the same value a PAYMENT.PAYOUTS-ITEM.* webhook gives.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from typing import Any
 from eventpay.ports import PayoutBatch, PayoutItem, PayoutItemStatus
 from eventpay.providers.paypal_http import PayPalApi, PayPalRejected, reading
 from eventpay.providers.paypal_money import from_paypal, to_payouts
+from eventpay.providers.paypal_payout_events import PayoutItemUpdate, item_update
 
 __all__ = ["DuplicatePayoutBatch", "PayPalPayouts", "payout_request"]
 
 PAYOUTS_PATH = "/v1/payments/payouts"
+ITEMS_PATH = "/v1/payments/payouts-item"
 _PAGE_SIZE = 1000  # PayPal's maximum
 _MAX_PAGES = 15  # 15,000 items: PayPal's largest batch
 
@@ -160,3 +164,8 @@ class PayPalPayouts:
             items += answer.get("items") or ()
         with reading("payout batch"):
             return batch_from(answer, items)
+
+    def get_payout_item(self, provider_item_id: str) -> PayoutItemUpdate:
+        answer = self._api.call("GET", f"{ITEMS_PATH}/{provider_item_id}")
+        with reading("payout item"):
+            return item_update(answer)

@@ -1,7 +1,7 @@
 """The composition root: `create_app` wires state, the gateway and every route into one ASGI app.
 
 Route table here, behaviour elsewhere: each PayPal operation lives in the module of its API
-(orders, captures, refunds, payouts, disputes, invoices, notifications) and runs through
+(orders, captures, refunds, payouts, disputes, invoices, notifications, reporting) and runs through
 gateway.py; the buyer's approval page is checkout.py; test controls are control.py and
 scenarios.py. Webhook delivery and delayed work (payout settlement) start and stop with the
 app's lifespan. Unknown `/v1` and `/v2` paths answer PayPal's 404.
@@ -22,7 +22,17 @@ from starlette.routing import Route
 
 from eventpay.sandbox.plumbing.faults import FaultBook
 
-from . import captures, disputes, identifiers, invoices, notifications, orders, payouts, refunds
+from . import (
+    captures,
+    disputes,
+    identifiers,
+    invoices,
+    notifications,
+    orders,
+    payouts,
+    refunds,
+    reporting,
+)
 from .checkout import checkout_routes
 from .control import control_routes
 from .errors import (
@@ -32,6 +42,7 @@ from .errors import (
     ORDERS,
     PAYMENTS,
     PAYOUTS,
+    REPORTING,
     ApiFamily,
     ResourceNotFound,
 )
@@ -80,11 +91,14 @@ def create_app(
     client_id: str | None = None,
     client_secret: str | None = None,
     request_id_window_s: float | None = None,
+    payout_return_after_s: float | None = None,
 ) -> Starlette:
     """A fresh sandbox; `webhooks` are `(url, webhook_id)` pairs subscribed to every event.
 
     `request_id_window_s`: how long a PayPal-Request-Id is remembered, for every API; by
     default PayPal's own windows (6 hours for Orders, 45 days for Payments refunds).
+    `payout_return_after_s`: how long a payout item stays UNCLAIMED before PayPal returns the
+    money (RETURNED); by default PayPal's 30 days.
     """
     refuse_production(environment)
     _check_webhooks(webhooks)
@@ -109,7 +123,8 @@ def create_app(
     def route(path: str, operation: StoreOperation, family: ApiFamily, method: str) -> Route:
         return Route(path, api(operation, family), methods=[method])
 
-    create_payout = partial(payouts.create, schedule=timers.call_later)
+    payout_timing = payouts.PayoutTiming(timers.call_later, return_after_s=payout_return_after_s)
+    create_payout = partial(payouts.create, timing=payout_timing)
     verify = partial(_ignore_store, partial(notifications.verify_signature, signer))
     resend = partial(notifications.resend_event, dispatcher)
     webhooks_path = "/v1/notifications/webhooks"
@@ -125,6 +140,7 @@ def create_app(
         route("/v1/payments/payouts", create_payout, PAYOUTS, "POST"),
         route("/v1/payments/payouts/{id}", payouts.retrieve_batch, PAYOUTS, "GET"),
         route("/v1/payments/payouts-item/{id}", payouts.retrieve_item, PAYOUTS, "GET"),
+        route(reporting.PATH, reporting.search, REPORTING, "GET"),
         route("/v1/customer/disputes", disputes.list_disputes, DISPUTES, "GET"),
         route("/v1/customer/disputes/{id}", disputes.retrieve, DISPUTES, "GET"),
         route(
@@ -150,8 +166,8 @@ def create_app(
         Route("/v1/{rest:path}", _unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
         Route("/v2/{rest:path}", _unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
         *checkout_routes(store),
-        *scenario_routes(store),
-        *control_routes(store, faults, ledger, dispatcher, tokens, timers),
+        *scenario_routes(store, payout_timing),
+        *control_routes(store, faults, ledger, dispatcher, tokens, timers, payout_timing),
         *index_routes(),
     ]
 

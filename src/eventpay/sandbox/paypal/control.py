@@ -22,6 +22,11 @@
                                            remembered so far gets that much older; ids past
                                            their window are forgotten (a replay is new)
     POST   /_sandbox/tokens/expire         {"expired": n}: every issued access token stops working
+    GET    /_sandbox/payouts/return-after  {"return_after_s"}: how long a payout item stays
+                                           UNCLAIMED before it is RETURNED by itself
+    POST   /_sandbox/payouts/return-after  {"seconds": S | null} → the same: S for items that
+                                           become UNCLAIMED from now on, null the app's default
+                                           (PayPal's 30 days unless the app was given another)
 
 Object controls (approve, capture outcome, disputes...) are in scenarios.py; the pieces every
 sandbox shares are plumbing/control.py's.
@@ -48,6 +53,7 @@ from eventpay.sandbox.plumbing.faults import MODES, FaultBook
 from .errors import PayPalError
 from .idempotency import RequestIdLedger
 from .oauth import TokenBook
+from .payouts import PayoutTiming
 from .store import Store
 from .timers import Timers
 from .webhooks import Dispatcher
@@ -81,12 +87,14 @@ def control_routes(
     dispatcher: Dispatcher,
     tokens: TokenBook,
     timers: Timers,
+    payout_timing: PayoutTiming,
 ) -> list[Route]:
     """The `/_sandbox/` routes about the sandbox, bound to the app's state."""
 
     async def reset(request: Request) -> JSONResponse:
         await dispatcher.reset()
         timers.cancel_all()
+        payout_timing.reset()
         store.reset()
         ledger.clear()
         faults.clear()
@@ -138,6 +146,18 @@ def control_routes(
     async def expire_tokens(request: Request) -> JSONResponse:
         return JSONResponse({"expired": tokens.expire_all()})
 
+    async def read_return_after(request: Request) -> JSONResponse:
+        return JSONResponse({"return_after_s": payout_timing.return_after_s})
+
+    async def set_return_after(request: Request) -> JSONResponse:
+        body = await _object(request)
+        raw = body.get("seconds", "missing") if body is not None else "missing"
+        seconds = _seconds(raw)
+        if raw is not None and (seconds is None or seconds < 0):
+            return error_response("seconds must be a number of seconds, at least 0, or null")
+        payout_timing.set_return_after(seconds)
+        return await read_return_after(request)
+
     return [
         Route("/_sandbox/reset", reset, methods=["POST"]),
         deliveries_route(dispatcher.attempts, "webhook_id"),
@@ -149,4 +169,6 @@ def control_routes(
         Route("/_sandbox/idempotency/window", set_window, methods=["POST"]),
         Route("/_sandbox/idempotency/age", age, methods=["POST"]),
         Route("/_sandbox/tokens/expire", expire_tokens, methods=["POST"]),
+        Route("/_sandbox/payouts/return-after", read_return_after, methods=["GET"]),
+        Route("/_sandbox/payouts/return-after", set_return_after, methods=["POST"]),
     ]

@@ -2,7 +2,8 @@
 
 v2 APIs (orders, payments, invoicing) answer `{"name", "message", "debug_id", "details":
 [{"issue", "description", "field"?, "value"?, "location"?}], "links": [information_link]}`;
-v1 APIs (payouts, disputes, notifications) carry `information_link` beside the details instead.
+v1 APIs (payouts, disputes, notifications, reporting) carry `information_link` beside the
+details instead.
 `name` and `message` are the fixed pairs of PayPal's specifications (`error_400`,
 `error_422`, ...), and an issue's description is the text the specification enumerates for it,
 so error bodies validate against the official schemas. OAuth failures use the OAuth shape
@@ -158,6 +159,7 @@ INVOICING = ApiFamily("invoicing/v2")
 PAYOUTS = ApiFamily("payments.payouts-batch/v1", v1=True)
 DISPUTES = ApiFamily("customer-disputes/v1", v1=True)
 NOTIFICATIONS = ApiFamily("webhooks/v1", v1=True)
+REPORTING = ApiFamily("transaction-search/v1", v1=True)
 
 
 @dataclass(frozen=True)

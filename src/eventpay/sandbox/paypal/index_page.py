@@ -20,6 +20,8 @@ _CONTROLS = (
     ("POST /_sandbox/orders/{id}/capture-outcome", '{"status": COMPLETED|PENDING|DECLINED}'),
     ("POST /_sandbox/captures/{id}/complete | deny", "settle a PENDING capture"),
     ("POST /_sandbox/payouts/{id}/process", "settle a payout batch now"),
+    ("POST /_sandbox/payouts-item/{id}/return | claim", "an UNCLAIMED item: RETURNED | SUCCESS"),
+    ("GET|POST /_sandbox/payouts/return-after", '{"seconds": S | null}: UNCLAIMED → RETURNED'),
     ("POST /_sandbox/disputes", '{"capture_id"}: the buyer opens a dispute'),
     ("POST /_sandbox/disputes/{id}/resolve", '{"outcome": RESOLVED_SELLER_FAVOUR|...}'),
     ("POST /_sandbox/invoices/{id}/pay", "the buyer pays a sent invoice"),
@@ -44,11 +46,13 @@ def _index() -> str:
 <p>An offline emulator of the part of PayPal's REST API eventpay uses, for tests and demos
 only. Get a token at <code>POST /v1/oauth2/token</code> with any client id and secret (unless
 the server was started with fixed credentials), then call Orders v2, Payments v2, Payouts v1,
-Disputes v1, Invoicing v2 and Notifications v1 as on PayPal. Webhooks are signed with this
-server's certificate.</p>
+Disputes v1, Invoicing v2, Notifications v1 and Transaction Search v1 as on PayPal. Webhooks
+are signed with this server's certificate.</p>
 <p>Test buyer: <code>{escape(accounts.BUYER_EMAIL)}</code> (payer id
 <code>{escape(accounts.BUYER_PAYER_ID)}</code>). Payout receivers ending in
-<code>@unknown.example.com</code> stay UNCLAIMED.</p>
+<code>@unknown.example.com</code> or named <code>unclaimed@</code> stay UNCLAIMED (RETURNED after
+30 days); <code>returned@</code>, <code>failed@</code> and <code>blocked@</code> end RETURNED,
+FAILED and BLOCKED; any other receiver is paid (SUCCESS).</p>
 <h2>Test controls</h2>
 <table>{rows}</table>
 </body></html>

@@ -40,6 +40,7 @@ SCOPES = " ".join(
         "https://uri.paypal.com/services/payments/refund",
         "https://uri.paypal.com/payments/payouts",
         "https://uri.paypal.com/services/applications/webhooks",
+        "https://uri.paypal.com/services/reporting/search/read",
         "openid",
     )
 )

@@ -4,11 +4,15 @@
 details) and answers 201 with the batch PENDING. A `sender_batch_id` already used is refused the
 way PayPal refuses it in practice (the specification documents the rule but no example):
 400 `USER_BUSINESS_ERROR` with detail `{"field": "SENDER_BATCH_ID", "issue": "Batch with given
-sender_batch_id already exists"}` and a link to the original batch. About a second later (or at
-once on `POST /_sandbox/payouts/{id}/process`) each item settles: SUCCESS, or UNCLAIMED with
-`RECEIVER_UNREGISTERED` when the receiver ends in `@unknown.example.com`; the batch becomes
-SUCCESS. Events: PAYMENT.PAYOUTS-ITEM.SUCCEEDED / .UNCLAIMED per item, then
-PAYMENT.PAYOUTSBATCH.SUCCESS. One currency per batch (a sandbox simplification).
+sender_batch_id already exists"}` and a link to the original batch (a retry with the same
+PayPal-Request-Id replays the original 201 instead: gateway.py). About a second later (or at
+once on `POST /_sandbox/payouts/{id}/process`) each item settles as its receiver says
+(payout_outcomes.py: SUCCESS, UNCLAIMED, RETURNED, FAILED or BLOCKED) with its
+PAYMENT.PAYOUTS-ITEM.* event; the batch then becomes SUCCESS (PAYMENT.PAYOUTSBATCH.SUCCESS), or
+DENIED (PAYMENT.PAYOUTSBATCH.DENIED) when no item could be paid. An UNCLAIMED item is RETURNED
+by itself after `PayoutTiming.return_after_s` (PayPal's 30 days unless the app or
+`/_sandbox/payouts/return-after` says otherwise). One currency per batch (a sandbox
+simplification).
 """
 
 from __future__ import annotations
@@ -18,23 +22,39 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from . import identifiers, money
+from . import identifiers, money, payout_outcomes
 from .errors import BusinessError, Issue, link
 from .gateway import Call, Reply
 from .records import JSON, PayoutBatchRecord
 from .store import Store
 
 PROCESSING_DELAY_S = 1.0
-UNCLAIMED_DOMAIN = "@unknown.example.com"
+RETURN_UNCLAIMED_AFTER_S = 30 * 24 * 3600.0  # PayPal returns unclaimed payouts after 30 days
+UNCLAIMED_DOMAIN = payout_outcomes.UNCLAIMED_DOMAIN
 _RECIPIENT_TYPES = ("EMAIL", "PHONE", "PAYPAL_ID")
 _RECEIVER = {
     "EMAIL": re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
     "PHONE": re.compile(r"^\+?[0-9][0-9 -]{5,30}$"),
     "PAYPAL_ID": re.compile(r"^[2-9A-HJ-NP-Z]{13}$"),
 }
-_INFO = "https://developer.paypal.com/docs/api/payments.payouts-batch/#errors"
 
 Schedule = Callable[[float, Callable[[], object]], None]
+
+
+class PayoutTiming:
+    """When the sandbox does payout work by itself: settling batches, returning unclaimed items."""
+
+    def __init__(self, schedule: Schedule, *, return_after_s: float | None = None) -> None:
+        self.schedule = schedule
+        self._default = RETURN_UNCLAIMED_AFTER_S if return_after_s is None else return_after_s
+        self.return_after_s = self._default
+
+    def set_return_after(self, seconds: float | None) -> None:
+        """Seconds an item stays UNCLAIMED before it is RETURNED; None: the app's default."""
+        self.return_after_s = self._default if seconds is None else seconds
+
+    def reset(self) -> None:
+        self.return_after_s = self._default
 
 
 def batch_url(base_url: str, batch_id: str) -> str:
@@ -50,7 +70,7 @@ def _validation(field: str, issue: str) -> BusinessError:
     return BusinessError(detail, name="VALIDATION_ERROR", message="Invalid request - see details")
 
 
-def create(store: Store, call: Call, *, schedule: Schedule) -> Reply:
+def create(store: Store, call: Call, *, timing: PayoutTiming) -> Reply:
     header = call.body.get("sender_batch_header")
     if not isinstance(header, dict):
         raise _validation("sender_batch_header", "Required field missing")
@@ -99,9 +119,9 @@ def create(store: Store, call: Call, *, schedule: Schedule) -> Reply:
     def settle() -> None:
         with store.lock:
             if store.state.batches.get(batch_id) is record:
-                process(store, batch_id)
+                process(store, batch_id, timing)
 
-    schedule(PROCESSING_DELAY_S, settle)
+    timing.schedule(PROCESSING_DELAY_S, settle)
     shown = {k: batch_header[k] for k in ("payout_batch_id", "batch_status", "time_created")}
     shown["sender_batch_header"] = batch_header["sender_batch_header"]
     return Reply(
@@ -156,45 +176,56 @@ def _items(raw: Any, default_type: Any) -> tuple[list[JSON], str]:
     return items, currencies.pop()
 
 
-def process(store: Store, batch_id: str) -> JSON:
+def process(store: Store, batch_id: str, timing: PayoutTiming) -> JSON:
     """Settle a PENDING batch now (idempotent); returns the batch as GET shows it."""
     record = store.batch(batch_id)
     header = record.header
     base = record.base_url
     if header["batch_status"] == "PENDING":
+        outcomes = []
         for item_id in record.item_ids:
             item = store.state.payout_items[item_id]
-            unclaimed = item["payout_item"]["receiver"].lower().endswith(UNCLAIMED_DOMAIN)
-            item["transaction_id"] = identifiers.resource_id()
-            item["transaction_status"] = "UNCLAIMED" if unclaimed else "SUCCESS"
-            item["time_processed"] = identifiers.timestamp()
-            if unclaimed:
-                item["errors"] = {
-                    "name": "RECEIVER_UNREGISTERED",
-                    "message": "Receiver is unregistered",
-                    "debug_id": identifiers.debug_id(),
-                    "information_link": _INFO,
-                    "details": [],
-                }
-            event = "UNCLAIMED" if unclaimed else "SUCCEEDED"
-            store.emit(
-                f"PAYMENT.PAYOUTS-ITEM.{event}",
-                render_item(item, base),
-                summary=f"A payout item is {'unclaimed' if unclaimed else 'succeeded'}",
-                base_url=base,
-            )
-        header["batch_status"] = "SUCCESS"
+            outcomes.append(payout_outcomes.settle(item))
+            payout_outcomes.emit(store, item, render_item(item, base), base)
+            if item["transaction_status"] == "UNCLAIMED":
+                _return_later(store, item, timing)
+        denied = all(status in payout_outcomes.DENIED for status in outcomes)
+        header["batch_status"] = "DENIED" if denied else "SUCCESS"
         header["time_completed"] = identifiers.timestamp()
         store.emit(
-            "PAYMENT.PAYOUTSBATCH.SUCCESS",
+            f"PAYMENT.PAYOUTSBATCH.{header['batch_status']}",
             {
                 "batch_header": copy.deepcopy(header),
                 "links": [link(batch_url(base, batch_id), "self")],
             },
-            summary="Payouts batch completed successfully.",
+            summary="Payouts batch was denied."
+            if denied
+            else "Payouts batch completed successfully.",
             base_url=base,
         )
     return render_batch(store, record, base)
+
+
+def _return_later(store: Store, item: JSON, timing: PayoutTiming) -> None:
+    item_id = item["payout_item_id"]
+
+    def give_up() -> None:
+        with store.lock:
+            current = store.state.payout_items.get(item_id)
+            if current is item and item["transaction_status"] == "UNCLAIMED":
+                move_unclaimed(store, item_id, "RETURNED")
+
+    timing.schedule(timing.return_after_s, give_up)
+
+
+def move_unclaimed(store: Store, item_id: str, to: str) -> JSON:
+    """An UNCLAIMED item is RETURNED or claimed (SUCCESS) now, with its event; the item."""
+    item = store.payout_item(item_id)
+    payout_outcomes.move_unclaimed(item, to)
+    base = store.batch(item["payout_batch_id"]).base_url
+    rendered = render_item(item, base)
+    payout_outcomes.emit(store, item, rendered, base)
+    return rendered
 
 
 def render_item(item: JSON, base_url: str) -> JSON:

@@ -6,6 +6,8 @@
     POST /_sandbox/captures/{id}/complete       a PENDING capture completes → the capture
     POST /_sandbox/captures/{id}/deny           a PENDING capture is denied → the capture
     POST /_sandbox/payouts/{id}/process         settle a batch now → the batch
+    POST /_sandbox/payouts-item/{id}/return     an UNCLAIMED item is RETURNED now → the item
+    POST /_sandbox/payouts-item/{id}/claim      an UNCLAIMED item is claimed (SUCCESS) → the item
     POST /_sandbox/disputes                     {"capture_id", "reason"?, "amount"?} → 201 dispute
     POST /_sandbox/disputes/{id}/resolve        {"outcome"} → the dispute
     POST /_sandbox/invoices/{id}/pay            the buyer pays a sent invoice → the invoice
@@ -26,6 +28,7 @@ from starlette.routing import Route
 
 from . import captures, disputes, identifiers, invoices, orders, payouts
 from .errors import ORDERS, InvalidRequest, Issue, PayPalError
+from .payouts import PayoutTiming
 from .records import JSON
 from .store import Store
 
@@ -54,7 +57,7 @@ def _endpoint(store: Store, handler: Handler) -> Callable[[Request], Any]:
     return endpoint
 
 
-def scenario_routes(store: Store) -> list[Route]:
+def scenario_routes(store: Store, payout_timing: PayoutTiming) -> list[Route]:
     """The object controls, bound to the app's store."""
 
     def approve(body: JSON, params: dict[str, str], base: str) -> tuple[int, Any]:
@@ -76,7 +79,13 @@ def scenario_routes(store: Store) -> list[Route]:
         return 200, captures.settle_pending(store, params["id"], completed=False, base_url=base)
 
     def process(body: JSON, params: dict[str, str], base: str) -> tuple[int, Any]:
-        return 200, payouts.process(store, params["id"])
+        return 200, payouts.process(store, params["id"], payout_timing)
+
+    def return_item(body: JSON, params: dict[str, str], base: str) -> tuple[int, Any]:
+        return 200, payouts.move_unclaimed(store, params["id"], "RETURNED")
+
+    def claim_item(body: JSON, params: dict[str, str], base: str) -> tuple[int, Any]:
+        return 200, payouts.move_unclaimed(store, params["id"], "SUCCESS")
 
     def open_dispute(body: JSON, params: dict[str, str], base: str) -> tuple[int, Any]:
         return 201, disputes.open_dispute(store, body, base)
@@ -94,6 +103,8 @@ def scenario_routes(store: Store) -> list[Route]:
         ("/_sandbox/captures/{id}/complete", complete),
         ("/_sandbox/captures/{id}/deny", deny),
         ("/_sandbox/payouts/{id}/process", process),
+        ("/_sandbox/payouts-item/{id}/return", return_item),
+        ("/_sandbox/payouts-item/{id}/claim", claim_item),
         ("/_sandbox/disputes", open_dispute),
         ("/_sandbox/disputes/{id}/resolve", resolve),
         ("/_sandbox/invoices/{id}/pay", pay),

@@ -40,6 +40,8 @@ class _State:
     batches: dict[str, PayoutBatchRecord] = field(default_factory=dict)
     payout_items: dict[str, JSON] = field(default_factory=dict)
     sender_batch_ids: dict[str, str] = field(default_factory=dict)
+    # payout item id -> {"transaction_id", "time"} of the money coming back when RETURNED
+    payout_returns: dict[str, JSON] = field(default_factory=dict)
     disputes: dict[str, DisputeRecord] = field(default_factory=dict)
     invoices: dict[str, JSON] = field(default_factory=dict)
     events: dict[str, EventRecord] = field(default_factory=dict)
