@@ -1,6 +1,5 @@
-"""The `eventpay` command: serve, worker, migrate, seed, demo, sandbox, token, webhooks, selftest.
-
-The sandbox subcommand lives in `sandbox_command`.
+"""The `eventpay` command: serve, worker, migrate, seed, demo, sandbox, token, webhooks, ledger,
+selftest. The sandbox and ledger subcommands live in `sandbox_command` and `ledger_command`.
 
 A command that cannot run says so in one line on stderr and exits 2: settings the
 guard rails refuse, or (`serve`, `worker`) a database not migrated to this code's schema, which
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from eventpay.config import Environment, Settings
+from eventpay.ledger_command import add_ledger_command
 from eventpay.ports import Role
 from eventpay.sandbox_command import add_sandbox_command
 
@@ -257,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(func=cmd_seed)
 
     add_sandbox_command(sub, settings=_settings)
+    add_ledger_command(sub, settings=_settings, require_migrated=_require_migrated)
 
     token = sub.add_parser("token", help="print a development JWT (refused in production)")
     token.add_argument(

@@ -36,6 +36,7 @@ SCENARIOS = (
     "closed-registration",
     "other-buyers-order-hidden",
     "idempotency-key-replay",
+    "ledger-verify",
 )
 
 

@@ -207,6 +207,31 @@ class RefundRow(Base):
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
+class LedgerTransactionRow(Base):
+    """One balanced ledger transaction; its cause is unique (a retry can never post twice)."""
+
+    __tablename__ = "ledger_transactions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cause: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    order_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LedgerPostingRow(Base):
+    """An amount on an account (debit positive, credit negative), part of one transaction."""
+
+    __tablename__ = "ledger_postings"
+    __table_args__ = (Index("ix_ledger_postings_account", "kind", "owner", "currency"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    owner: Mapped[str] = mapped_column(String(128))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    order_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+
+
 class PaymentAuditLogRow(Base):
     __tablename__ = "payment_audit_log"
     __table_args__ = (Index("ix_payment_audit_log_entity", "entity_type", "entity_id"),)

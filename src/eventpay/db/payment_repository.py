@@ -149,6 +149,15 @@ class SqlPaymentRepository:
         stmt = stmt.order_by(PaymentRow.next_check_at, PaymentRow.id).limit(limit)
         return [_record(r) for r in self._s.scalars(stmt)]
 
+    def order_ids(self, *, status: PaymentStatus) -> Sequence[str]:
+        stmt = (
+            select(PaymentRow.order_id)
+            .where(PaymentRow.status == status.value)
+            .distinct()
+            .order_by(PaymentRow.order_id)
+        )
+        return list(self._s.scalars(stmt))
+
     def save(self, payment: PaymentRecord) -> None:
         row = self._s.get(PaymentRow, payment.id)
         if row is None:

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from eventpay.db.catalog_repository import SqlCatalogRepository
+from eventpay.db.ledger_repository import SqlLedgerRepository
 from eventpay.db.order_repository import SqlOrderRepository, SqlRefundRepository
 from eventpay.db.payment_repository import SqlAuditRepository, SqlPaymentRepository
 from eventpay.db.webhook_repository import SqlIdempotencyRepository, SqlWebhookEventRepository
@@ -16,6 +17,7 @@ from eventpay.ports import (
     AuditRepository,
     CatalogRepository,
     IdempotencyRepository,
+    LedgerRepository,
     OrderRepository,
     PaymentRepository,
     RefundRepository,
@@ -39,6 +41,7 @@ class SqlUnitOfWork:
         self.audit: AuditRepository = SqlAuditRepository(session)
         self.webhooks: WebhookEventRepository = SqlWebhookEventRepository(session)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(session)
+        self.ledger: LedgerRepository = SqlLedgerRepository(session)
         return self
 
     def __exit__(

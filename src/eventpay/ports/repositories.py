@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
 from eventpay.domain import Event, Organizer, PaymentStatus
+from eventpay.domain.ledger import Account, AccountKind, LedgerTransaction, Posting
 from eventpay.domain.orders import RegistrationStatus
 from eventpay.ports.identity import ProviderName
 from eventpay.ports.records import (
@@ -77,6 +78,10 @@ class PaymentRepository(Protocol):
         """
         ...
 
+    def order_ids(self, *, status: PaymentStatus) -> Sequence[str]:
+        """The orders with at least one attempt in `status`, in order."""
+        ...
+
     def save(self, payment: PaymentRecord) -> None: ...
 
 
@@ -93,6 +98,34 @@ class RefundRepository(Protocol):
         ...
 
     def save(self, refund: RefundRecord) -> None: ...
+
+
+class LedgerRepository(Protocol):
+    """The ledger's append-only tables: transactions keyed by cause, and their postings."""
+
+    def post(self, transaction: LedgerTransaction, *, at: datetime) -> bool:
+        """Store `transaction` unless one with its cause exists; False when it did."""
+        ...
+
+    def has_cause(self, cause: str) -> bool: ...
+    def has_order(self, order_id: str) -> bool:
+        """Whether any transaction of `order_id` was posted (backfill skips those orders)."""
+        ...
+
+    def postings_for_order(self, order_id: str) -> Sequence[Posting]: ...
+    def balances(
+        self, *, kind: AccountKind | None = None, owner: str | None = None
+    ) -> Mapping[Account, int]:
+        """Every account's balance (sum of its postings), optionally narrowed."""
+        ...
+
+    def unbalanced(self) -> Sequence[tuple[str, str, int]]:
+        """(cause, currency, sum) of every transaction whose postings do not sum to zero."""
+        ...
+
+    def order_ids(self) -> Sequence[str]:
+        """The orders that have postings, in order."""
+        ...
 
 
 class AuditRepository(Protocol):
@@ -137,6 +170,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     webhooks: WebhookEventRepository
     idempotency: IdempotencyRepository
+    ledger: LedgerRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -339,6 +339,15 @@ class ServiceUnderTest:
         rows: list[Order] = expect(response, 200)
         return rows
 
+    def ledger_verify(self) -> httpx.Response:
+        return self.api.get("/v1/ledger/verify", headers={"Authorization": f"Bearer {self.admin}"})
+
+    def organizer_balance(self, organizer_id: str) -> httpx.Response:
+        return self.api.get(
+            f"/v1/organizers/{organizer_id}/balance",
+            headers={"Authorization": f"Bearer {self.admin}"},
+        )
+
     def audit_actions(self, order_id: str) -> list[str]:
         return [str(row.get("action")) for row in self.audit(order_id)]
 

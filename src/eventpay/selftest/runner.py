@@ -19,6 +19,7 @@ import httpx
 from eventpay.selftest import (
     contract_scenarios,
     double_payment_scenarios,
+    ledger_scenarios,
     payment_scenarios,
     paypal_scenarios,
     paypal_webhook_scenarios,
@@ -37,6 +38,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *double_payment_scenarios.SCENARIOS,
     *refund_scenarios.SCENARIOS,
     *contract_scenarios.SCENARIOS,
+    *ledger_scenarios.SCENARIOS,
 )
 
 

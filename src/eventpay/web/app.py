@@ -14,7 +14,7 @@ from eventpay.bootstrap import Container, build_container, configure_logging
 from eventpay.config import Settings
 from eventpay.web import errors
 from eventpay.web.rate_limits import RateLimits
-from eventpay.web.routes import events, health, orders, payments, webhooks
+from eventpay.web.routes import events, health, ledger, orders, organizers, payments, webhooks
 
 
 def create_app(
@@ -44,6 +44,15 @@ def create_app(
         rate_limits = RateLimits.from_settings(container.settings)
     app.state.rate_limits = rate_limits
     errors.install(app)
-    for router in (events.router, orders.router, payments.router, webhooks.router, health.router):
+    routers = (
+        events.router,
+        orders.router,
+        payments.router,
+        organizers.router,
+        ledger.router,
+        webhooks.router,
+        health.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

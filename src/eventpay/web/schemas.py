@@ -6,6 +6,7 @@ never trusted. Responses are built from service views by the `*_out` functions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from eventpay.domain import Event, Money, combined_refund_status
 from eventpay.ports import AuditEntry, PaymentRecord, RefundRecord
 from eventpay.services.orders import OrderView
+from eventpay.services.organizer_money import OrganizerBalance
 from eventpay.services.withdrawals import WithdrawalQuote
 
 
@@ -414,4 +416,33 @@ def refund_request_out(parts: list[RefundRecord], *, method: str) -> RefundReque
         kind=first.kind,
         method=method,
         parts=[_refund_out(p) for p in parts],
+    )
+
+
+class CurrencyBalanceOut(BaseModel):
+    currency: str
+    available: MoneyOut = Field(description="Owed to the organizer now, per the ledger.")
+    held: MoneyOut = Field(description="Held back (reserves, open disputes).")
+    pending: MoneyOut = Field(description="Paid out and on its way.")
+
+
+class OrganizerBalanceOut(BaseModel):
+    organizer_id: str
+    balances: list[CurrencyBalanceOut]
+
+
+def organizer_balance_out(
+    organizer_id: str, balances: Sequence[OrganizerBalance]
+) -> OrganizerBalanceOut:
+    return OrganizerBalanceOut(
+        organizer_id=organizer_id,
+        balances=[
+            CurrencyBalanceOut(
+                currency=b.currency,
+                available=MoneyOut.of(b.available),
+                held=MoneyOut.of(b.held),
+                pending=MoneyOut.of(b.pending),
+            )
+            for b in balances
+        ],
     )

@@ -24,6 +24,13 @@ from types import TracebackType
 from typing import Any, Self
 
 from eventpay.domain import Event, Money, Organizer, PaymentStatus, RefundStatus
+from eventpay.domain.ledger import (
+    Account,
+    AccountKind,
+    LedgerTransaction,
+    Posting,
+    sums_by_currency,
+)
 from eventpay.domain.orders import RegistrationStatus
 from eventpay.ports import (
     AuditEntry,
@@ -33,6 +40,7 @@ from eventpay.ports import (
     CreatePayment,
     IdempotencyRecord,
     IdempotencyRepository,
+    LedgerRepository,
     OrderRecord,
     OrderRepository,
     PaymentRecord,
@@ -100,6 +108,7 @@ class Tables:
     audit: list[AuditEntry] = field(default_factory=list)
     webhooks: dict[str, WebhookEventRecord] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    ledger: dict[str, LedgerTransaction] = field(default_factory=dict)  # by cause, in order
 
 
 class FakeStore:
@@ -310,6 +319,9 @@ class FakePaymentRepository(_Repository):
         )
         return [copy.deepcopy(p) for p in found[:limit]]
 
+    def order_ids(self, *, status: PaymentStatus) -> Sequence[str]:
+        return sorted({p.order_id for p in self._t.payments.values() if p.status is status})
+
     def save(self, payment: PaymentRecord) -> None:
         self._fault("save")
         if payment.id not in self._t.payments:
@@ -383,6 +395,51 @@ class FakeRefundRepository(_Repository):
         # As the SQL repository: a record without a next check keeps the stored one.
         stored.next_check_at = refund.next_check_at or self._t.refunds[refund.id].next_check_at
         self._t.refunds[refund.id] = stored
+
+
+class FakeLedgerRepository(_Repository):
+    """Transactions by cause; the first post of a cause wins, as the unique index makes it."""
+
+    _name = "ledger"
+
+    def post(self, transaction: LedgerTransaction, *, at: datetime) -> bool:
+        self._fault("post")
+        if transaction.cause in self._t.ledger:
+            return False
+        self._t.ledger[transaction.cause] = transaction
+        return True
+
+    def has_cause(self, cause: str) -> bool:
+        return cause in self._t.ledger
+
+    def has_order(self, order_id: str) -> bool:
+        return any(t.order_id == order_id for t in self._t.ledger.values())
+
+    def postings_for_order(self, order_id: str) -> Sequence[Posting]:
+        return [p for t in self._t.ledger.values() if t.order_id == order_id for p in t.postings]
+
+    def balances(
+        self, *, kind: AccountKind | None = None, owner: str | None = None
+    ) -> Mapping[Account, int]:
+        totals: dict[Account, int] = {}
+        for transaction in self._t.ledger.values():
+            for p in transaction.postings:
+                if (kind is None or p.account.kind is kind) and (
+                    owner is None or p.account.owner == owner
+                ):
+                    totals[p.account] = totals.get(p.account, 0) + p.amount
+        return totals
+
+    def unbalanced(self) -> Sequence[tuple[str, str, int]]:
+        return [
+            (t.cause, currency, total)
+            for t in self._t.ledger.values()
+            for currency, total in sums_by_currency(t.postings).items()
+            if total
+        ]
+
+    def order_ids(self) -> Sequence[str]:
+        return sorted({t.order_id for t in self._t.ledger.values() if t.order_id is not None})
 
 
 class FakeAuditRepository(_Repository):
@@ -495,6 +552,7 @@ class FakeUnitOfWork:
         self.audit: AuditRepository = FakeAuditRepository(self)
         self.webhooks: WebhookEventRepository = FakeWebhookEventRepository(self)
         self.idempotency: IdempotencyRepository = FakeIdempotencyRepository(self)
+        self.ledger: LedgerRepository = FakeLedgerRepository(self)
 
     @property
     def tables(self) -> Tables:

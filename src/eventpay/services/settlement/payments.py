@@ -42,6 +42,7 @@ from eventpay.ports import (
     UnitOfWorkFactory,
 )
 from eventpay.services import audit
+from eventpay.services.settlement import ledger
 from eventpay.services.settlement.refunds import request_refund
 from eventpay.services.settlement.registrations import confirm_registrations
 from eventpay.services.views import counted_amount, view_of
@@ -125,6 +126,7 @@ def _settle_order(
     if order is None:  # pragma: no cover - foreign key guarantees it
         raise LookupError(f"order {payment.order_id} of payment {payment.id} is missing")
     view = view_of(uow, order, now=now)
+    ledger.payment_succeeded(uow, order, payment, net_after=view.summary.net_paid.amount, now=now)
     over = size_overpayment(received=order.money(counted_amount(payment)), summary=view.summary)
     if over.excess.is_positive():
         _refund_excess(

@@ -39,6 +39,7 @@ from eventpay.ports import (
     UnitOfWorkFactory,
 )
 from eventpay.services import audit
+from eventpay.services.settlement import ledger
 from eventpay.services.settlement.registrations import release_places
 
 log = structlog.get_logger(__name__)
@@ -125,6 +126,10 @@ def _move(
         refund.failure_reason = failure_reason
     refund.updated_at = now
     uow.refunds.save(refund)
+    if step.applied and step.to_status is RefundStatus.SUCCEEDED:
+        ledger.refund_moved(uow, refund, returned=True, now=now)
+    elif step.applied and step.from_status is RefundStatus.SUCCEEDED:
+        ledger.refund_moved(uow, refund, returned=False, now=now)  # the money came back
     if step.applied:
         audit.record_refund(
             uow,
@@ -325,6 +330,8 @@ def _record_external(
         next_check_at=next_check_at(now=now, checks_done=1),
     )
     uow.refunds.add(refund)
+    if refund.status is RefundStatus.SUCCEEDED:
+        ledger.refund_moved(uow, refund, returned=True, now=now)
     audit.record_refund(
         uow,
         refund,

@@ -1,0 +1,124 @@
+"""The ledger's tables: insert-only transactions keyed by cause, postings, and their sums.
+
+Nothing here updates or deletes (the database refuses both, migration 0007). `post` inserts
+the transaction with ON CONFLICT (cause) DO NOTHING, so the second attempt to post a cause,
+whoever makes it, stores nothing and says so. Balances are sums computed by the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from eventpay.db.ids import uuid7
+from eventpay.db.models import LedgerPostingRow, LedgerTransactionRow
+from eventpay.domain.ledger import Account, AccountKind, LedgerTransaction, Posting
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+def _account(kind: str, owner: str, currency: str) -> Account:
+    return Account(AccountKind(kind), owner, currency)
+
+
+class SqlLedgerRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def post(self, transaction: LedgerTransaction, *, at: datetime) -> bool:
+        transaction_id = str(uuid7())
+        stmt = (
+            _insert(self._s, LedgerTransactionRow)
+            .values(
+                id=transaction_id,
+                cause=transaction.cause,
+                kind=transaction.kind,
+                order_id=transaction.order_id,
+                created_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["cause"])
+            .returning(LedgerTransactionRow.id)
+        )
+        if self._s.execute(stmt).first() is None:
+            return False
+        self._s.add_all(
+            LedgerPostingRow(
+                id=str(uuid7()),
+                transaction_id=transaction_id,
+                kind=p.account.kind.value,
+                owner=p.account.owner,
+                currency=p.account.currency,
+                amount=p.amount,
+                order_id=transaction.order_id,
+            )
+            for p in transaction.postings
+        )
+        self._s.flush()
+        return True
+
+    def has_cause(self, cause: str) -> bool:
+        found = self._s.scalar(
+            select(LedgerTransactionRow.id).where(LedgerTransactionRow.cause == cause)
+        )
+        return found is not None
+
+    def has_order(self, order_id: str) -> bool:
+        found = self._s.scalar(
+            select(LedgerTransactionRow.id).where(LedgerTransactionRow.order_id == order_id)
+        )
+        return found is not None
+
+    def postings_for_order(self, order_id: str) -> Sequence[Posting]:
+        rows = self._s.execute(
+            select(
+                LedgerPostingRow.kind,
+                LedgerPostingRow.owner,
+                LedgerPostingRow.currency,
+                LedgerPostingRow.amount,
+            )
+            .where(LedgerPostingRow.order_id == order_id)
+            .order_by(LedgerPostingRow.id)
+        )
+        return [Posting(_account(k, o, c), int(a)) for k, o, c, a in rows]
+
+    def balances(
+        self, *, kind: AccountKind | None = None, owner: str | None = None
+    ) -> Mapping[Account, int]:
+        p = LedgerPostingRow
+        stmt = select(p.kind, p.owner, p.currency, func.sum(p.amount)).group_by(
+            p.kind, p.owner, p.currency
+        )
+        if kind is not None:
+            stmt = stmt.where(p.kind == kind.value)
+        if owner is not None:
+            stmt = stmt.where(p.owner == owner)
+        return {_account(k, o, c): int(total) for k, o, c, total in self._s.execute(stmt)}
+
+    def unbalanced(self) -> Sequence[tuple[str, str, int]]:
+        t, p = LedgerTransactionRow, LedgerPostingRow
+        total = func.sum(p.amount)
+        stmt = (
+            select(t.cause, p.currency, total)
+            .join(p, p.transaction_id == t.id)
+            .group_by(t.id, t.cause, p.currency)
+            .having(total != 0)
+            .order_by(t.cause)
+        )
+        return [(cause, currency, int(s)) for cause, currency, s in self._s.execute(stmt)]
+
+    def order_ids(self) -> Sequence[str]:
+        stmt = (
+            select(LedgerTransactionRow.order_id)
+            .where(LedgerTransactionRow.order_id.is_not(None))
+            .distinct()
+            .order_by(LedgerTransactionRow.order_id)
+        )
+        return [str(order_id) for order_id in self._s.scalars(stmt)]

@@ -1,0 +1,77 @@
+"""Posting to the ledger, in the unit of work of the state change that moves the money.
+
+Called by the rest of settlement only: a payment that succeeded, a refund that succeeded (ours
+or one made at the provider) and a refund that failed after it had succeeded each post one
+transaction (`domain.ledger.order_movement`), keyed by its cause, before the caller commits.
+Posting the same cause twice stores nothing (the database keeps causes unique), so a replayed
+event can never double a balance. The order's organizers come from its lines' events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from eventpay.domain import Money
+from eventpay.domain.ledger import LedgerTransaction, OrderShares, order_movement, order_shares
+from eventpay.ports import OrderRecord, PaymentRecord, RefundRecord, UnitOfWork
+from eventpay.services.views import counted_amount, view_of
+
+
+def shares_of(uow: UnitOfWork, order: OrderRecord) -> OrderShares:
+    """How `order`'s total divides between the organizers of its lines and the platform."""
+    lines = []
+    for line in order.lines:
+        event = None if line.event_id is None else uow.catalog.get_event(line.event_id)
+        if event is not None:
+            lines.append((event.organizer_id, line.amount))
+    return order_shares(
+        total=Money(order.total, order.currency),
+        platform_fee=Money(order.platform_fee, order.currency),
+        lines=lines,
+    )
+
+
+def _post(uow: UnitOfWork, transaction: LedgerTransaction | None, now: datetime) -> None:
+    if transaction is not None:
+        uow.ledger.post(transaction, at=now)
+
+
+def payment_succeeded(
+    uow: UnitOfWork, order: OrderRecord, payment: PaymentRecord, *, net_after: int, now: datetime
+) -> None:
+    """Money arrived: the order's net (`net_after`, with this payment) rose by what it brought."""
+    _post(
+        uow,
+        order_movement(
+            cause=f"payment:{payment.id}:succeeded",
+            kind="payment_succeeded",
+            order_id=order.id,
+            shares=shares_of(uow, order),
+            provider=payment.provider.value,
+            net_before=net_after - counted_amount(payment),
+            net_after=net_after,
+        ),
+        now,
+    )
+
+
+def refund_moved(uow: UnitOfWork, refund: RefundRecord, *, returned: bool, now: datetime) -> None:
+    """A refund succeeded (`returned`: money left) or failed after succeeding (it came back)."""
+    order = uow.orders.get(refund.order_id)
+    if order is None:  # pragma: no cover - foreign key guarantees it
+        raise LookupError(refund.order_id)
+    net_after = view_of(uow, order, now=now).summary.net_paid.amount
+    change = -refund.amount if returned else refund.amount
+    _post(
+        uow,
+        order_movement(
+            cause=f"refund:{refund.id}:{'succeeded' if returned else 'reversed'}",
+            kind="refund_succeeded" if returned else "refund_reversed",
+            order_id=order.id,
+            shares=shares_of(uow, order),
+            provider=refund.provider.value,
+            net_before=net_after - change,
+            net_after=net_after,
+        ),
+        now,
+    )

@@ -1,0 +1,140 @@
+"""The ledger in the real databases: posted with the payment, verified, append-only, once.
+
+On SQLite and PostgreSQL: a card payment paid at the Stripe sandbox and read back by the core
+posts one balanced transaction in the same commit; `books.verify` is clean; posting the same
+cause again stores nothing; the ledger's rows cannot be edited or deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from eventpay.bootstrap import Container
+from eventpay.domain import AccountKind
+from eventpay.ports import Principal, ProviderName, Role
+from eventpay.sample_ids import ORGANIZER_ID
+from eventpay.services import books, orders, payments
+from eventpay.services.settlement import record_provider_answer
+from support.api import bearer, confirm_at_sandbox
+
+BUYER = Principal(user_id="competitor-ledger", role=Role.COMPETITOR)
+
+
+def _paid_order(c: Container, sandbox: str) -> str:
+    order_id = orders.create_order(
+        uow=c.uow_factory(),
+        buyer=BUYER,
+        items=[orders.RegistrationItem(event_id="spring-sound-off", class_ids=("spring-spl",))],
+        promo_code=None,
+        fee_policy=c.fee_policy,
+        now=c.clock(),
+        expires_in=timedelta(hours=1),
+    ).order.id
+    started = payments.start_payment(
+        uow_factory=c.uow_factory,
+        providers=c.providers,
+        caller=BUYER,
+        order_id=order_id,
+        provider=ProviderName.STRIPE,
+        return_url=None,
+        clock=c.clock,
+    )
+    assert started.client_secret is not None
+    assert started.payment.provider_ref is not None
+    confirm_at_sandbox(sandbox, started.client_secret, "pm_card_visa").raise_for_status()
+    record_provider_answer(
+        uow_factory=c.uow_factory,
+        payment_id=started.payment.id,
+        answer=c.providers[ProviderName.STRIPE].retrieve_payment(started.payment.provider_ref),
+        actor="test",
+        now=c.clock(),
+    )
+    return order_id
+
+
+def test_a_payment_posts_one_balanced_transaction_and_the_books_verify(
+    container: Container, stripe_sandbox: str
+) -> None:
+    order_id = _paid_order(container, stripe_sandbox)
+
+    with container.uow_factory() as uow:
+        order = uow.orders.get(order_id)
+        payable = uow.ledger.balances(kind=AccountKind.ORGANIZER_PAYABLE)
+        postings = uow.ledger.postings_for_order(order_id)
+        assert uow.ledger.unbalanced() == []
+    assert order is not None
+    assert sum(payable.values()) == -order.organizer_net
+    assert sum(p.amount for p in postings) == 0
+    report = books.verify(uow_factory=container.uow_factory)
+    assert report.clean, report.problems
+
+
+def test_a_cause_is_posted_once(container: Container, stripe_sandbox: str) -> None:
+    order_id = _paid_order(container, stripe_sandbox)
+    with container.engine.connect() as conn:
+        (cause,) = conn.execute(
+            text("SELECT cause FROM ledger_transactions WHERE order_id = :o"), {"o": order_id}
+        ).scalars()
+    from eventpay.domain import Account, LedgerTransaction, Posting
+
+    again = LedgerTransaction(
+        cause=cause,
+        kind="test",
+        postings=(
+            Posting(Account(AccountKind.PROVIDER_CLEARING, "stripe", "usd"), 1),
+            Posting(Account(AccountKind.OVERPAYMENT, "", "usd"), -1),
+        ),
+        order_id=order_id,
+    )
+    with container.uow_factory() as uow:
+        assert uow.ledger.post(again, at=datetime.now(UTC)) is False
+        uow.commit()
+    assert books.verify(uow_factory=container.uow_factory).clean
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_postings SET amount = amount + 1",
+        "DELETE FROM ledger_postings",
+        "UPDATE ledger_transactions SET kind = 'edited'",
+        "DELETE FROM ledger_transactions",
+    ],
+)
+def test_ledger_rows_cannot_be_changed(
+    container: Container, stripe_sandbox: str, statement: str
+) -> None:
+    _paid_order(container, stripe_sandbox)
+    with pytest.raises(DBAPIError, match="append-only"), container.engine.begin() as conn:
+        conn.execute(text(statement))
+    assert books.verify(uow_factory=container.uow_factory).clean
+
+
+def test_an_organizer_reads_only_their_own_balance(
+    client: TestClient, container: Container, stripe_sandbox: str
+) -> None:
+    order_id = _paid_order(container, stripe_sandbox)
+    with container.uow_factory() as uow:
+        order = uow.orders.get(order_id)
+    assert order is not None
+    url = f"/v1/organizers/{ORGANIZER_ID}/balance"
+
+    own = client.get(url, headers=bearer("org-user", Role.ORGANIZER, organizer_id=ORGANIZER_ID))
+    admin = client.get(url, headers=bearer("ops", Role.ADMIN))
+    other = client.get(url, headers=bearer("rival", Role.ORGANIZER, organizer_id="org-rival"))
+    competitor = client.get(url, headers=bearer(BUYER.user_id))
+    unknown = client.get("/v1/organizers/nobody/balance", headers=bearer("ops", Role.ADMIN))
+
+    assert own.status_code == admin.status_code == 200
+    assert own.json() == admin.json()
+    (usd,) = own.json()["balances"]
+    assert usd["available"] == {"amount": order.organizer_net, "currency": "usd"}
+    assert usd["held"]["amount"] == usd["pending"]["amount"] == 0
+    for refused in (other, competitor, unknown):
+        assert refused.status_code == 404
+        assert refused.json()["error"]["code"] == "organizer_not_found"

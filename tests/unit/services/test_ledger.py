@@ -1,0 +1,256 @@
+"""The ledger posts every money event once, in the state change's unit of work, and balances.
+
+Examples first, then a Hypothesis state machine over payments (full, short, double), our
+refunds, refunds made at the provider, refunds that fail after succeeding, and replayed
+webhooks: after every step each transaction balances, `books.verify` is clean, and each
+organizer's payable is gross - platform fee - refunds, exact to the minor unit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+
+from eventpay.domain import (
+    AccountKind,
+    OrderStatus,
+    PaymentStatus,
+    RefundStatus,
+    order_position,
+)
+from eventpay.services import books, withdrawals
+from eventpay.services.refunds import execute_pending_refunds
+from eventpay.services.settlement.ledger import shares_of
+
+from .fakes import stripe_event
+from .scenario import ADMIN, World
+from .test_external_refunds import dashboard_refund, refund_event
+from .test_refunds import _overpay
+
+ORGANIZER = "org-bassline"  # the sample catalog's organizer
+
+
+def _payables(world: World) -> dict[str, int]:
+    with world.uow_factory() as uow:
+        balances = uow.ledger.balances(kind=AccountKind.ORGANIZER_PAYABLE)
+    return {account.owner: -amount for account, amount in balances.items() if amount}
+
+
+def test_a_paid_order_posts_once_even_when_its_webhook_is_replayed(world: World) -> None:
+    order = world.place_order().order
+    payment = world.pay(order.id)
+    assert payment.provider_ref is not None
+    world.deliver(world.provider.event(payment.provider_ref, "payment_intent.succeeded"))
+    world.process_all()
+
+    (transaction,) = world.store.tables.ledger.values()
+    assert transaction.cause == f"payment:{payment.id}:succeeded"
+    assert _payables(world) == {ORGANIZER: order.organizer_net}
+    assert books.verify(uow_factory=world.uow_factory).clean
+
+
+def test_a_double_payment_is_owed_back_until_its_refund_succeeds(world: World) -> None:
+    order_id, _, _ = _overpay(world)
+    with world.uow_factory() as uow:
+        owed = uow.ledger.balances(kind=AccountKind.OVERPAYMENT)
+    assert sum(owed.values()) == -world.view(order_id).order.total
+    execute_pending_refunds(
+        uow_factory=world.uow_factory, providers=world.providers, clock=world.clock
+    )
+    with world.uow_factory() as uow:
+        owed = uow.ledger.balances(kind=AccountKind.OVERPAYMENT)
+    assert sum(owed.values()) == 0
+    assert books.verify(uow_factory=world.uow_factory).clean
+
+
+def test_a_refund_returns_the_fee_in_proportion_and_a_reversal_restores_it(
+    world: World,
+) -> None:
+    order = world.place_order().order
+    payment = world.pay(order.id)
+    (refund,) = withdrawals.request(
+        uow_factory=world.uow_factory,
+        providers=world.providers,
+        caller=ADMIN,
+        order_id=order.id,
+        amount=order.total // 2,
+        reason="goodwill",
+        method=withdrawals.RefundMethod.ORIGINAL,
+        clock=world.clock,
+    )
+    assert refund.status is RefundStatus.SUCCEEDED
+    with world.uow_factory() as uow:
+        expected = order_position(shares_of(uow, order), order.total - order.total // 2)
+    assert _payables(world) == dict(expected.payable)
+
+    failed_later = dashboard_refund(
+        payment, amount=refund.amount, refund_id=refund.provider_refund_id, status="failed"
+    )
+    world.deliver(refund_event("refund.failed", failed_later))
+    world.process_all()
+
+    assert world.view(order.id).refunds[0].status is RefundStatus.FAILED
+    assert _payables(world) == {ORGANIZER: order.organizer_net}
+    assert books.verify(uow_factory=world.uow_factory).clean
+
+
+def test_verify_names_an_order_whose_money_never_reached_the_ledger(world: World) -> None:
+    order = world.place_order().order
+    world.pay(order.id)
+    world.store.tables.ledger.clear()  # as in a database from before the ledger
+
+    report = books.verify(uow_factory=world.uow_factory)
+
+    assert not report.clean
+    assert order.id in report.problems[0]
+    assert "backfill" in report.problems[0]
+    assert books.backfill(uow_factory=world.uow_factory, now=world.clock()) == 1
+    assert books.backfill(uow_factory=world.uow_factory, now=world.clock()) == 0
+    assert books.verify(uow_factory=world.uow_factory).clean
+
+
+# ---------------------------------------------------------------------------- state machine
+
+
+class Books(RuleBasedStateMachine):
+    orders = Bundle("orders")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.world = World()
+
+    @rule(target=orders)
+    def place(self) -> str:
+        return self.world.place_order().order.id
+
+    def _awaiting(self, order_id: str) -> bool:
+        return self.world.view(order_id).status is OrderStatus.AWAITING_PAYMENT
+
+    @rule(order_id=orders, fraction=st.sampled_from([1, 2, 3]))
+    def pay(self, order_id: str, fraction: int) -> None:
+        """A payment of the balance; the provider reports 1/fraction of it received."""
+        if not self._awaiting(order_id):
+            return
+        started = self.world.start(order_id)
+        ref = started.payment.provider_ref
+        assert ref is not None
+        received = started.payment.amount // fraction
+        self.world.deliver(
+            self.world.report(ref, PaymentStatus.SUCCEEDED, amount_received=received)
+        )
+        self.world.process_all()
+
+    @rule(order_id=orders)
+    def pay_twice(self, order_id: str) -> None:
+        """Two attempts of one order both succeed: an over-payment, refunded automatically."""
+        if not self._awaiting(order_id):
+            return
+        first = self.world.start(order_id).payment
+        assert first.provider_ref is not None
+        self.world.deliver(self.world.report(first.provider_ref, PaymentStatus.FAILED))
+        self.world.process_all()
+        self.world.clock.advance(minutes=1)
+        second = self.world.start(order_id).payment
+        assert second.provider_ref is not None
+        for ref in (second.provider_ref, first.provider_ref):
+            self.world.deliver(self.world.report(ref, PaymentStatus.SUCCEEDED))
+            self.world.process_all()
+
+    @rule(order_id=orders, share=st.integers(1, 4))
+    def operator_refund(self, order_id: str, share: int) -> None:
+        held = withdrawals.quote(
+            uow=self.world.uow_factory(), caller=ADMIN, order_id=order_id, now=self.world.clock()
+        ).held
+        if held.amount // share <= 0:
+            return
+        withdrawals.request(
+            uow_factory=self.world.uow_factory,
+            providers=self.world.providers,
+            caller=ADMIN,
+            order_id=order_id,
+            amount=held.amount // share,
+            reason="goodwill",
+            method=withdrawals.RefundMethod.ORIGINAL,
+            clock=self.world.clock,
+        )
+
+    @rule(order_id=orders)
+    def dashboard_refund(self, order_id: str) -> None:
+        view = self.world.view(order_id)
+        held = withdrawals.quote(
+            uow=self.world.uow_factory(), caller=ADMIN, order_id=order_id, now=self.world.clock()
+        ).held
+        paid = [p for p in view.payments if p.status is PaymentStatus.SUCCEEDED]
+        if not paid or held.amount < 2:
+            return
+        self.world.deliver(
+            refund_event("refund.created", dashboard_refund(paid[-1], amount=held.amount // 2))
+        )
+        self.world.process_all()
+
+    @rule(order_id=orders)
+    def a_refund_fails_later(self, order_id: str) -> None:
+        done = [r for r in self.world.view(order_id).refunds if r.status is RefundStatus.SUCCEEDED]
+        if not done:
+            return
+        refund = done[0]
+        payment = self.world.payment(refund.payment_id)
+        body = dashboard_refund(
+            payment, amount=refund.amount, refund_id=refund.provider_refund_id, status="failed"
+        )
+        self.world.deliver(refund_event("refund.failed", body))
+        self.world.process_all()
+
+    @rule()
+    def janitor(self) -> None:
+        self.world.clock.advance(minutes=2)
+        execute_pending_refunds(
+            uow_factory=self.world.uow_factory,
+            providers=self.world.providers,
+            clock=self.world.clock,
+        )
+
+    @rule()
+    def replay_everything(self) -> None:
+        for event in self.world.store.webhook_events:
+            self.world.deliver(stripe_event(event.type, {}, event_id=event.event_id))
+        self.world.process_all()
+
+    @invariant()
+    def books_balance(self) -> None:
+        report = books.verify(uow_factory=self.world.uow_factory)
+        assert report.clean, report.problems
+
+    @invariant()
+    def each_payable_is_gross_less_fee_less_refunds(self) -> None:
+        expected: dict[str, int] = defaultdict(int)
+        with self.world.uow_factory() as uow:
+            for order_id in {p.order_id for p in self.world.store.payments}:
+                order = uow.orders.get(order_id)
+                assert order is not None
+                paid = sum(
+                    p.amount if p.amount_received is None else p.amount_received
+                    for p in uow.payments.list_for_order(order_id)
+                    if p.status is PaymentStatus.SUCCEEDED
+                )
+                refunded = sum(
+                    r.amount
+                    for r in uow.refunds.list_for_order(order_id)
+                    if r.status is RefundStatus.SUCCEEDED
+                )
+                position = order_position(shares_of(uow, order), paid - refunded)
+                for owner, amount in position.payable.items():
+                    expected[owner] += amount
+        assert _payables(self.world) == {k: v for k, v in expected.items() if v}
+
+
+TestBooks = Books.TestCase
+TestBooks.settings = settings(
+    max_examples=100,
+    stateful_step_count=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
