@@ -65,6 +65,9 @@ class Worker:
             "read_in_flight": lambda: janitor.read_in_flight(
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
             ),
+            "read_fees": lambda: janitor.read_fees(
+                uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
+            ),
             "send_refunds": lambda: janitor.send_refunds(
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
             ),

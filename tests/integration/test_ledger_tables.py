@@ -78,7 +78,11 @@ def test_a_cause_is_posted_once(container: Container, stripe_sandbox: str) -> No
     order_id = _paid_order(container, stripe_sandbox)
     with container.engine.connect() as conn:
         (cause,) = conn.execute(
-            text("SELECT cause FROM ledger_transactions WHERE order_id = :o"), {"o": order_id}
+            text(
+                "SELECT cause FROM ledger_transactions"
+                " WHERE order_id = :o AND kind = 'payment_succeeded'"
+            ),
+            {"o": order_id},
         ).scalars()
     from eventpay.domain import Account, LedgerTransaction, Posting
 
@@ -138,3 +142,21 @@ def test_an_organizer_reads_only_their_own_balance(
     for refused in (other, competitor, unknown):
         assert refused.status_code == 404
         assert refused.json()["error"]["code"] == "organizer_not_found"
+
+
+def test_stripes_fee_is_read_with_the_payment_and_booked_as_an_expense(
+    container: Container, stripe_sandbox: str
+) -> None:
+    order_id = _paid_order(container, stripe_sandbox)  # read back with the balance transaction
+
+    with container.uow_factory() as uow:
+        expense = uow.ledger.balances(kind=AccountKind.PROVIDER_FEE_EXPENSE)
+        (payment,) = uow.payments.list_for_order(order_id)
+    assert payment.provider_ref is not None
+    fee = container.providers[ProviderName.STRIPE].retrieve_payment(payment.provider_ref).fee
+    assert fee is not None
+    assert fee.amount > 0  # the sandbox's documented 2.9 % + 30
+    assert expense == {
+        next(iter(expense)): fee.amount,
+    }
+    assert books.verify(uow_factory=container.uow_factory).clean

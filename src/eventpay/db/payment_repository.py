@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from eventpay.db.ids import uuid7
-from eventpay.db.models import PaymentAuditLogRow, PaymentRow
+from eventpay.db.models import LedgerTransactionRow, PaymentAuditLogRow, PaymentRow
 from eventpay.domain import PaymentStatus
 from eventpay.ports import AuditEntry, PaymentRecord, ProviderName
 
@@ -124,6 +124,7 @@ class SqlPaymentRepository:
         created_after: datetime | None = None,
         beside_success: bool = False,
         unchecked_too: bool = False,
+        fee_unknown: bool = False,
     ) -> Sequence[PaymentRecord]:
         stmt = select(PaymentRow).where(PaymentRow.status.in_([s.value for s in statuses]))
         due = PaymentRow.next_check_at <= now
@@ -146,6 +147,9 @@ class SqlPaymentRepository:
                     sibling.status == PaymentStatus.SUCCEEDED.value,
                 )
             )
+        if fee_unknown:
+            cause = literal("payment:") + PaymentRow.id + literal(":fee")
+            stmt = stmt.where(~exists().where(LedgerTransactionRow.cause == cause))
         stmt = stmt.order_by(PaymentRow.next_check_at, PaymentRow.id).limit(limit)
         return [_record(r) for r in self._s.scalars(stmt)]
 

@@ -2,7 +2,9 @@
 
 These are immutable values checked on construction (one currency per event, non-negative
 prices, a registration window that opens before it closes, a real IANA time zone) plus the few
-queries every rule needs: which class has this id, and is registration open at ``now``.
+queries every rule needs: which class has this id, and is registration open at ``now``. An
+organizer and an event may carry their own platform fee policy (``fee_policy``); which one
+applies is ``pricing.fee_policy_for``'s rule.
 
 What must not live here: prices for a particular buyer (``pricing``), refund decisions, and
 anything that loads or stores an event. Catalog data that breaks a structural rule raises
@@ -25,16 +27,25 @@ from eventpay.domain.errors import (
     RegistrationClosed,
     UnknownClass,
 )
+from eventpay.domain.fee_policy import FeePolicy
 from eventpay.domain.money import Money
 from eventpay.domain.refund_policy import RefundTerms
 
 
 @dataclass(frozen=True, slots=True)
 class Organizer:
-    """The club or company that runs events and receives their payouts."""
+    """The club or company that runs events and receives their payouts.
+
+    ``fee_policy`` is the platform fee agreed with this organizer, for its events that have
+    none of their own; None: the platform's policy.
+    """
 
     id: str
     name: str
+    fee_policy: FeePolicy | None = None
+
+    def __post_init__(self) -> None:
+        _require_policy(self.fee_policy, f"organizer {self.id!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +107,8 @@ class Event:
 
     Registration is open on the half-open interval ``[registration_opens_at,
     registration_closes_at)``. ``timezone`` is the event's IANA zone, for display and for
-    organizers' local deadlines; every instant stored here is timezone-aware.
+    organizers' local deadlines; every instant stored here is timezone-aware. ``fee_policy``
+    is the platform fee agreed for this event; None: its organizer's, else the platform's.
     """
 
     id: str
@@ -110,9 +122,11 @@ class Event:
     refund_cutoff_at: datetime | None
     classes: tuple[CompetitionClass, ...]
     late_refund_fee_percent: Decimal | None = None
+    fee_policy: FeePolicy | None = None
 
     def __post_init__(self) -> None:
         _require_time_zone(self.timezone)
+        _require_policy(self.fee_policy, f"event {self.id!r}")
         # Money validates and lowercases the code, so "USD" in catalog data is accepted.
         object.__setattr__(self, "currency", Money.zero(self.currency).currency)
         object.__setattr__(self, "classes", tuple(self.classes))
@@ -166,6 +180,12 @@ class Event:
             if competition_class.id == class_id:
                 return competition_class
         raise UnknownClass(class_id)
+
+
+def _require_policy(policy: object, owner: str) -> None:
+    # Catalog data is built from storage and seed files: a stray dict or percent is a data bug.
+    if policy is not None and not isinstance(policy, FeePolicy):
+        raise TypeError(f"{owner}: fee_policy must be a FeePolicy or None, got {policy!r}")
 
 
 def _require_time_zone(name: str) -> None:

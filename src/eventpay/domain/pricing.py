@@ -1,13 +1,18 @@
 """Pricing: what a buyer pays for a registration, and how an order's total splits up.
 
-Two steps, both pure:
+Three steps, all pure:
 
 1. ``price_registration`` turns an event and the classes a buyer picked into quote lines. The
    buyer always gets the best price they qualify for: member or non-member price, the
    early-bird price strictly before its deadline when it is lower, and the additional-class
    price for every class except the most expensive one.
-2. ``quote_order`` adds up lines, applies the platform fee policy and says who gets what:
-   ``total == organizer_net + platform_fee + tax`` always holds, and nothing is negative.
+2. ``fee_policy_for`` says which platform fee policy an event's lines are priced under: the
+   event's own, else its organizer's, else the platform's.
+3. ``quote_order`` adds up lines, applies the fee policies and says who gets what:
+   ``total == organizer_net + platform_fee + tax`` always holds, and nothing is negative. Each
+   event's lines are charged under that event's policy, on that event's subtotal
+   (``fee_shares``): an event's fee is the same whether it is bought alone or in a basket with
+   other events (docs/decisions.md, "Platform fee policies").
 
 What must not live here: promo codes, tax rules and refunds (the ``discount`` and ``tax`` fields
 exist so later rules can fill them without changing the shape of a quote).
@@ -15,22 +20,24 @@ exist so later rules can fill them without changing the shape of a quote).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 
-from eventpay.domain.catalog import CompetitionClass, Event
+from eventpay.domain.catalog import CompetitionClass, Event, Organizer
 from eventpay.domain.deadlines import has_passed
 from eventpay.domain.errors import (
     CurrencyMismatch,
     DuplicateClass,
-    InvalidAmount,
     NoClassesSelected,
     PricingError,
 )
-from eventpay.domain.money import Money, Rounding, sum_money
+
+# Re-exported: FeePolicy and FeePayer were defined here first, and callers import them from here.
+from eventpay.domain.fee_policy import FeePayer as FeePayer
+from eventpay.domain.fee_policy import FeePolicy as FeePolicy
+from eventpay.domain.money import Money, sum_money
 
 
 class LineKind(StrEnum):
@@ -122,56 +129,6 @@ def price_registration(
     return tuple(lines)
 
 
-class FeePayer(StrEnum):
-    """Who bears the platform fee."""
-
-    ORGANIZER = "organizer"
-    """Deducted from the organizer's payout; the buyer's total excludes it."""
-    BUYER = "buyer"
-    """Added to the buyer's total as a line of kind ``fee``."""
-
-
-@dataclass(frozen=True, slots=True)
-class FeePolicy:
-    """The platform fee: ``percent`` of the subtotal, rounded by ``rounding``, plus a fixed part.
-
-    ``percent`` is a percentage (``Decimal("2.9")`` is 2.9 %), ``fixed_minor`` is in the
-    quoted currency's minor units.
-    """
-
-    percent: Decimal
-    fixed_minor: int
-    rounding: Rounding = Rounding.HALF_UP
-    payer: FeePayer = FeePayer.ORGANIZER
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.percent, Decimal) or not self.percent.is_finite():
-            raise InvalidAmount(f"fee percent must be a finite Decimal, got {self.percent!r}")
-        if not Decimal(0) <= self.percent <= Decimal(100):
-            raise InvalidAmount(f"fee percent must be between 0 and 100, got {self.percent}")
-        if isinstance(self.fixed_minor, bool) or not isinstance(self.fixed_minor, int):
-            raise InvalidAmount(f"fixed fee must be an int, got {self.fixed_minor!r}")
-        if self.fixed_minor < 0:
-            raise InvalidAmount(f"fixed fee must not be negative, got {self.fixed_minor}")
-        # Accept the enums' string values too, as they come back from storage.
-        object.__setattr__(self, "rounding", Rounding(self.rounding))
-        object.__setattr__(self, "payer", FeePayer(self.payer))
-
-    def fee_for(self, subtotal: Money) -> Money:
-        """The fee on ``subtotal``, never more than the subtotal itself, zero on zero."""
-        if subtotal.is_negative():
-            raise InvalidAmount(f"cannot charge a fee on a negative subtotal: {subtotal}")
-        if subtotal.is_zero():
-            return subtotal
-        # Shift the decimal point exactly; dividing by 100 would round at the context precision.
-        sign, digits, exponent = self.percent.as_tuple()
-        assert isinstance(exponent, int)  # finite, checked on construction
-        rate = Decimal((sign, digits, exponent - 2))
-        fee = subtotal.apply_rate(rate, self.rounding) + Money(self.fixed_minor, subtotal.currency)
-        # Capped so the organizer's net can never go negative on a cheap order.
-        return min(fee, subtotal)
-
-
 @dataclass(frozen=True, slots=True)
 class Quote:
     """An order's priced lines and the split of its total between organizer and platform.
@@ -216,12 +173,74 @@ class Quote:
             raise PricingError("total must equal organizer_net + platform_fee + tax")
 
 
-def quote_order(*, currency: str, lines: Sequence[QuoteLine], fee_policy: FeePolicy) -> Quote:
-    """Total ``lines`` and apply ``fee_policy``.
+def fee_policy_for(*, event: Event, organizer: Organizer | None, default: FeePolicy) -> FeePolicy:
+    """The policy ``event``'s lines are charged under: the event's, its organizer's or ``default``.
 
-    ``lines`` are the priced items (never fee lines: the fee is computed here, from the
-    subtotal). When the buyer pays the fee it is appended as a ``fee`` line; when the organizer
-    pays it, it is taken from the organizer's net and no line shows it.
+    ``organizer`` is the event's organizer (None when the caller has no organizer row, which
+    leaves the event's own policy or the default).
+    """
+    if organizer is not None and organizer.id != event.organizer_id:
+        raise ValueError(
+            f"organizer {organizer.id!r} does not run event {event.id!r} "
+            f"(its organizer is {event.organizer_id!r})"
+        )
+    if event.fee_policy is not None:
+        return event.fee_policy
+    if organizer is not None and organizer.fee_policy is not None:
+        return organizer.fee_policy
+    return default
+
+
+@dataclass(frozen=True, slots=True)
+class FeeShare:
+    """The platform fee on one event's lines of an order: the policy, the base and the fee.
+
+    ``event_id`` is None for lines that belong to no event, charged under the default policy.
+    """
+
+    event_id: str | None
+    policy: FeePolicy
+    subtotal: Money
+    fee: Money
+
+
+def fee_shares(
+    *,
+    currency: str,
+    lines: Sequence[QuoteLine],
+    fee_policy: FeePolicy,
+    event_policies: Mapping[str, FeePolicy] | None = None,
+) -> tuple[FeeShare, ...]:
+    """The fee on each event's lines, in the order the events first appear in ``lines``.
+
+    An event in ``event_policies`` is charged under its policy there, every other line under
+    ``fee_policy``. The fixed part is charged once per event, as if each event were bought alone.
+    """
+    policies = event_policies or {}
+    groups: dict[str | None, list[Money]] = {}
+    for line in lines:
+        groups.setdefault(line.event_id, []).append(line.amount)
+    shares = []
+    for event_id, amounts in groups.items():
+        policy = fee_policy if event_id is None else policies.get(event_id, fee_policy)
+        subtotal = sum_money(amounts, currency)
+        shares.append(FeeShare(event_id, policy, subtotal, policy.fee_for(subtotal)))
+    return tuple(shares)
+
+
+def quote_order(
+    *,
+    currency: str,
+    lines: Sequence[QuoteLine],
+    fee_policy: FeePolicy,
+    event_policies: Mapping[str, FeePolicy] | None = None,
+) -> Quote:
+    """Total ``lines`` and apply the fee policies (``fee_shares``: ``event_policies`` for the
+    events named there, ``fee_policy`` for all other lines).
+
+    ``lines`` are the priced items (never fee lines: fees are computed here, from subtotals).
+    Fees the buyer pays are added up into one ``fee`` line; fees the organizer pays are taken
+    from the organizer's net and no line shows them. ``platform_fee`` is every fee.
     """
     currency = Money.zero(currency).currency
     if not lines:
@@ -234,15 +253,17 @@ def quote_order(*, currency: str, lines: Sequence[QuoteLine], fee_policy: FeePol
         if line.amount.is_negative():
             raise PricingError(f"line amounts must not be negative: {line.description!r}")
     subtotal = sum_money((line.amount for line in lines), currency)
-    zero = Money.zero(currency)
-    fee = fee_policy.fee_for(subtotal)
+    shares = fee_shares(
+        currency=currency, lines=lines, fee_policy=fee_policy, event_policies=event_policies
+    )
+    platform_fee = sum_money((share.fee for share in shares), currency)
+    buyer_fees = sum_money(
+        (share.fee for share in shares if share.policy.payer is FeePayer.BUYER), currency
+    )
     priced = tuple(lines)
-    if fee_policy.payer is FeePayer.BUYER:
-        buyer_fees = fee
-        if not fee.is_zero():
-            priced += (QuoteLine(kind=LineKind.FEE, description="Service fee", amount=fee),)
-    else:
-        buyer_fees = zero
+    if not buyer_fees.is_zero():
+        priced += (QuoteLine(kind=LineKind.FEE, description="Service fee", amount=buyer_fees),)
+    zero = Money.zero(currency)
     total = subtotal + buyer_fees
     return Quote(
         currency=currency,
@@ -252,6 +273,6 @@ def quote_order(*, currency: str, lines: Sequence[QuoteLine], fee_policy: FeePol
         fees=buyer_fees,
         tax=zero,
         total=total,
-        platform_fee=fee,
-        organizer_net=total - fee,
+        platform_fee=platform_fee,
+        organizer_net=total - platform_fee,
     )

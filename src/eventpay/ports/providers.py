@@ -70,6 +70,9 @@ class ProviderPayment:
     # The provider's id of the money movement itself (Stripe charge, PayPal capture): what a
     # refund or a dispute refers to.
     capture_id: str | None = None
+    # What the provider kept as its fee on this payment, once it says (Stripe: the charge's
+    # balance transaction; PayPal: the capture's seller_receivable_breakdown.paypal_fee).
+    fee: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,7 @@ class PaymentUpdate:
     capture_id: str | None = None
     # PayPal: the buyer approved; the money moves only when we capture (exactly once).
     capture_required: bool = False
+    fee: Money | None = None  # the provider's fee, when the event carries it
 
 
 @dataclass(frozen=True, slots=True)

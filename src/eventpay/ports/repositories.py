@@ -67,14 +67,16 @@ class PaymentRepository(Protocol):
         created_after: datetime | None = None,
         beside_success: bool = False,
         unchecked_too: bool = False,
+        fee_unknown: bool = False,
     ) -> Sequence[PaymentRecord]:
         """Attempts in `statuses` due for the janitor (`next_check_at <= now`), the longest due
         first: exactly the due work, selected in the database.
 
         Narrowed to a `provider`; to attempts with (`linked`) or without a provider object; with
         or without a `captured` money movement; created after `created_after`; whose order has a
-        succeeded attempt (`beside_success`). `unchecked_too` also selects attempts never
-        checked since their last status change, whatever their `next_check_at`.
+        succeeded attempt (`beside_success`); whose provider fee is not in the ledger yet
+        (`fee_unknown`: no transaction `payment:<id>:fee`). `unchecked_too` also selects
+        attempts never checked since their last status change, whatever their `next_check_at`.
         """
         ...
 

@@ -93,6 +93,7 @@ def _capture(event_type: str, status: PaymentStatus, resource: Mapping[str, Any]
         failure_message=capture_failure_message(word, capture.reason) if failed else None,
         # A refused capture moved no money: nothing will refer to it.
         capture_id=None if failed else capture.id,
+        fee=capture.fee if status is PaymentStatus.SUCCEEDED else None,
     )
 
 

@@ -156,6 +156,10 @@ class CaptureView:
         self.amount = from_paypal(amount) if isinstance(amount, Mapping) else None
         details = capture.get("status_details") or {}
         self.reason = str(details["reason"]) if details.get("reason") else None
+        # PayPal's fee on a completed capture: seller_receivable_breakdown.paypal_fee.
+        breakdown = capture.get("seller_receivable_breakdown")
+        fee = breakdown.get("paypal_fee") if isinstance(breakdown, Mapping) else None
+        self.fee = from_paypal(fee) if isinstance(fee, Mapping) else None
 
 
 def capture_failure_message(status: str, reason: str | None) -> str:
@@ -219,4 +223,5 @@ def payment_from_order(order: Mapping[str, Any]) -> ProviderPayment:
         metadata=metadata,
         # A refused capture moved no money: nothing to refund or dispute refers to it.
         capture_id=moved.id if moved is not None else None,
+        fee=moved.fee if moved is not None and received is not None else None,
     )

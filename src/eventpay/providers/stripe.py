@@ -80,6 +80,9 @@ def _search_literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+_FEE_PATH = "latest_charge.balance_transaction"
+
+
 class StripeProvider:
     name = ProviderName.STRIPE
     capabilities = Capabilities(
@@ -128,7 +131,9 @@ class StripeProvider:
 
     def retrieve_payment(self, provider_ref: str) -> ProviderPayment:
         intents = self._client.v1.payment_intents
-        return read.to_payment(_call(lambda: intents.retrieve(provider_ref)))
+        # The charge's balance transaction carries Stripe's fee: read in the same call.
+        params: Any = {} if "expand" in self._omit else {"expand": [_FEE_PATH]}
+        return read.to_payment(_call(lambda: intents.retrieve(provider_ref, params=params)))
 
     def cancel_payment(self, provider_ref: str, *, idempotency_key: str) -> ProviderPayment:
         intents = self._client.v1.payment_intents

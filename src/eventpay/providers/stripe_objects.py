@@ -104,6 +104,17 @@ def _received(intent: Mapping[str, Any]) -> int | None:
     return _money(intent, "amount_received").amount
 
 
+def _fee(intent: Mapping[str, Any]) -> Money | None:
+    """Stripe's fee, from the expanded `latest_charge.balance_transaction`; None when the read
+    did not expand it, or the balance settled in another currency than the charge."""
+    charge = intent.get("latest_charge")
+    transaction = charge.get("balance_transaction") if isinstance(charge, Mapping) else None
+    if not isinstance(transaction, Mapping) or transaction.get("fee") is None:
+        return None
+    fee = _money(transaction, "fee")
+    return fee if fee.currency == str(intent.get("currency", "")).lower() else None
+
+
 def to_payment(value: Any) -> ProviderPayment:
     """A PaymentIntent as Stripe answered it."""
     intent = _object(value, "PaymentIntent")
@@ -124,6 +135,7 @@ def to_payment(value: Any) -> ProviderPayment:
         failure_message=message,
         metadata=_metadata(intent),
         capture_id=id_of(intent.get("latest_charge")),
+        fee=_fee(intent),
     )
 
 

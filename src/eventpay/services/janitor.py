@@ -11,6 +11,7 @@ the others and never blocks them. A task never filters its batch in Python after
   webhook may both be lost), and approved ones are captured with the key every caller uses.
 - `read_in_flight`: attempts whose money may be moving (`processing`, a PayPal capture left
   pending; a card attempt its buyer may have paid) are read, in case their webhook was lost.
+- `read_fees`: succeeded payments whose provider fee is not in the ledger yet.
 - `send_refunds`: pending refunds, sent or read (`refunds.execute_pending_refunds`).
 """
 
@@ -42,6 +43,8 @@ log = structlog.get_logger(__name__)
 
 BATCH = 50
 """How many due items one run of a task handles; the rest stay due for the next run."""
+FEES_FOR = timedelta(days=30)
+"""How long after creation a succeeded payment's provider fee is looked for."""
 READ_FOR = timedelta(hours=72)
 """How long after creation a PayPal attempt waiting for its buyer is read; later, only a
 webhook can settle it (PayPal orders expire unapproved long before that)."""
@@ -252,6 +255,54 @@ def _read_one(
         log.exception("payment.read_error", payment_id=payment.id)
     _reschedule_quietly(uow_factory, payment, clock)
     return 0
+
+
+def read_fees(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    clock: Clock,
+    limit: int = BATCH,
+) -> int:
+    """Read succeeded payments whose provider fee is not in the ledger yet (Stripe reports it
+    on the charge's balance transaction, not in the success event), for `FEES_FOR` after
+    creation; settlement posts the fee once. Returns how many fees were found."""
+    now = clock()
+    with uow_factory() as uow:
+        due = uow.payments.list_due(
+            now=now,
+            statuses=[PaymentStatus.SUCCEEDED],
+            linked=True,
+            created_after=now - FEES_FOR,
+            fee_unknown=True,
+            limit=limit,
+        )
+    found = 0
+    for payment in due:
+        gateway = providers.get(payment.provider)
+        try:
+            answer = None
+            if gateway is not None and payment.provider_ref is not None:
+                answer = gateway.retrieve_payment(payment.provider_ref)
+            if answer is None or answer.fee is None:
+                reschedule_payment(uow_factory, payment.id, clock(), status=payment.status)
+                continue
+            record_provider_answer(
+                uow_factory=uow_factory,
+                payment_id=payment.id,
+                answer=answer,
+                actor="janitor",
+                now=clock(),
+                source={"source": "fee_read"},
+            )
+            found += 1
+        except (ProviderOutcomeUnknown, ProviderRejected) as exc:
+            log.info("payment.fee_read_failed", payment_id=payment.id, code=exc.code)
+            _reschedule_quietly(uow_factory, payment, clock)
+        except Exception:
+            log.exception("payment.fee_read_error", payment_id=payment.id)
+            _reschedule_quietly(uow_factory, payment, clock)
+    return found
 
 
 def send_refunds(

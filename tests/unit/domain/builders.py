@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from eventpay.domain import CompetitionClass, Event, Money
+from eventpay.domain import CompetitionClass, Event, FeePolicy, Money
 
 OPENS = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
 CLOSES = datetime(2027, 4, 1, 18, 0, tzinfo=UTC)
@@ -56,10 +56,13 @@ def make_event(
     name: str = "Spring Sound-Off 2027",
     refund_cutoff_at: datetime | None = STARTS - timedelta(days=7),
     late_refund_fee_percent: Decimal | None = None,
+    event_id: str = "evt_1",
+    organizer_id: str = "org_1",
+    fee_policy: FeePolicy | None = None,
 ) -> Event:
     return Event(
-        id="evt_1",
-        organizer_id="org_1",
+        id=event_id,
+        organizer_id=organizer_id,
         name=name,
         timezone=timezone,
         currency=currency,
@@ -69,4 +72,5 @@ def make_event(
         refund_cutoff_at=refund_cutoff_at,
         classes=classes if classes else (make_class(),),
         late_refund_fee_percent=late_refund_fee_percent,
+        fee_policy=fee_policy,
     )

@@ -373,3 +373,49 @@ def test_cancel_reports_the_order_as_it_is_without_calling_paypal_to_change_it(
     payment = provider.cancel_payment(order_id, idempotency_key="eventpay-cancel-pay-1")
     assert payment.status is PaymentStatus.REQUIRES_ACTION
     assert [r.method for r in fake.api_requests()] == ["POST", "GET"]
+
+
+def test_a_completed_capture_carries_paypals_fee() -> None:
+    from eventpay.domain import Money
+    from eventpay.providers.paypal_orders import payment_from_order
+
+    order = {
+        "id": "ORDER-FEE",
+        "status": "COMPLETED",
+        "purchase_units": [
+            {
+                "amount": {"currency_code": "EUR", "value": "45.00"},
+                "payments": {
+                    "captures": [
+                        {
+                            "id": "CAP-FEE",
+                            "status": "COMPLETED",
+                            "amount": {"currency_code": "EUR", "value": "45.00"},
+                            "seller_receivable_breakdown": {
+                                "gross_amount": {"currency_code": "EUR", "value": "45.00"},
+                                "paypal_fee": {"currency_code": "EUR", "value": "2.06"},
+                                "net_amount": {"currency_code": "EUR", "value": "42.94"},
+                            },
+                        }
+                    ]
+                },
+            }
+        ],
+    }
+    assert payment_from_order(order).fee == Money(206, "eur")
+    pending = {**order, "status": "APPROVED"}
+    pending["purchase_units"] = [
+        {
+            **order["purchase_units"][0],  # type: ignore[index]
+            "payments": {
+                "captures": [
+                    {
+                        "id": "CAP-P",
+                        "status": "PENDING",
+                        "amount": {"currency_code": "EUR", "value": "45.00"},
+                    }
+                ]
+            },
+        }
+    ]
+    assert payment_from_order(pending).fee is None

@@ -294,6 +294,7 @@ class FakePaymentRepository(_Repository):
         created_after: datetime | None = None,
         beside_success: bool = False,
         unchecked_too: bool = False,
+        fee_unknown: bool = False,
     ) -> Sequence[PaymentRecord]:
         paid_orders = {
             p.order_id for p in self._t.payments.values() if p.status is PaymentStatus.SUCCEEDED
@@ -314,6 +315,7 @@ class FakePaymentRepository(_Repository):
                 and (captured is None or (p.capture_id is not None) is captured)
                 and (created_after is None or p.created_at >= created_after)
                 and (not beside_success or p.order_id in paid_orders)
+                and (not fee_unknown or f"payment:{p.id}:fee" not in self._t.ledger)
             ),
             key=lambda p: (p.next_check_at or p.created_at, p.id),
         )
@@ -858,6 +860,7 @@ class FakeProvider:
             failure_code=error.get("decline_code") or error.get("code"),
             failure_message=error.get("message"),
             metadata=dict(intent["metadata"]),
+            fee=None if intent.get("fee") is None else Money(intent["fee"], intent["currency"]),
         )
 
     # -- webhooks

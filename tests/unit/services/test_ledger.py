@@ -254,3 +254,27 @@ TestBooks.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+
+def test_the_providers_fee_is_read_after_the_success_and_posted_once(world: World) -> None:
+    from eventpay.services import janitor
+
+    order = world.place_order().order
+    payment = world.pay(order.id)  # the success event carries no fee
+    assert payment.provider_ref is not None
+    world.provider.intents[payment.provider_ref]["fee"] = 146
+    kwargs = {"uow_factory": world.uow_factory, "providers": world.providers}
+
+    assert janitor.read_fees(clock=world.clock, **kwargs) == 0  # due a minute after success
+    world.clock.advance(minutes=1)
+    assert janitor.read_fees(clock=world.clock, **kwargs) == 1
+    world.clock.advance(days=1)
+    assert janitor.read_fees(clock=world.clock, **kwargs) == 0  # known: never asked again
+
+    with world.uow_factory() as uow:
+        expense = uow.ledger.balances(kind=AccountKind.PROVIDER_FEE_EXPENSE)
+        clearing = uow.ledger.balances(kind=AccountKind.PROVIDER_CLEARING)
+    assert sum(expense.values()) == 146
+    assert sum(clearing.values()) == order.total - 146
+    assert world.count(order.id, "payment.provider_fee") == 1
+    assert books.verify(uow_factory=world.uow_factory).clean

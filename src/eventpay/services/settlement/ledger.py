@@ -12,7 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from eventpay.domain import Money
-from eventpay.domain.ledger import LedgerTransaction, OrderShares, order_movement, order_shares
+from eventpay.domain.ledger import (
+    LedgerTransaction,
+    OrderShares,
+    order_movement,
+    order_shares,
+    provider_fee,
+)
 from eventpay.ports import OrderRecord, PaymentRecord, RefundRecord, UnitOfWork
 from eventpay.services.views import counted_amount, view_of
 
@@ -75,3 +81,26 @@ def refund_moved(uow: UnitOfWork, refund: RefundRecord, *, returned: bool, now: 
         ),
         now,
     )
+
+
+def fee_cause(payment_id: str) -> str:
+    return f"payment:{payment_id}:fee"
+
+
+def provider_fee_known(
+    uow: UnitOfWork, payment: PaymentRecord, fee: Money, *, now: datetime
+) -> bool:
+    """The provider said what it kept of a succeeded payment: post it once; True if posted now.
+
+    A fee in another currency than the payment (a balance settled elsewhere) is not ours to
+    book against this order and is left out.
+    """
+    if fee.currency != payment.currency or fee.is_negative():
+        return False
+    transaction = provider_fee(
+        cause=fee_cause(payment.id),
+        order_id=payment.order_id,
+        provider=payment.provider.value,
+        fee=fee,
+    )
+    return transaction is not None and uow.ledger.post(transaction, at=now)

@@ -273,7 +273,7 @@ def apply_payment_update(
         now=now,
         source=source,
     )
-    return apply_status(
+    step = apply_status(
         uow,
         payment,
         update.status,
@@ -285,6 +285,20 @@ def apply_payment_update(
         amount_received=received,
         observed=observed,
     )
+    if (
+        payment.status is PaymentStatus.SUCCEEDED
+        and update.fee is not None
+        and ledger.provider_fee_known(uow, payment, update.fee, now=now)
+    ):
+        audit.record_payment(
+            uow,
+            payment,
+            "payment.provider_fee",
+            actor=actor,
+            now=now,
+            details={**source, "fee": update.fee.amount, "currency": update.fee.currency},
+        )
+    return step
 
 
 def record_provider_answer(
@@ -334,6 +348,7 @@ def record_provider_answer(
                 failure_code=answer.failure_code,
                 failure_message=answer.failure_message,
                 capture_id=answer.capture_id,
+                fee=answer.fee,
             )
             apply_payment_update(
                 uow, payment, report, actor=actor, now=now, source=source, observed=True
