@@ -79,8 +79,9 @@ class Settings(BaseSettings):
     # unsent refunds (Kill Bill's "janitor"); every call repeats the stored idempotency key.
     worker_janitor_interval_s: float = 5.0
 
-    platform_fee_percent: Decimal = Decimal("5.0")
-    platform_fee_fixed_minor: int = 50
+    # The global platform fee; organizers and events may set their own (the event's wins).
+    platform_fee_percent: Decimal = Field(default=Decimal("5.0"), ge=0, le=100)
+    platform_fee_fixed_minor: int = Field(default=50, ge=0, le=1_000_000)
     order_expiry_minutes: int = 60
 
     # Per-process budgets per caller (docs/operations.md): reads per user id, and per client IP

@@ -1,8 +1,11 @@
 """Sample catalog for the demo and the self-test: one organizer, three events.
 
 Dates are relative to `now` so the demo is meaningful whenever it runs: one event is open with
-an early-bird price still active, one opens later, one has closed. The ids live in `sample_ids`,
-which the black-box self-test may import; this module reaches the services and it may not.
+an early-bird price still active, one opens later, one has closed. The later one has a platform
+fee policy of its own (`SUMMER_FEE_POLICY`); the others are charged the platform's, so the
+orders the demo and the self-test place on the open event are priced as they always were. The
+ids live in `sample_ids`, which the black-box self-test may import; this module reaches the
+services and it may not.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from eventpay.domain import CompetitionClass, Event, Money, Organizer
+from eventpay.domain import CompetitionClass, Event, FeePayer, FeePolicy, Money, Organizer
 from eventpay.ports import UnitOfWorkFactory
 from eventpay.sample_ids import (
     CLOSED_EVENT,
@@ -22,9 +25,13 @@ from eventpay.sample_ids import (
 )
 from eventpay.services import catalog
 
-__all__ = ["MEMBER_ID", "NON_MEMBER_ID", "ORGANIZER", "sample_events", "seed"]
+__all__ = ["MEMBER_ID", "NON_MEMBER_ID", "ORGANIZER", "SUMMER_FEE_POLICY", "sample_events", "seed"]
 
 ORGANIZER = Organizer(id=ORGANIZER_ID, name="Bassline Events LLC")
+
+# A partner rate negotiated for one event; the organizer still pays it, so buyers' totals are the
+# same as under the platform's policy and only the platform's share differs.
+SUMMER_FEE_POLICY = FeePolicy(percent=Decimal("3.5"), fixed_minor=25, payer=FeePayer.ORGANIZER)
 
 
 def _classes(prefix: str, early_bird_deadline: datetime | None) -> tuple[CompetitionClass, ...]:
@@ -85,6 +92,7 @@ def sample_events(now: datetime) -> list[Event]:
             registration_closes_at=now + 230 * day,
             refund_cutoff_at=now + 220 * day,
             classes=_classes("summer", early_bird_deadline=None),
+            fee_policy=SUMMER_FEE_POLICY,
         ),
         Event(
             id=CLOSED_EVENT,

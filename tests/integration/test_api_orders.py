@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from eventpay.bootstrap import Container
+from eventpay.domain import Event, FeePayer, FeePolicy, Organizer
 from eventpay.ports import Role
-from eventpay.sample_data import MEMBER_ID, NON_MEMBER_ID
+from eventpay.sample_data import (
+    MEMBER_ID,
+    NON_MEMBER_ID,
+    ORGANIZER,
+    SUMMER_FEE_POLICY,
+    sample_events,
+)
+from eventpay.sample_ids import LATER_EVENT, OPEN_EVENT
+from eventpay.services import catalog
 from support.api import bearer, create_order, registration
 
 # Every table creating an order writes to; a refused order must leave all of them as they were.
@@ -199,3 +212,136 @@ def test_openapi_documents_the_contract(client: TestClient) -> None:
     ]:
         assert method in paths[path], (path, method)
     assert client.get("/docs").status_code == 200
+
+
+# ---------------------------------------------------------------------------- platform fee policies
+
+PARTNER_RATE = FeePolicy(percent=Decimal("4"), fixed_minor=20)
+EVENT_RATE = FeePolicy(percent=Decimal("10"), fixed_minor=0, payer=FeePayer.BUYER)
+PARTNER = Organizer(id="org-partner", name="Partner Sound Club", fee_policy=PARTNER_RATE)
+
+
+def _spring_copy(event_id: str, fee_policy: FeePolicy | None, *, now: datetime) -> Event:
+    """An open event priced like spring, run by PARTNER; class ids are unique per event."""
+    spring = next(e for e in sample_events(now) if e.id == OPEN_EVENT)
+    classes = tuple(replace(c, id=f"{event_id}-{c.code.lower()}") for c in spring.classes)
+    return replace(
+        spring, id=event_id, organizer_id=PARTNER.id, classes=classes, fee_policy=fee_policy
+    )
+
+
+def _add_partner_events(container: Container) -> None:
+    now = datetime.now(UTC)
+    for event_id, policy in [("partner-plain", None), ("partner-special", EVENT_RATE)]:
+        event = _spring_copy(event_id, policy, now=now)
+        assert catalog.add_event(
+            uow_factory=container.uow_factory, organizer=PARTNER, event=event, now=now
+        )
+
+
+def _stored_split(container: Container, order_id: str) -> tuple[int, int, int]:
+    """(total, platform_fee, organizer_net) as stored: the buyer's view shows no platform fee."""
+    with container.engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT total, platform_fee, organizer_net FROM orders WHERE id = :id"),
+            {"id": order_id},
+        ).one()
+    return (row.total, row.platform_fee, row.organizer_net)
+
+
+def test_the_event_policy_beats_the_organizers_which_beats_the_platforms(
+    client: TestClient, container: Container
+) -> None:
+    _add_partner_events(container)
+    platform = container.fee_policy
+    assert (platform.percent, platform.fixed_minor) == (Decimal("5.0"), 50)  # the settings
+
+    spring = create_order(client, MEMBER_ID, registration("spring-sound-off", "spring-spl"))
+    plain = create_order(client, MEMBER_ID, registration("partner-plain", "partner-plain-spl"))
+    special = create_order(
+        client, MEMBER_ID, registration("partner-special", "partner-special-spl")
+    )
+
+    # The member's early-bird SPL price is 4000 at each of the three events.
+    assert _stored_split(container, spring["id"]) == (4000, 200 + 50, 3750)
+    assert _stored_split(container, plain["id"]) == (4000, 160 + 20, 3820)
+    assert _stored_split(container, special["id"]) == (4400, 400, 4000)
+    assert [line["description"] for line in special["lines"]][-1] == "Service fee"
+    for order in (spring, plain, special):
+        assert "platform_fee" not in order
+        assert "organizer_net" not in order
+
+
+def test_a_multi_event_order_charges_each_event_its_own_fee(
+    client: TestClient, container: Container
+) -> None:
+    _add_partner_events(container)
+    body = registration("spring-sound-off", "spring-spl")
+    body["items"] += [
+        registration("partner-plain", "partner-plain-spl")["items"][0],
+        registration("partner-special", "partner-special-spl")["items"][0],
+    ]
+
+    order = create_order(client, MEMBER_ID, body)
+
+    assert [line["amount"]["amount"] for line in order["lines"]] == [4000, 4000, 4000, 400]
+    assert order["total"]["amount"] == 12400
+    assert _stored_split(container, order["id"]) == (12400, 250 + 180 + 400, 12000 - 250 - 180)
+    trail = client.get(f"/v1/orders/{order['id']}/audit", headers=bearer("ops-1", Role.ADMIN))
+    created = trail.json()[0]
+    assert created["action"] == "order.created"
+    assert [(e["event_id"], e["fee"]) for e in created["details"]["platform_fee_by_event"]] == [
+        ("spring-sound-off", 250),
+        ("partner-plain", 180),
+        ("partner-special", 400),
+    ]
+
+
+def test_a_placed_order_keeps_its_fee_when_the_policy_changes_later(
+    client: TestClient, container: Container
+) -> None:
+    _add_partner_events(container)
+    body = registration("partner-plain", "partner-plain-spl")
+    placed = create_order(client, MEMBER_ID, body)
+    with container.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE events SET fee_percent_bps = 1000, fee_fixed_minor = 0,"
+                " fee_payer = 'buyer', fee_rounding = 'half_up' WHERE id = 'partner-plain'"
+            )
+        )
+
+    again = client.get(f"/v1/orders/{placed['id']}", headers=bearer(MEMBER_ID)).json()
+    later = create_order(client, MEMBER_ID, body)
+
+    assert _stored_split(container, placed["id"]) == (4000, 180, 3820)
+    assert again["total"] == placed["total"] == {"amount": 4000, "currency": "usd"}
+    assert again["lines"] == placed["lines"]
+    assert _stored_split(container, later["id"]) == (4400, 400, 4000)
+
+
+def test_the_catalog_stores_fee_policies_exactly(container: Container) -> None:
+    _add_partner_events(container)
+    with container.uow_factory() as uow:
+        events = [
+            uow.catalog.get_event(event_id)
+            for event_id in ("partner-special", "partner-plain", OPEN_EVENT, LATER_EVENT)
+        ]
+        policies = {event.id: event.fee_policy for event in events if event is not None}
+        organizer = uow.catalog.get_organizer(PARTNER.id)
+        sample_organizer = uow.catalog.get_organizer(ORGANIZER.id)
+    assert policies == {
+        "partner-special": EVENT_RATE,
+        "partner-plain": None,
+        OPEN_EVENT: None,
+        LATER_EVENT: SUMMER_FEE_POLICY,
+    }
+    assert organizer == PARTNER
+    assert sample_organizer == ORGANIZER
+
+    # Hundredths of a percent are stored exactly; a finer percent is refused, not rounded.
+    finer = _spring_copy("partner-finer", FeePolicy(Decimal("2.955"), 30), now=datetime.now(UTC))
+    with pytest.raises(ValueError, match=r"platform fee 2\.955 % has more than two decimals"):
+        catalog.add_event(
+            uow_factory=container.uow_factory, organizer=PARTNER, event=finer, now=datetime.now(UTC)
+        )

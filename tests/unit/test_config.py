@@ -124,3 +124,19 @@ def test_a_rate_limit_below_one_a_minute_is_refused(field: str) -> None:
     # Switching limits off is `rate_limit_enabled=false`, never a zero that refuses everyone.
     with pytest.raises(ValidationError, match=field):
         Settings(**{field: 0})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("EVENTPAY_PLATFORM_FEE_PERCENT", "150"), ("EVENTPAY_PLATFORM_FEE_FIXED_MINOR", "-1")],
+)
+def test_an_absurd_global_fee_is_refused_naming_its_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    from pydantic import ValidationError
+
+    from eventpay.config import Settings
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=name.removeprefix("EVENTPAY_").lower()):
+        Settings()

@@ -1,4 +1,9 @@
-"""Catalog persistence: organizers, events with their classes, memberships."""
+"""Catalog persistence: organizers, events with their classes, memberships.
+
+An organizer's or an event's own platform fee policy is stored in four nullable columns (all or
+none, the database checks it); a percent that hundredths of a percent cannot hold exactly is
+refused on save rather than rounded, as the late refund fee is.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eventpay.db.models import CompetitionClassRow, EventRow, MembershipRow, OrganizerRow
-from eventpay.domain import CompetitionClass, Event, Money, Organizer
+from eventpay.domain import (
+    CompetitionClass,
+    Event,
+    FeePayer,
+    FeePolicy,
+    Money,
+    Organizer,
+    Rounding,
+)
 
 
 def _money(amount: int | None, currency: str) -> Money | None:
@@ -33,6 +46,7 @@ def _to_event(row: EventRow, classes: Sequence[CompetitionClassRow]) -> Event:
         late_refund_fee_percent=(
             None if row.late_refund_fee_bps is None else Decimal(row.late_refund_fee_bps) / 100
         ),
+        fee_policy=_fee_policy(row),
         classes=tuple(
             CompetitionClass(
                 id=c.id,
@@ -49,13 +63,42 @@ def _to_event(row: EventRow, classes: Sequence[CompetitionClassRow]) -> Event:
     )
 
 
-def _basis_points(percent: Decimal | None) -> int | None:
+def _basis_points(percent: Decimal | None, what: str = "late refund fee") -> int | None:
     if percent is None:
         return None
     bps = percent * 100
     if bps != bps.to_integral_value():
-        raise ValueError(f"late refund fee {percent} % has more than two decimals")
+        raise ValueError(f"{what} {percent} % has more than two decimals")
     return int(bps)
+
+
+def _fee_policy(row: OrganizerRow | EventRow) -> FeePolicy | None:
+    bps, fixed, payer, rounding = (
+        row.fee_percent_bps,
+        row.fee_fixed_minor,
+        row.fee_payer,
+        row.fee_rounding,
+    )
+    # All four or none: the check constraint `fee_policy_whole` guarantees it.
+    if bps is None or fixed is None or payer is None or rounding is None:
+        return None
+    return FeePolicy(
+        percent=Decimal(bps) / 100,
+        fixed_minor=fixed,
+        rounding=Rounding(rounding),
+        payer=FeePayer(payer),
+    )
+
+
+def _fee_columns(policy: FeePolicy | None) -> dict[str, int | str | None]:
+    if policy is None:
+        return {}
+    return {
+        "fee_percent_bps": _basis_points(policy.percent, "platform fee"),
+        "fee_fixed_minor": policy.fixed_minor,
+        "fee_payer": policy.payer.value,
+        "fee_rounding": policy.rounding.value,
+    }
 
 
 class SqlCatalogRepository:
@@ -83,10 +126,19 @@ class SqlCatalogRepository:
 
     def get_organizer(self, organizer_id: str) -> Organizer | None:
         row = self._s.get(OrganizerRow, organizer_id)
-        return None if row is None else Organizer(id=row.id, name=row.name)
+        if row is None:
+            return None
+        return Organizer(id=row.id, name=row.name, fee_policy=_fee_policy(row))
 
     def add_organizer(self, organizer: Organizer, *, created_at: datetime) -> None:
-        self._s.add(OrganizerRow(id=organizer.id, name=organizer.name, created_at=created_at))
+        self._s.add(
+            OrganizerRow(
+                id=organizer.id,
+                name=organizer.name,
+                created_at=created_at,
+                **_fee_columns(organizer.fee_policy),
+            )
+        )
         self._s.flush()
 
     def add_event(self, event: Event, *, created_at: datetime) -> None:
@@ -103,6 +155,7 @@ class SqlCatalogRepository:
                 refund_cutoff_at=event.refund_cutoff_at,
                 late_refund_fee_bps=_basis_points(event.late_refund_fee_percent),
                 created_at=created_at,
+                **_fee_columns(event.fee_policy),
             )
         )
         self._s.flush()

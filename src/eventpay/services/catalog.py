@@ -1,11 +1,17 @@
-"""Catalog reads for buyers, and seeding for the demo and tests."""
+"""Catalog reads for buyers, and seeding for the demo and tests.
+
+Organizers and events are stored with their own platform fee policy when they have one
+(`Organizer.fee_policy`, `Event.fee_policy`); `fee_policy_of` says which policy an event's
+orders are charged under, with the same rule `orders.create_order` prices by.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from eventpay.domain import Event, Organizer
+from eventpay.domain import Event, FeePolicy, Organizer
+from eventpay.domain.pricing import fee_policy_for
 from eventpay.ports import UnitOfWorkFactory
 from eventpay.services.errors import NotFound
 
@@ -21,6 +27,18 @@ def get_event(*, uow_factory: UnitOfWorkFactory, event_id: str) -> Event:
     if event is None:
         raise NotFound("event_not_found", "No such event.", {"event_id": event_id})
     return event
+
+
+def fee_policy_of(
+    *, uow_factory: UnitOfWorkFactory, event_id: str, default: FeePolicy
+) -> FeePolicy:
+    """The policy new orders for `event_id` are charged under; `default` is the platform's."""
+    with uow_factory() as uow:
+        event = uow.catalog.get_event(event_id)
+        if event is None:
+            raise NotFound("event_not_found", "No such event.", {"event_id": event_id})
+        organizer = uow.catalog.get_organizer(event.organizer_id)
+    return fee_policy_for(event=event, organizer=organizer, default=default)
 
 
 def add_event(

@@ -1,8 +1,12 @@
 """Order use cases: price a basket from the catalog, store it, read it back with its status.
 
 The buyer never sends a price: every amount comes from `eventpay.domain.pricing` applied to the
-catalog as stored. The order's status is derived from its payment and refund attempts each time
-it is read (`derive_order_status`), never stored as a flag.
+catalog as stored, and each event's lines are charged the platform fee of that event's policy
+(its own, else its organizer's, else the platform's `fee_policy`). The fee is stored with the
+order when it is placed, so a later change of any policy never alters an order; the audit row
+of the order names the policy each event was charged under. The order's status is derived from
+its payment and refund attempts each time it is read (`derive_order_status`), never stored as a
+flag.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from eventpay.domain import (
     quote_order,
 )
 from eventpay.domain.orders import RegistrationStatus
+from eventpay.domain.pricing import FeeShare, fee_policy_for, fee_shares
 from eventpay.ports import (
     AuditEntry,
     OrderLineRecord,
@@ -60,11 +65,25 @@ def audit_trail(*, uow: UnitOfWork, caller: Principal, order_id: str) -> Sequenc
         return uow.audit.list_for(order_id=order_id)
 
 
+@dataclass(frozen=True, slots=True)
+class _PricedItems:
+    currency: str
+    priced: list[tuple[RegistrationItem, tuple[QuoteLine, ...]]]
+    fee_policies: dict[str, FeePolicy]
+    """The platform fee policy of each event of the order, by event id."""
+
+
 def _price_items(
-    uow: UnitOfWork, items: Sequence[RegistrationItem], *, is_member: bool, now: datetime
-) -> tuple[str, list[tuple[RegistrationItem, tuple[QuoteLine, ...]]]]:
+    uow: UnitOfWork,
+    items: Sequence[RegistrationItem],
+    *,
+    is_member: bool,
+    fee_policy: FeePolicy,
+    now: datetime,
+) -> _PricedItems:
     currency: str | None = None
     priced: list[tuple[RegistrationItem, tuple[QuoteLine, ...]]] = []
+    policies: dict[str, FeePolicy] = {}
     for index, item in enumerate(items):
         event = uow.catalog.get_event(item.event_id)
         if event is None:
@@ -87,9 +106,30 @@ def _price_items(
         except CatalogError as exc:
             raise InvalidRequest(exc.code, str(exc), {"item": index, **exc.details}) from None
         priced.append((item, lines))
+        if event.id not in policies:
+            organizer = uow.catalog.get_organizer(event.organizer_id)
+            policies[event.id] = fee_policy_for(
+                event=event, organizer=organizer, default=fee_policy
+            )
     if currency is None:
         raise InvalidRequest("no_items", "An order needs at least one item.")
-    return currency, priced
+    return _PricedItems(currency, priced, policies)
+
+
+def _fee_audit(shares: Sequence[FeeShare]) -> list[dict[str, object]]:
+    """Which policy charged which fee on which event: what an auditor re-computes the fee from."""
+    return [
+        {
+            "event_id": share.event_id,
+            "subtotal": share.subtotal.amount,
+            "fee": share.fee.amount,
+            "percent": str(share.policy.percent),
+            "fixed_minor": share.policy.fixed_minor,
+            "rounding": share.policy.rounding.value,
+            "payer": share.policy.payer.value,
+        }
+        for share in shares
+    ]
 
 
 def create_order(
@@ -107,16 +147,23 @@ def create_order(
 
     With `providers`, an order no configured provider could take (its currency, or an amount
     finer than a provider accepts) is refused with 422 now, not when the buyer tries to pay.
+    `fee_policy` is the platform's policy, for events and organizers without their own.
     """
     if promo_code is not None:
         # No promotion exists yet; saying so beats silently charging full price.
         raise InvalidRequest("unknown_promo_code", "This promo code is not valid.", {})
     with uow:
         is_member = uow.catalog.is_member(buyer.user_id, at=now)
-        currency, priced = _price_items(uow, items, is_member=is_member, now=now)
+        basket = _price_items(uow, items, is_member=is_member, fee_policy=fee_policy, now=now)
+        currency, priced = basket.currency, basket.priced
         all_lines = [line for _, lines in priced for line in lines]
         try:
-            quote = quote_order(currency=currency, lines=all_lines, fee_policy=fee_policy)
+            quote = quote_order(
+                currency=currency,
+                lines=all_lines,
+                fee_policy=fee_policy,
+                event_policies=basket.fee_policies,
+            )
         except CurrencyMismatch as exc:  # pragma: no cover - _price_items checks first
             raise InvalidRequest(exc.code, str(exc), exc.details) from None
         if providers is not None:
@@ -175,6 +222,14 @@ def create_order(
                 "currency": currency,
                 "total": order.total,
                 "platform_fee": order.platform_fee,
+                "platform_fee_by_event": _fee_audit(
+                    fee_shares(
+                        currency=currency,
+                        lines=all_lines,
+                        fee_policy=fee_policy,
+                        event_policies=basket.fee_policies,
+                    )
+                ),
                 "is_member": is_member,
                 "lines": [
                     {"description": ln.description, "amount": ln.amount} for ln in order.lines

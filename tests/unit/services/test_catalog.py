@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from eventpay import sample_data
+from eventpay.domain import FeePolicy, Organizer
 from eventpay.services import catalog
 from eventpay.services.errors import NotFound
 
 from .scenario import SPRING, SUMMER, WINTER, World
+
+NOW = datetime(2026, 12, 5, tzinfo=UTC)
 
 
 def test_seeding_stores_the_sample_events_in_start_order(world: World) -> None:
@@ -52,3 +57,28 @@ def test_membership_counts_from_its_start_until_its_end(world: World) -> None:
         assert not uow.catalog.is_member("competitor-4004", at=start - timedelta(seconds=1))
         assert uow.catalog.is_member("competitor-4004", at=start)
         assert not uow.catalog.is_member("competitor-4004", at=start + timedelta(days=365))
+
+
+# ---------------------------------------------------------------------------- fee policies
+
+PLATFORM = FeePolicy(percent=Decimal("5"), fixed_minor=50)
+PARTNER_RATE = FeePolicy(percent=Decimal("4"), fixed_minor=20)
+
+
+def test_fee_policy_of_an_event_follows_event_then_organizer_then_platform(world: World) -> None:
+    partner = Organizer(id="org-partner", name="Partner Sound Club", fee_policy=PARTNER_RATE)
+    spring = world.store.tables.events[SPRING]
+    plain = replace(spring, id="partner-plain", organizer_id=partner.id)
+    catalog.add_event(uow_factory=world.uow_factory, organizer=partner, event=plain, now=NOW)
+
+    def policy(event_id: str) -> FeePolicy:
+        return catalog.fee_policy_of(
+            uow_factory=world.uow_factory, event_id=event_id, default=PLATFORM
+        )
+
+    assert policy(SPRING) == PLATFORM
+    assert policy(SUMMER) == sample_data.SUMMER_FEE_POLICY
+    assert policy("partner-plain") == PARTNER_RATE
+    with pytest.raises(NotFound) as raised:
+        policy("nope")
+    assert raised.value.code == "event_not_found"

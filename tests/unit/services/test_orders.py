@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from eventpay import sample_data
-from eventpay.domain import CompetitionClass, Money, OrderStatus
+from eventpay.domain import CompetitionClass, FeePayer, FeePolicy, Money, OrderStatus, Organizer
 from eventpay.domain.orders import RegistrationStatus
 from eventpay.ports import Principal
 from eventpay.services import catalog, orders
@@ -286,3 +287,108 @@ def test_items_in_different_currencies_cannot_share_an_order(world: World) -> No
 
     assert raised.value.code == "currency_mismatch"
     assert world.store.tables.orders == {}
+
+
+# ---------------------------------------------------------------------------- platform fee policies
+
+PARTNER_RATE = FeePolicy(percent=Decimal("4"), fixed_minor=20)  # an organizer's own
+EVENT_RATE = FeePolicy(percent=Decimal("10"), fixed_minor=0, payer=FeePayer.BUYER)  # an event's
+PARTNER = Organizer(id="org-partner", name="Partner Sound Club", fee_policy=PARTNER_RATE)
+
+
+def add_spring_copy(
+    world: World, event_id: str, *, organizer: Organizer, fee_policy: FeePolicy | None
+) -> None:
+    """An open event like spring (same prices and window) under `organizer`, with `fee_policy`."""
+    spring = world.store.tables.events[SPRING]
+    copy = replace(spring, id=event_id, organizer_id=organizer.id, fee_policy=fee_policy)
+    assert catalog.add_event(
+        uow_factory=world.uow_factory, organizer=organizer, event=copy, now=world.clock()
+    )
+
+
+@pytest.fixture
+def partner_world(world: World) -> World:
+    """Spring under the platform's policy, plus two copies under an organizer with its own."""
+    add_spring_copy(world, "partner-plain", organizer=PARTNER, fee_policy=None)
+    add_spring_copy(world, "partner-special", organizer=PARTNER, fee_policy=EVENT_RATE)
+    return world
+
+
+@pytest.mark.parametrize(
+    ("event_id", "platform_fee", "total"),
+    [
+        # The non-member early-bird SPL price is 4000 everywhere.
+        pytest.param(SPRING, 4000 * 29 // 1000 + 30, 4000, id="platform-policy"),
+        pytest.param("partner-plain", 160 + 20, 4000, id="organizer-wins-over-platform"),
+        pytest.param("partner-special", 400, 4400, id="event-wins-over-organizer"),
+    ],
+)
+def test_each_event_is_charged_under_the_most_specific_policy(
+    partner_world: World, event_id: str, platform_fee: int, total: int
+) -> None:
+    view = partner_world.place_order(item(event_id, "spring-spl"))
+
+    stored = partner_world.store.tables.orders[view.order.id]
+    assert (stored.platform_fee, stored.total) == (platform_fee, total)
+    assert stored.organizer_net == 4000 - (0 if event_id == "partner-special" else platform_fee)
+
+
+def test_a_multi_event_order_charges_each_event_under_its_own_policy(partner_world: World) -> None:
+    view = partner_world.place_order(
+        item(SPRING, "spring-spl"),
+        item("partner-plain", "spring-spl"),
+        item("partner-special", "spring-spl"),
+    )
+
+    stored = partner_world.store.tables.orders[view.order.id]
+    # 116 + 30 (platform), 160 + 20 (organizer's), 400 (event's, paid by the buyer): each the
+    # fee the event would have cost alone.
+    assert stored.platform_fee == 146 + 180 + 400
+    assert [(ln.kind, ln.amount) for ln in stored.lines] == [
+        ("registration", 4000),
+        ("registration", 4000),
+        ("registration", 4000),
+        ("fee", 400),
+    ]
+    assert (stored.subtotal, stored.fees, stored.total) == (12000, 400, 12400)
+    assert stored.organizer_net == 12000 - 146 - 180
+    created = partner_world.audit(view.order.id)[0]
+    assert [
+        (e["event_id"], e["subtotal"], e["fee"], e["percent"], e["fixed_minor"], e["payer"])
+        for e in created.details["platform_fee_by_event"]
+    ] == [
+        (SPRING, 4000, 146, "2.9", 30, "organizer"),
+        ("partner-plain", 4000, 180, "4", 20, "organizer"),
+        ("partner-special", 4000, 400, "10", 0, "buyer"),
+    ]
+
+
+def test_a_placed_order_keeps_its_fee_when_the_policy_changes(partner_world: World) -> None:
+    placed = partner_world.place_order(item("partner-plain", "spring-spl"))
+    events = partner_world.store.tables.events
+    events["partner-plain"] = replace(events["partner-plain"], fee_policy=EVENT_RATE)
+
+    again = partner_world.view(placed.order.id)
+    later = partner_world.place_order(item("partner-plain", "spring-spl"))
+
+    stored = partner_world.store.tables.orders[placed.order.id]
+    assert (stored.platform_fee, stored.total, stored.organizer_net) == (180, 4000, 3820)
+    assert again.order.total == placed.order.total == 4000
+    assert [ln.kind for ln in again.order.lines] == ["registration"]
+    # Only orders placed after the change are charged under the new policy.
+    assert (later.order.platform_fee, later.order.total) == (400, 4400)
+
+
+def test_the_sample_summer_event_is_charged_its_own_rate(world: World) -> None:
+    world.clock.now = world.seeded_at + 31 * DAY  # summer has opened, spring still open
+
+    alone = world.place_order(item(SUMMER, "summer-sq"), buyer=MEMBER)
+    both = world.place_order(item(SPRING, "spring-spl"), item(SUMMER, "summer-sq"), buyer=MEMBER)
+
+    assert sample_data.SUMMER_FEE_POLICY.percent == Decimal("3.5")
+    assert (alone.order.total, alone.order.platform_fee) == (4000, 140 + 25)
+    # Totals are what they were before summer had its own policy; only the platform's share is
+    # per event: spring's 4000 under 2.9 % + 30, summer's under 3.5 % + 25.
+    assert both.order.total == 8000
+    assert both.order.platform_fee == (116 + 30) + (140 + 25)
