@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from eventpay.config import Environment, Settings
-from eventpay.ledger_command import add_ledger_command
+from eventpay.ledger_command import add_ledger_command, add_reconcile_command
 from eventpay.ports import Role
 from eventpay.sandbox_command import add_sandbox_command
 
@@ -258,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sandbox_command(sub, settings=_settings)
     add_ledger_command(sub, settings=_settings, require_migrated=_require_migrated)
+    add_reconcile_command(sub, settings=_settings, require_migrated=_require_migrated)
 
     token = sub.add_parser("token", help="print a development JWT (refused in production)")
     token.add_argument(

@@ -37,6 +37,7 @@ SCENARIOS = (
     "other-buyers-order-hidden",
     "idempotency-key-replay",
     "ledger-verify",
+    "reconcile-clean",
 )
 
 

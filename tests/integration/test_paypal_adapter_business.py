@@ -211,6 +211,25 @@ def _partial_refund(sandbox_url: str, paypal: PayPalProvider) -> None:
     assert (refunded.amount, refunded.refund_id_hint) == (Money(1000, "usd"), refund_id)
 
 
+def _reconciliation(sandbox_url: str, paypal: PayPalProvider) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    capture_id = captured(sandbox_url, paypal, Money(3000, "usd"))
+    refund_id = new_id("refund")
+    refunded = paypal.refund_payment(
+        RefundRequest(refund_id, "unused-order-ref", capture_id, Money(700, "usd"), refund_id, "")
+    )
+    listed = {
+        m.ref: m
+        for m in paypal.movements(since=since, until=datetime.now(UTC) + timedelta(minutes=1))
+    }
+    payment = listed[capture_id]
+    assert (payment.kind, payment.amount) == ("payment", Money(3000, "usd"))
+    assert payment.fee is not None
+    assert payment.fee.is_positive()  # what PayPal kept, from our side
+    refund = listed[refunded.provider_refund_id]
+    assert (refund.kind, refund.amount) == ("refund", Money(-700, "usd"))
+
+
 def _payouts(sandbox_url: str, paypal: PayoutProvider) -> None:
     created = paypal.create_payout(batch_id=new_id("batch"), items=ITEMS, email_subject="Payout")
     assert paypal.get_payout(created.provider_batch_id).provider_batch_id == (
@@ -246,6 +265,7 @@ CAPABILITY_CHECKS = {
     "payouts": _payouts,
     "disputes": _disputes,
     "invoicing": _invoicing,
+    "reconciliation": _reconciliation,
 }
 NOT_DECLARED = {"client_confirmation", "payment_lookup"}
 

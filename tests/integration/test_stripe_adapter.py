@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -331,6 +331,17 @@ def test_capabilities_say_exactly_what_the_adapter_does(own_sandbox: str) -> Non
     part = provider.refund_payment(_refund(created.provider_ref, 1500, "eur"))
     assert part.amount == Money(1500, "eur")
     assert provider.retrieve_payment(created.provider_ref).status is PaymentStatus.SUCCEEDED
+    assert declared.reconciliation
+    charge = provider.retrieve_payment(created.provider_ref).capture_id
+    now = datetime.now(UTC)
+    listed = {
+        m.ref: m
+        for m in provider.movements(since=now - timedelta(hours=1), until=now + timedelta(hours=1))
+    }
+    assert charge is not None
+    assert (listed[charge].kind, listed[charge].amount) == ("payment", Money(4000, "eur"))
+    assert listed[charge].fee is not None
+    assert listed[part.provider_refund_id].amount == Money(-1500, "eur")
 
 
 def _refund(intent_id: str, amount: int, currency: str = "eur") -> RefundRequest:

@@ -24,6 +24,8 @@ WEBHOOK_SECRET = "whsec_test_primary"
 OLD_WEBHOOK_SECRET = "whsec_test_rotated_out"
 
 TABLES = (
+    "reconciliation_mismatches",
+    "reconciliation_runs",
     "ledger_postings",
     "ledger_transactions",
     "payment_audit_log",

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -65,15 +66,31 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# A platform fee policy of its own (`domain.FeePolicy`), on an organizer or an event: all four
+# columns or none (NULL: the next policy up applies). The percent is in hundredths of a percent
+# (290 = 2.9 %), exact on every database.
+FEE_POLICY_WHOLE = (
+    "(fee_percent_bps IS NULL AND fee_fixed_minor IS NULL AND fee_payer IS NULL"
+    " AND fee_rounding IS NULL) OR (fee_percent_bps IS NOT NULL AND fee_fixed_minor IS NOT NULL"
+    " AND fee_payer IS NOT NULL AND fee_rounding IS NOT NULL)"
+)
+
+
 class OrganizerRow(Base):
     __tablename__ = "organizers"
+    __table_args__ = (CheckConstraint(FEE_POLICY_WHOLE, name="fee_policy_whole"),)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fee_percent_bps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fee_fixed_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    fee_payer: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    fee_rounding: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class EventRow(Base):
     __tablename__ = "events"
+    __table_args__ = (CheckConstraint(FEE_POLICY_WHOLE, name="fee_policy_whole"),)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     organizer_id: Mapped[str] = mapped_column(ForeignKey("organizers.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -86,6 +103,10 @@ class EventRow(Base):
     # Hundredths of a percent (2000 = 20 %), exact on every database; NULL: no late refunds.
     late_refund_fee_bps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fee_percent_bps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fee_fixed_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    fee_payer: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    fee_rounding: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class CompetitionClassRow(Base):
@@ -230,6 +251,33 @@ class LedgerPostingRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[int] = mapped_column(BigInteger)
     order_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+
+
+class ReconciliationRunRow(Base):
+    __tablename__ = "reconciliation_runs"
+    __table_args__ = (Index("ix_reconciliation_runs_provider_finished", "provider", "finished_at"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ours: Mapped[int] = mapped_column(Integer)
+    theirs: Mapped[int] = mapped_column(Integer)
+    mismatches: Mapped[int] = mapped_column(Integer)
+
+
+class ReconciliationMismatchRow(Base):
+    __tablename__ = "reconciliation_mismatches"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("reconciliation_runs.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    ref: Mapped[str] = mapped_column(String(255))
+    our_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ours: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    theirs: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
+    detail: Mapped[str] = mapped_column(String(500))
 
 
 class PaymentAuditLogRow(Base):

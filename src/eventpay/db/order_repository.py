@@ -227,6 +227,17 @@ class SqlRefundRepository:
         )
         return [_refund(r) for r in rows]
 
+    def list_settled(self, *, provider: ProviderName, since: datetime) -> Sequence[RefundRecord]:
+        rows = self._s.scalars(
+            select(RefundRow)
+            .where(RefundRow.provider == provider.value)
+            .where(RefundRow.status == RefundStatus.SUCCEEDED.value)
+            .where(RefundRow.provider_refund_id.is_not(None))
+            .where(RefundRow.created_at >= since)
+            .order_by(RefundRow.created_at, RefundRow.id)
+        )
+        return [_refund(r) for r in rows]
+
     def list_due(self, *, now: datetime, limit: int) -> Sequence[RefundRecord]:
         rows = self._s.scalars(
             select(RefundRow)

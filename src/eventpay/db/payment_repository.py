@@ -162,6 +162,17 @@ class SqlPaymentRepository:
         )
         return list(self._s.scalars(stmt))
 
+    def list_settled(self, *, provider: ProviderName, since: datetime) -> Sequence[PaymentRecord]:
+        stmt = (
+            select(PaymentRow)
+            .where(PaymentRow.provider == provider.value)
+            .where(PaymentRow.status == PaymentStatus.SUCCEEDED.value)
+            .where(PaymentRow.capture_id.is_not(None))
+            .where(PaymentRow.created_at >= since)
+            .order_by(PaymentRow.created_at, PaymentRow.id)
+        )
+        return [_record(r) for r in self._s.scalars(stmt)]
+
     def save(self, payment: PaymentRecord) -> None:
         row = self._s.get(PaymentRow, payment.id)
         if row is None:

@@ -12,6 +12,7 @@ from eventpay.db.catalog_repository import SqlCatalogRepository
 from eventpay.db.ledger_repository import SqlLedgerRepository
 from eventpay.db.order_repository import SqlOrderRepository, SqlRefundRepository
 from eventpay.db.payment_repository import SqlAuditRepository, SqlPaymentRepository
+from eventpay.db.reconciliation_repository import SqlReconciliationRepository
 from eventpay.db.webhook_repository import SqlIdempotencyRepository, SqlWebhookEventRepository
 from eventpay.ports import (
     AuditRepository,
@@ -20,6 +21,7 @@ from eventpay.ports import (
     LedgerRepository,
     OrderRepository,
     PaymentRepository,
+    ReconciliationRepository,
     RefundRepository,
     UnitOfWork,
     WebhookEventRepository,
@@ -42,6 +44,7 @@ class SqlUnitOfWork:
         self.webhooks: WebhookEventRepository = SqlWebhookEventRepository(session)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(session)
         self.ledger: LedgerRepository = SqlLedgerRepository(session)
+        self.reconciliation: ReconciliationRepository = SqlReconciliationRepository(session)
         return self
 
     def __exit__(

@@ -8,12 +8,13 @@ them and never decide anything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from eventpay.domain import Money
+from eventpay.domain.reconciliation import Movement
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,16 @@ class Invoice:
     status: str  # DRAFT, SENT, PAID, CANCELLED, ...
     amount: Money
     links: dict[str, str] = field(default_factory=dict)
+
+
+class MovementSource(Protocol):
+    """A provider that lists its own record of money movements (Stripe balance transactions,
+    PayPal transaction search), for reconciliation (`Capabilities.reconciliation`)."""
+
+    def movements(self, *, since: datetime, until: datetime) -> Iterator[Movement]:
+        """The payments and refunds it lists in [since, until): amounts signed from the
+        platform's side (+ in, - out), `fee` what the provider kept of a payment."""
+        ...
 
 
 class InvoiceProvider(Protocol):

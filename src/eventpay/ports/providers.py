@@ -20,6 +20,7 @@ class Capabilities:
     `DisputeProvider`, `InvoiceProvider`. `client_confirmation`: the buyer's browser confirms
     (Stripe.js), so an open attempt can be paid behind our back. `payment_lookup`:
     `find_payment` can find a payment by our attempt id after its create key expired.
+    `reconciliation`: the adapter implements `MovementSource` (its own list of movements).
     `idempotency_window`: how long the provider remembers an idempotency key; a request first
     sent longer ago than that is never re-sent blind (the provider is read first).
     """
@@ -30,6 +31,7 @@ class Capabilities:
     client_confirmation: bool
     invoicing: bool = False
     payment_lookup: bool = False
+    reconciliation: bool = False
     idempotency_window: timedelta = timedelta(hours=24)
 
 

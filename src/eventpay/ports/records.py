@@ -9,6 +9,7 @@ from typing import Any
 
 from eventpay.domain import Money, PaymentStatus, RefundStatus
 from eventpay.domain.orders import RegistrationStatus
+from eventpay.domain.reconciliation import Mismatch
 from eventpay.ports.identity import ProviderName
 
 
@@ -171,3 +172,17 @@ class IdempotencyRecord:
     locked_until: datetime | None
     response_status: int | None = None
     response_body: str | None = None
+
+
+@dataclass(slots=True)
+class ReconciliationRun:
+    """One comparison of our movements with a provider's, and what differed, in order."""
+
+    id: str
+    provider: ProviderName
+    since: datetime
+    until: datetime
+    finished_at: datetime
+    ours: int
+    theirs: int
+    mismatches: list[Mismatch] = field(default_factory=list)

@@ -16,6 +16,7 @@ from eventpay.ports.records import (
     IdempotencyRecord,
     OrderRecord,
     PaymentRecord,
+    ReconciliationRun,
     RefundRecord,
     WebhookEventRecord,
     WebhookStatus,
@@ -84,6 +85,10 @@ class PaymentRepository(Protocol):
         """The orders with at least one attempt in `status`, in order."""
         ...
 
+    def list_settled(self, *, provider: ProviderName, since: datetime) -> Sequence[PaymentRecord]:
+        """`provider`'s succeeded attempts with a money movement, created at or after `since`."""
+        ...
+
     def save(self, payment: PaymentRecord) -> None: ...
 
 
@@ -95,6 +100,10 @@ class RefundRepository(Protocol):
     ) -> RefundRecord | None: ...
     def by_idempotency_key(self, key: str) -> RefundRecord | None: ...
     def list_for_order(self, order_id: str) -> Sequence[RefundRecord]: ...
+    def list_settled(self, *, provider: ProviderName, since: datetime) -> Sequence[RefundRecord]:
+        """`provider`'s succeeded refunds with its id, created at or after `since`."""
+        ...
+
     def list_due(self, *, now: datetime, limit: int) -> Sequence[RefundRecord]:
         """Pending refunds due to be sent or read (`next_check_at <= now`), longest due first."""
         ...
@@ -127,6 +136,13 @@ class LedgerRepository(Protocol):
 
     def order_ids(self) -> Sequence[str]:
         """The orders that have postings, in order."""
+        ...
+
+
+class ReconciliationRepository(Protocol):
+    def add(self, run: ReconciliationRun) -> None: ...
+    def latest(self, provider: ProviderName) -> ReconciliationRun | None:
+        """The provider's most recent run, with its mismatches in order."""
         ...
 
 
@@ -173,6 +189,7 @@ class UnitOfWork(Protocol):
     webhooks: WebhookEventRepository
     idempotency: IdempotencyRepository
     ledger: LedgerRepository
+    reconciliation: ReconciliationRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -34,13 +34,14 @@ No database, no decisions: every method returns what PayPal says, mapped to our 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
 from eventpay.domain import Money, PaymentStatus
+from eventpay.domain.reconciliation import Movement
 from eventpay.ports import (
     Capabilities,
     CreatePayment,
@@ -74,6 +75,8 @@ from eventpay.providers.paypal_refunds import (
     refund_request,
     refunds_of_order,
 )
+from eventpay.providers.paypal_reporting import PayPalReporting
+from eventpay.providers.paypal_reporting import to_movement as reported_movement
 
 __all__ = ["PayPalProvider"]
 
@@ -108,6 +111,7 @@ class PayPalProvider:
         client_confirmation=False,
         invoicing=True,
         payment_lookup=False,
+        reconciliation=True,
         # Orders v2 keeps a PayPal-Request-Id 6 hours (create, capture); refunds 45 days.
         idempotency_window=timedelta(hours=6),
     )
@@ -137,6 +141,15 @@ class PayPalProvider:
 
     def close(self) -> None:
         self.api.close()
+
+    # Reconciliation ---------------------------------------------------------------------
+
+    def movements(self, *, since: datetime, until: datetime) -> Iterator[Movement]:
+        """PayPal's transaction search: captures and refunds in [since, until)."""
+        for transaction in PayPalReporting(self.api).transactions(start=since, end=until):
+            movement = reported_movement(transaction)
+            if movement is not None and transaction.time < until:
+                yield movement
 
     # Payments ---------------------------------------------------------------------------
 

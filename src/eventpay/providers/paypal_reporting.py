@@ -35,6 +35,7 @@ from enum import StrEnum
 from typing import Any
 
 from eventpay.domain import Money
+from eventpay.domain.reconciliation import Movement
 from eventpay.providers.paypal_http import PayPalApi, reading
 from eventpay.providers.paypal_money import from_paypal
 
@@ -169,3 +170,22 @@ class PayPalReporting:
             yield from found
             if page >= total_pages or not found:
                 return
+
+
+def to_movement(transaction: ReportedTransaction) -> Movement | None:
+    """A listed capture or refund as reconciliation matches it; None for anything else.
+
+    Captures count once they moved money (S, or V: reversed later by refunds, which are
+    listed on their own); the fee PayPal lists is negative from our side, so it is turned
+    into what PayPal kept. A pending, denied or other transaction moved no money of an order.
+    """
+    if transaction.kind is TransactionKind.PAYMENT and transaction.status in ("S", "V"):
+        return Movement(
+            ref=transaction.transaction_id,
+            kind="payment",
+            amount=transaction.amount,
+            fee=-transaction.fee,
+        )
+    if transaction.kind is TransactionKind.REFUND and transaction.status == "S":
+        return Movement(ref=transaction.transaction_id, kind="refund", amount=transaction.amount)
+    return None

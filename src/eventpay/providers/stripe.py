@@ -11,14 +11,15 @@ Stripe cannot take is refused here before any call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 import stripe
 
 from eventpay.domain import Money
+from eventpay.domain.reconciliation import Movement
 from eventpay.ports import (
     Capabilities,
     CreatePayment,
@@ -31,6 +32,7 @@ from eventpay.ports import (
     RefundUpdate,
 )
 from eventpay.providers import stripe_objects as read
+from eventpay.providers.stripe_balance import movements as balance_movements
 from eventpay.providers.stripe_currency import amount_step, refusal, to_stripe
 from eventpay.providers.stripe_errors import malformed, translate
 
@@ -91,6 +93,7 @@ class StripeProvider:
         disputes=False,
         client_confirmation=True,
         payment_lookup=True,
+        reconciliation=True,
         idempotency_window=timedelta(hours=24),
     )
 
@@ -198,6 +201,15 @@ class StripeProvider:
                 raise malformed("a page of refunds that is empty yet has more")
             params["starting_after"] = listed[-1]["id"]
         raise malformed(f"more than {_MAX_PAGES} pages of refunds for {payment_provider_ref}")
+
+    def movements(self, *, since: datetime, until: datetime) -> Iterator[Movement]:
+        """Stripe's balance transactions of charges and refunds in [since, until)."""
+        transactions = self._client.v1.balance_transactions
+
+        def fetch(params: dict[str, Any]) -> Mapping[str, Any]:
+            return _call(partial(transactions.list, params=params))  # type: ignore[arg-type]
+
+        return balance_movements(fetch, since=since, until=until, page_size=self._page)
 
     @staticmethod
     def _listed(page: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -339,6 +339,13 @@ class ServiceUnderTest:
         rows: list[Order] = expect(response, 200)
         return rows
 
+    def reconcile(self, provider: str, since: str) -> httpx.Response:
+        return self.api.post(
+            f"/v1/reconciliation/{provider}",
+            content=json.dumps({"since": since}),
+            headers={"Authorization": f"Bearer {self.admin}"} | _JSON,
+        )
+
     def ledger_verify(self) -> httpx.Response:
         return self.api.get("/v1/ledger/verify", headers={"Authorization": f"Bearer {self.admin}"})
 

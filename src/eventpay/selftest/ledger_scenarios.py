@@ -8,6 +8,8 @@ organizer's balance by exactly the order's net.
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eventpay.selftest.checks import Scenario, ScenarioFailed, expect
@@ -49,4 +51,22 @@ def ledger_verify(sut: ServiceUnderTest) -> str:
     )
 
 
-SCENARIOS = (Scenario("ledger-verify", ledger_verify),)
+def reconcile_clean(sut: ServiceUnderTest) -> str:
+    """Everything the self-test paid and refunded by card agrees with the Stripe sandbox."""
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    deadline = time.monotonic() + 10
+    while True:
+        run = expect(sut.reconcile("stripe", since), 201)
+        # A success Stripe already lists may still be on its way to us as a webhook.
+        if run.get("clean") or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if not run.get("clean"):
+        raise ScenarioFailed(f"reconciliation with Stripe found {run.get('mismatches')}")
+    return f"ours {run.get('ours')}, Stripe's {run.get('theirs')}: every movement agrees"
+
+
+SCENARIOS = (
+    Scenario("ledger-verify", ledger_verify),
+    Scenario("reconcile-clean", reconcile_clean),
+)

@@ -14,7 +14,16 @@ from eventpay.bootstrap import Container, build_container, configure_logging
 from eventpay.config import Settings
 from eventpay.web import errors
 from eventpay.web.rate_limits import RateLimits
-from eventpay.web.routes import events, health, ledger, orders, organizers, payments, webhooks
+from eventpay.web.routes import (
+    events,
+    health,
+    ledger,
+    orders,
+    organizers,
+    payments,
+    reconciliation,
+    webhooks,
+)
 
 
 def create_app(
@@ -50,6 +59,7 @@ def create_app(
         payments.router,
         organizers.router,
         ledger.router,
+        reconciliation.router,
         webhooks.router,
         health.router,
     )

@@ -82,7 +82,15 @@ def test_failed_delivery_is_retried_with_a_new_transmission(paypal, receiver, wa
     first, second = wait_until(
         lambda: len(receiver.received()) >= 2 and receiver.received(), "a retry"
     )
-    attempts = paypal.http.get("/_sandbox/deliveries").json()["data"]
+    # The receiver answers before the sandbox records the attempt: wait for the record too.
+    attempts = wait_until(
+        lambda: (
+            data
+            if len(data := paypal.http.get("/_sandbox/deliveries").json()["data"]) >= 2
+            else None
+        ),
+        "the second attempt recorded",
+    )
 
     assert first.body == second.body
     assert first.headers["paypal-transmission-id"] != second.headers["paypal-transmission-id"]

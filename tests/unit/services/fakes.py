@@ -52,6 +52,8 @@ from eventpay.ports import (
     ProviderRefund,
     ProviderRefundStatus,
     ProviderRejected,
+    ReconciliationRepository,
+    ReconciliationRun,
     RefundRecord,
     RefundRepository,
     RefundRequest,
@@ -109,6 +111,7 @@ class Tables:
     webhooks: dict[str, WebhookEventRecord] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     ledger: dict[str, LedgerTransaction] = field(default_factory=dict)  # by cause, in order
+    reconciliation: list[ReconciliationRun] = field(default_factory=list)
 
 
 class FakeStore:
@@ -321,6 +324,17 @@ class FakePaymentRepository(_Repository):
         )
         return [copy.deepcopy(p) for p in found[:limit]]
 
+    def list_settled(self, *, provider: ProviderName, since: datetime) -> Sequence[PaymentRecord]:
+        found = [
+            p
+            for p in self._t.payments.values()
+            if p.provider is provider
+            and p.status is PaymentStatus.SUCCEEDED
+            and p.capture_id is not None
+            and p.created_at >= since
+        ]
+        return [copy.deepcopy(p) for p in sorted(found, key=lambda p: (p.created_at, p.id))]
+
     def order_ids(self, *, status: PaymentStatus) -> Sequence[str]:
         return sorted({p.order_id for p in self._t.payments.values() if p.status is status})
 
@@ -378,6 +392,17 @@ class FakeRefundRepository(_Repository):
     def list_for_order(self, order_id: str) -> Sequence[RefundRecord]:
         found = [r for r in self._t.refunds.values() if r.order_id == order_id]
         return [copy.deepcopy(r) for r in sorted(found, key=lambda r: r.created_at)]
+
+    def list_settled(self, *, provider: ProviderName, since: datetime) -> Sequence[RefundRecord]:
+        found = [
+            r
+            for r in self._t.refunds.values()
+            if r.provider is provider
+            and r.status is RefundStatus.SUCCEEDED
+            and r.provider_refund_id is not None
+            and r.created_at >= since
+        ]
+        return [copy.deepcopy(r) for r in sorted(found, key=lambda r: (r.created_at, r.id))]
 
     def list_due(self, *, now: datetime, limit: int) -> Sequence[RefundRecord]:
         found = [
@@ -442,6 +467,17 @@ class FakeLedgerRepository(_Repository):
 
     def order_ids(self) -> Sequence[str]:
         return sorted({t.order_id for t in self._t.ledger.values() if t.order_id is not None})
+
+
+class FakeReconciliationRepository(_Repository):
+    _name = "reconciliation"
+
+    def add(self, run: ReconciliationRun) -> None:
+        self._t.reconciliation.append(copy.deepcopy(run))
+
+    def latest(self, provider: ProviderName) -> ReconciliationRun | None:
+        runs = [r for r in self._t.reconciliation if r.provider is provider]
+        return copy.deepcopy(runs[-1]) if runs else None
 
 
 class FakeAuditRepository(_Repository):
@@ -555,6 +591,7 @@ class FakeUnitOfWork:
         self.webhooks: WebhookEventRepository = FakeWebhookEventRepository(self)
         self.idempotency: IdempotencyRepository = FakeIdempotencyRepository(self)
         self.ledger: LedgerRepository = FakeLedgerRepository(self)
+        self.reconciliation: ReconciliationRepository = FakeReconciliationRepository(self)
 
     @property
     def tables(self) -> Tables:

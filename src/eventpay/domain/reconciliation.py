@@ -1,0 +1,126 @@
+"""Reconciliation: our money movements against the provider's own list, mismatch by mismatch.
+
+Both sides are reduced to movements keyed by the provider's id of the money movement (a Stripe
+charge or refund, a PayPal capture or refund): what we recorded (a succeeded payment's
+counted amount and the fee we booked; a succeeded refund's amount, negative) and what the
+provider lists (its balance transactions or transaction search). `compare` names every
+difference by kind, in a stable order, so the same two lists always give the same answer:
+
+- `missing_here`: the provider moved money we have no record of (a charge outside eventpay, a
+  webhook never applied);
+- `missing_there`: we recorded money the provider does not list;
+- `currency_differs`, `amount_differs`, `fee_differs`: both know it, and disagree.
+
+Provider movements of other kinds (payouts, transfers, fees of their own) are not ours to
+match here and are left out by the caller. What must not live here: provider calls, storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from eventpay.domain.money import Money
+
+
+class MismatchKind(StrEnum):
+    MISSING_HERE = "missing_here"
+    MISSING_THERE = "missing_there"
+    CURRENCY_DIFFERS = "currency_differs"
+    AMOUNT_DIFFERS = "amount_differs"
+    FEE_DIFFERS = "fee_differs"
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One money movement: `amount` signed from the platform's side (+ in, - out); `fee` what
+    the provider kept of it (None: not known on this side)."""
+
+    ref: str
+    kind: str  # "payment" | "refund"
+    amount: Money
+    fee: Money | None = None
+    our_id: str | None = None  # our payment or refund id, on our side
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    kind: MismatchKind
+    ref: str
+    ours: Money | None
+    theirs: Money | None
+    our_id: str | None
+    detail: str
+
+
+def compare(ours: Iterable[Movement], theirs: Iterable[Movement]) -> list[Mismatch]:
+    """Every difference between the two sides, ordered by reference then kind."""
+    mine = {m.ref: m for m in ours}
+    listed = {m.ref: m for m in theirs}
+    found: list[Mismatch] = []
+    for ref in sorted(mine.keys() | listed.keys()):
+        here, there = mine.get(ref), listed.get(ref)
+        if here is None:
+            assert there is not None  # the ref came from one side or the other
+            found.append(
+                Mismatch(
+                    MismatchKind.MISSING_HERE,
+                    ref,
+                    None,
+                    there.amount,
+                    None,
+                    f"the provider lists a {there.kind} of {there.amount} we have no record of",
+                )
+            )
+        elif there is None:
+            found.append(
+                Mismatch(
+                    MismatchKind.MISSING_THERE,
+                    ref,
+                    here.amount,
+                    None,
+                    here.our_id,
+                    f"we recorded a {here.kind} of {here.amount} the provider does not list",
+                )
+            )
+        else:
+            found.extend(_differences(here, there))
+    return found
+
+
+def _differences(here: Movement, there: Movement) -> list[Mismatch]:
+    def mismatch(
+        kind: MismatchKind, ours: Money | None, theirs: Money | None, what: str
+    ) -> Mismatch:
+        return Mismatch(kind, here.ref, ours, theirs, here.our_id, what)
+
+    if here.amount.currency != there.amount.currency:
+        return [
+            mismatch(
+                MismatchKind.CURRENCY_DIFFERS,
+                here.amount,
+                there.amount,
+                f"{here.kind} in {here.amount.currency} here, {there.amount.currency} there",
+            )
+        ]
+    found = []
+    if here.amount != there.amount:
+        found.append(
+            mismatch(
+                MismatchKind.AMOUNT_DIFFERS,
+                here.amount,
+                there.amount,
+                f"{here.kind} of {here.amount} here, {there.amount} there",
+            )
+        )
+    if here.fee is not None and there.fee is not None and here.fee != there.fee:
+        found.append(
+            mismatch(
+                MismatchKind.FEE_DIFFERS,
+                here.fee,
+                there.fee,
+                f"fee of {here.fee} booked here, {there.fee} kept there",
+            )
+        )
+    return found

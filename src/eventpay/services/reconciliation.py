@@ -1,0 +1,175 @@
+"""Comparing what we recorded with what Stripe or PayPal lists, and storing the differences.
+
+Our side: every succeeded payment of the provider created since `since` (its money movement,
+the amount we counted and the fee we booked) and every succeeded refund (negative). Their side:
+the provider's own list (`MovementSource.movements`), payments and refunds only. A movement the
+provider lists that is older on our side (an attempt started before `since`) is looked up by
+its id, so a window edge never reports a false "missing". `domain.reconciliation.compare` names
+each difference; the run is stored with them, and the same database gives the same answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from eventpay.domain import AccountKind, Money, PaymentStatus, RefundStatus
+from eventpay.domain.reconciliation import Movement, compare
+from eventpay.ports import (
+    MovementSource,
+    PaymentRecord,
+    Principal,
+    ProviderName,
+    ProviderRegistry,
+    ReconciliationRun,
+    RefundRecord,
+    Role,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from eventpay.services.errors import InvalidRequest, NotFound
+from eventpay.services.views import counted_amount
+
+Progress = Callable[[int], None]
+MAX_API_PERIOD = timedelta(days=31)
+
+
+def _fee_booked(uow: UnitOfWork, payment: PaymentRecord) -> Money | None:
+    fees = [
+        p.amount
+        for p in uow.ledger.postings_for_order(payment.order_id)
+        if p.account.kind is AccountKind.PROVIDER_FEE_EXPENSE
+        and p.account.owner == payment.provider.value
+    ]
+    return Money(sum(fees), payment.currency) if fees else None
+
+
+def _payment(uow: UnitOfWork, payment: PaymentRecord) -> Movement:
+    assert payment.capture_id is not None  # selected with one
+    return Movement(
+        ref=payment.capture_id,
+        kind="payment",
+        amount=Money(counted_amount(payment), payment.currency),
+        fee=_fee_booked(uow, payment),
+        our_id=payment.id,
+    )
+
+
+def _refund(refund: RefundRecord) -> Movement:
+    assert refund.provider_refund_id is not None  # selected with one
+    return Movement(
+        ref=refund.provider_refund_id,
+        kind="refund",
+        amount=Money(-refund.amount, refund.currency),
+        our_id=refund.id,
+    )
+
+
+def _ours_for(uow: UnitOfWork, provider: ProviderName, movement: Movement) -> Movement | None:
+    """Our record of a movement the provider lists, whatever its age on our side."""
+    if movement.kind == "payment":
+        payment = uow.payments.by_capture_id(provider, movement.ref)
+        if payment is not None and payment.status is PaymentStatus.SUCCEEDED:
+            return _payment(uow, payment)
+        return None
+    refund = uow.refunds.by_provider_ref(provider, movement.ref)
+    if refund is not None and refund.status is RefundStatus.SUCCEEDED:
+        return _refund(refund)
+    return None
+
+
+def reconcile(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    provider: ProviderName,
+    since: datetime,
+    now: datetime,
+    progress: Progress | None = None,
+) -> ReconciliationRun:
+    """Compare, store and return the run; `progress` hears how many movements were read."""
+    gateway = providers.get(provider)
+    if gateway is None or not gateway.capabilities.reconciliation:
+        raise InvalidRequest(
+            "reconciliation_unavailable",
+            f"{provider.value} is not configured or cannot list its movements.",
+            {"provider": provider.value},
+        )
+    source: MovementSource = gateway  # type: ignore[assignment]
+    theirs: list[Movement] = []
+    for movement in source.movements(since=since, until=now):
+        theirs.append(movement)
+        if progress is not None and len(theirs) % 100 == 0:
+            progress(len(theirs))
+    with uow_factory() as uow:
+        ours = {
+            m.ref: m
+            for m in [
+                *(
+                    _payment(uow, p)
+                    for p in uow.payments.list_settled(provider=provider, since=since)
+                ),
+                *(_refund(r) for r in uow.refunds.list_settled(provider=provider, since=since)),
+            ]
+        }
+        for movement in theirs:
+            if movement.ref not in ours:
+                older = _ours_for(uow, provider, movement)
+                if older is not None:
+                    ours[older.ref] = older
+        run = ReconciliationRun(
+            id=str(uuid.uuid4()),
+            provider=provider,
+            since=since,
+            until=now,
+            finished_at=now,
+            ours=len(ours),
+            theirs=len(theirs),
+            mismatches=compare(ours.values(), theirs),
+        )
+        uow.reconciliation.add(run)
+        uow.commit()
+    if progress is not None:
+        progress(len(theirs))
+    return run
+
+
+def latest_for(
+    *, uow_factory: UnitOfWorkFactory, caller: Principal, provider: ProviderName
+) -> ReconciliationRun:
+    """The provider's latest stored run, for admins; NotFound otherwise or when none ran."""
+    if caller.role is not Role.ADMIN:
+        raise NotFound("not_found", "Not found.")
+    with uow_factory() as uow:
+        run = uow.reconciliation.latest(provider)
+    if run is None:
+        raise NotFound(
+            "reconciliation_not_found",
+            f"No reconciliation of {provider.value} has run yet.",
+            {"provider": provider.value},
+        )
+    return run
+
+
+def reconcile_for(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    caller: Principal,
+    provider: ProviderName,
+    since: datetime,
+    now: datetime,
+) -> ReconciliationRun:
+    """`reconcile` on an admin's request (others: NotFound); `since` at most 31 days back."""
+    if caller.role is not Role.ADMIN:
+        raise NotFound("not_found", "Not found.")
+    if since >= now or now - since > MAX_API_PERIOD:
+        raise InvalidRequest(
+            "invalid_period",
+            "`since` must be in the past, at most 31 days ago; use `eventpay reconcile` for more.",
+            {"since": since.isoformat()},
+        )
+    return reconcile(
+        uow_factory=uow_factory, providers=providers, provider=provider, since=since, now=now
+    )
