@@ -160,3 +160,44 @@ def test_stripes_fee_is_read_with_the_payment_and_booked_as_an_expense(
         next(iter(expense)): fee.amount,
     }
     assert books.verify(uow_factory=container.uow_factory).clean
+
+
+def test_an_organizers_statement_lists_each_movement_between_its_balances(
+    client: TestClient, container: Container, stripe_sandbox: str
+) -> None:
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    first = _paid_order(container, stripe_sandbox)
+    second = _paid_order(container, stripe_sandbox)
+    end = datetime.now(UTC) + timedelta(minutes=1)
+    own = bearer("org-user", Role.ORGANIZER, organizer_id=ORGANIZER_ID)
+    url = f"/v1/organizers/{ORGANIZER_ID}/statement"
+    period = {"from": start.isoformat(), "to": end.isoformat()}
+
+    answer = client.get(url, params=period, headers=own)
+    as_csv = client.get(url, params=period, headers={**own, "Accept": "text/csv"})
+    rival = client.get(
+        url, params=period, headers=bearer("r", Role.ORGANIZER, organizer_id="org-rival")
+    )
+
+    assert answer.status_code == 200
+    (usd,) = answer.json()["currencies"]
+    payments = [e for e in usd["entries"] if e["kind"] == "payment_succeeded"]
+    assert [e["order_id"] for e in payments] == [first, second]
+    with container.uow_factory() as uow:
+        nets = [uow.orders.get(o).organizer_net for o in (first, second)]  # type: ignore[union-attr]
+    assert [e["payable"]["amount"] for e in payments] == nets
+    assert usd["opening"]["amount"] == 0
+    assert usd["closing"]["amount"] == sum(nets)
+    assert all(e["platform_fee"]["amount"] > 0 for e in payments)
+    rows = as_csv.text.strip().splitlines()
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert rows[0].startswith("at,kind,order_id")
+    assert rows[-1].endswith(f",{sum(nets)}")
+    assert rival.status_code == 404
+    later = client.get(
+        url,
+        params={"from": end.isoformat(), "to": (end + timedelta(days=1)).isoformat()},
+        headers=own,
+    )
+    (after,) = later.json()["currencies"]
+    assert (after["opening"]["amount"], after["entries"]) == (sum(nets), [])

@@ -11,13 +11,19 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from eventpay.db.ids import uuid7
 from eventpay.db.models import LedgerPostingRow, LedgerTransactionRow
-from eventpay.domain.ledger import Account, AccountKind, LedgerTransaction, Posting
+from eventpay.domain.ledger import (
+    Account,
+    AccountKind,
+    LedgerTransaction,
+    Posting,
+    StatementEntry,
+)
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -122,3 +128,42 @@ class SqlLedgerRepository:
             .order_by(LedgerTransactionRow.order_id)
         )
         return [str(order_id) for order_id in self._s.scalars(stmt)]
+
+    def statement(
+        self, *, organizer_id: str, since: datetime, until: datetime
+    ) -> Sequence[StatementEntry]:
+        t, p = LedgerTransactionRow, LedgerPostingRow
+        mine = and_(p.kind == AccountKind.ORGANIZER_PAYABLE.value, p.owner == organizer_id)
+        payable = func.sum(case((mine, -p.amount), else_=0))
+        fee = func.sum(case((p.kind == AccountKind.PLATFORM_FEE_REVENUE.value, -p.amount), else_=0))
+        stmt = (
+            select(t.created_at, t.cause, t.kind, t.order_id, p.currency, payable, fee)
+            .join(p, p.transaction_id == t.id)
+            .where(t.created_at >= since, t.created_at < until)
+            .group_by(t.id, t.created_at, t.cause, t.kind, t.order_id, p.currency)
+            .having(func.sum(case((mine, 1), else_=0)) > 0)
+            .order_by(t.created_at, t.id)
+        )
+        return [
+            StatementEntry(
+                at=at,
+                cause=cause,
+                kind=kind,
+                order_id=order_id,
+                currency=currency,
+                payable=int(owed),
+                platform_fee=int(fees),
+            )
+            for at, cause, kind, order_id, currency, owed, fees in self._s.execute(stmt)
+        ]
+
+    def payable_before(self, *, organizer_id: str, at: datetime) -> Mapping[str, int]:
+        t, p = LedgerTransactionRow, LedgerPostingRow
+        stmt = (
+            select(p.currency, func.sum(-p.amount))
+            .join(t, p.transaction_id == t.id)
+            .where(p.kind == AccountKind.ORGANIZER_PAYABLE.value, p.owner == organizer_id)
+            .where(t.created_at < at)
+            .group_by(p.currency)
+        )
+        return {currency: int(total) for currency, total in self._s.execute(stmt)}

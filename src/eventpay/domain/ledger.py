@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -230,6 +231,23 @@ def provider_fee(
             Account(AccountKind.PROVIDER_CLEARING, provider, fee.currency): -fee.amount,
         },
     )
+
+
+# ---------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class StatementEntry:
+    """One transaction as an organizer's statement shows it: what it changed in what the
+    platform owes them (`payable`, positive: owed more) and the platform fee it moved."""
+
+    at: datetime
+    cause: str
+    kind: str
+    order_id: str | None
+    currency: str
+    payable: int
+    platform_fee: int
 
 
 # ---------------------------------------------------------------------------- checks

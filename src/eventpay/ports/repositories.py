@@ -8,7 +8,13 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from eventpay.domain import Event, Organizer, PaymentStatus
-from eventpay.domain.ledger import Account, AccountKind, LedgerTransaction, Posting
+from eventpay.domain.ledger import (
+    Account,
+    AccountKind,
+    LedgerTransaction,
+    Posting,
+    StatementEntry,
+)
 from eventpay.domain.orders import RegistrationStatus
 from eventpay.ports.identity import ProviderName
 from eventpay.ports.records import (
@@ -136,6 +142,17 @@ class LedgerRepository(Protocol):
 
     def order_ids(self) -> Sequence[str]:
         """The orders that have postings, in order."""
+        ...
+
+    def statement(
+        self, *, organizer_id: str, since: datetime, until: datetime
+    ) -> Sequence[StatementEntry]:
+        """The transactions in [since, until) that changed what `organizer_id` is owed, oldest
+        first."""
+        ...
+
+    def payable_before(self, *, organizer_id: str, at: datetime) -> Mapping[str, int]:
+        """What the platform owed `organizer_id` just before `at`, per currency (positive)."""
         ...
 
 

@@ -1,18 +1,24 @@
-"""What the platform owes an organizer, read from the ledger, for that organizer or an admin.
+"""What the platform owes an organizer, and how it got there, read from the ledger.
+
+For that organizer or an admin.
 
 An organizer sees only their own money: another organizer's id answers exactly as an unknown
 one does (NotFound). `available` is the organizer's payable balance less what is held; `held`
 (reserves until after an event, open disputes) and `pending` (payouts on their way) are part
-of the payout flow and are zero until it exists.
+of the payout flow and are zero until it exists. The statement lists, for a period, every
+transaction that changed what the organizer is owed (payments, refunds, reversals, later
+payouts) with the platform fee it moved, between the opening and the closing balance.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from eventpay.domain import AccountKind, Money
-from eventpay.ports import Principal, Role, UnitOfWorkFactory
-from eventpay.services.errors import NotFound
+from eventpay.domain.ledger import StatementEntry
+from eventpay.ports import Principal, Role, UnitOfWork, UnitOfWorkFactory
+from eventpay.services.errors import InvalidRequest, NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +40,7 @@ def balance(
 ) -> list[OrganizerBalance]:
     """The organizer's balance per currency they were ever owed money in, by currency."""
     with uow_factory() as uow:
-        if not _may_see(caller, organizer_id) or uow.catalog.get_organizer(organizer_id) is None:
-            raise NotFound(
-                "organizer_not_found", "No such organizer.", {"organizer_id": organizer_id}
-            )
+        _check_access(uow, caller, organizer_id)
         owed = uow.ledger.balances(kind=AccountKind.ORGANIZER_PAYABLE, owner=organizer_id)
     out = []
     for account, amount in sorted(owed.items()):
@@ -48,6 +51,53 @@ def balance(
                 available=Money(-amount, account.currency),  # a liability: credit balance
                 held=zero,
                 pending=zero,
+            )
+        )
+    return out
+
+
+def _check_access(uow: UnitOfWork, caller: Principal, organizer_id: str) -> None:
+    if not _may_see(caller, organizer_id) or uow.catalog.get_organizer(organizer_id) is None:
+        raise NotFound("organizer_not_found", "No such organizer.", {"organizer_id": organizer_id})
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyStatement:
+    currency: str
+    opening: Money
+    entries: tuple[StatementEntry, ...]
+    closing: Money
+
+
+def statement(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    caller: Principal,
+    organizer_id: str,
+    since: datetime,
+    until: datetime,
+) -> list[CurrencyStatement]:
+    """Per currency: the balance owed at `since`, each transaction until `until`, and the
+    balance owed then (opening + the entries)."""
+    if since >= until:
+        raise InvalidRequest(
+            "invalid_period", "`from` must be before `to`.", {"from": since.isoformat()}
+        )
+    with uow_factory() as uow:
+        _check_access(uow, caller, organizer_id)
+        opening = uow.ledger.payable_before(organizer_id=organizer_id, at=since)
+        entries = uow.ledger.statement(organizer_id=organizer_id, since=since, until=until)
+    currencies = sorted({*opening, *(e.currency for e in entries)})
+    out = []
+    for currency in currencies:
+        mine = tuple(e for e in entries if e.currency == currency)
+        start = opening.get(currency, 0)
+        out.append(
+            CurrencyStatement(
+                currency=currency,
+                opening=Money(start, currency),
+                entries=mine,
+                closing=Money(start + sum(e.payable for e in mine), currency),
             )
         )
     return out

@@ -6,6 +6,8 @@ never trusted. Responses are built from service views by the `*_out` functions.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from eventpay.domain import Event, Money, combined_refund_status
 from eventpay.ports import AuditEntry, PaymentRecord, RefundRecord
 from eventpay.services.orders import OrderView
-from eventpay.services.organizer_money import OrganizerBalance
+from eventpay.services.organizer_money import CurrencyStatement, OrganizerBalance
 from eventpay.services.withdrawals import WithdrawalQuote
 
 
@@ -446,3 +448,80 @@ def organizer_balance_out(
             for b in balances
         ],
     )
+
+
+class StatementEntryOut(BaseModel):
+    at: datetime
+    kind: str = Field(description="payment_succeeded, refund_succeeded, refund_reversed, ...")
+    order_id: str | None
+    payable: MoneyOut = Field(description="The change in what the organizer is owed.")
+    platform_fee: MoneyOut = Field(description="The platform fee this transaction moved.")
+
+
+class CurrencyStatementOut(BaseModel):
+    currency: str
+    opening: MoneyOut
+    entries: list[StatementEntryOut]
+    closing: MoneyOut
+
+
+class StatementOut(BaseModel):
+    organizer_id: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    currencies: list[CurrencyStatementOut]
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+def statement_out(
+    organizer_id: str, since: datetime, until: datetime, sections: Sequence[CurrencyStatement]
+) -> StatementOut:
+    return StatementOut(
+        organizer_id=organizer_id,
+        from_=since,
+        to=until,
+        currencies=[
+            CurrencyStatementOut(
+                currency=s.currency,
+                opening=MoneyOut.of(s.opening),
+                closing=MoneyOut.of(s.closing),
+                entries=[
+                    StatementEntryOut(
+                        at=e.at,
+                        kind=e.kind,
+                        order_id=e.order_id,
+                        payable=MoneyOut(amount=e.payable, currency=e.currency),
+                        platform_fee=MoneyOut(amount=e.platform_fee, currency=e.currency),
+                    )
+                    for e in s.entries
+                ],
+            )
+            for s in sections
+        ],
+    )
+
+
+def statement_csv(sections: Sequence[CurrencyStatement]) -> str:
+    """One row per entry, plus opening and closing rows per currency; amounts in minor units."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["at", "kind", "order_id", "currency", "payable", "platform_fee", "balance"])
+    for s in sections:
+        balance = s.opening.amount
+        writer.writerow(["", "opening", "", s.currency, "", "", balance])
+        for e in s.entries:
+            balance += e.payable
+            writer.writerow(
+                [
+                    e.at.isoformat(),
+                    e.kind,
+                    e.order_id or "",
+                    e.currency,
+                    e.payable,
+                    e.platform_fee,
+                    balance,
+                ]
+            )
+        writer.writerow(["", "closing", "", s.currency, "", "", s.closing.amount])
+    return out.getvalue()

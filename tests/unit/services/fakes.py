@@ -29,6 +29,7 @@ from eventpay.domain.ledger import (
     AccountKind,
     LedgerTransaction,
     Posting,
+    StatementEntry,
     sums_by_currency,
 )
 from eventpay.domain.orders import RegistrationStatus
@@ -112,6 +113,7 @@ class Tables:
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     ledger: dict[str, LedgerTransaction] = field(default_factory=dict)  # by cause, in order
     reconciliation: list[ReconciliationRun] = field(default_factory=list)
+    ledger_at: dict[str, datetime] = field(default_factory=dict)  # when each cause was posted
 
 
 class FakeStore:
@@ -434,6 +436,7 @@ class FakeLedgerRepository(_Repository):
         if transaction.cause in self._t.ledger:
             return False
         self._t.ledger[transaction.cause] = transaction
+        self._t.ledger_at[transaction.cause] = at
         return True
 
     def has_cause(self, cause: str) -> bool:
@@ -467,6 +470,45 @@ class FakeLedgerRepository(_Repository):
 
     def order_ids(self) -> Sequence[str]:
         return sorted({t.order_id for t in self._t.ledger.values() if t.order_id is not None})
+
+    def statement(
+        self, *, organizer_id: str, since: datetime, until: datetime
+    ) -> Sequence[StatementEntry]:
+        entries = []
+        for cause, t in self._t.ledger.items():
+            at = self._t.ledger_at[cause]
+            if not since <= at < until:
+                continue
+            by_currency: dict[str, list[int]] = {}
+            for p in t.postings:
+                sums = by_currency.setdefault(p.account.currency, [0, 0, 0])
+                if (
+                    p.account.kind is AccountKind.ORGANIZER_PAYABLE
+                    and p.account.owner == organizer_id
+                ):
+                    sums[0] -= p.amount
+                    sums[2] += 1
+                elif p.account.kind is AccountKind.PLATFORM_FEE_REVENUE:
+                    sums[1] -= p.amount
+            entries.extend(
+                StatementEntry(at, cause, t.kind, t.order_id, currency, owed, fee)
+                for currency, (owed, fee, mine) in by_currency.items()
+                if mine
+            )
+        return entries
+
+    def payable_before(self, *, organizer_id: str, at: datetime) -> Mapping[str, int]:
+        owed: dict[str, int] = {}
+        for cause, t in self._t.ledger.items():
+            if self._t.ledger_at[cause] >= at:
+                continue
+            for p in t.postings:
+                if (
+                    p.account.kind is AccountKind.ORGANIZER_PAYABLE
+                    and p.account.owner == organizer_id
+                ):
+                    owed[p.account.currency] = owed.get(p.account.currency, 0) - p.amount
+        return owed
 
 
 class FakeReconciliationRepository(_Repository):

@@ -278,3 +278,47 @@ def test_the_providers_fee_is_read_after_the_success_and_posted_once(world: Worl
     assert sum(clearing.values()) == order.total - 146
     assert world.count(order.id, "payment.provider_fee") == 1
     assert books.verify(uow_factory=world.uow_factory).clean
+
+
+def test_a_statement_runs_from_the_opening_to_the_closing_balance(world: World) -> None:
+    from datetime import timedelta
+
+    from eventpay.ports import Principal, Role
+    from eventpay.services import organizer_money
+
+    before = world.place_order().order
+    world.pay(before.id)
+    world.clock.advance(hours=1)
+    start = world.clock()
+    order = world.place_order().order
+    payment = world.pay(order.id)
+    world.clock.advance(minutes=5)
+    withdrawals.request(
+        uow_factory=world.uow_factory,
+        providers=world.providers,
+        caller=ADMIN,
+        order_id=order.id,
+        amount=1000,
+        reason="goodwill",
+        method=withdrawals.RefundMethod.ORIGINAL,
+        clock=world.clock,
+    )
+    organizer = Principal("org-user", Role.ORGANIZER, organizer_id=ORGANIZER)
+
+    (usd,) = organizer_money.statement(
+        uow_factory=world.uow_factory,
+        caller=organizer,
+        organizer_id=ORGANIZER,
+        since=start,
+        until=world.clock() + timedelta(seconds=1),
+    )
+
+    assert usd.opening.amount == before.organizer_net
+    assert [(e.kind, e.order_id) for e in usd.entries] == [
+        ("payment_succeeded", order.id),
+        ("refund_succeeded", order.id),
+    ]
+    assert usd.entries[0].payable == order.organizer_net
+    assert usd.entries[1].payable < 0 < usd.entries[0].platform_fee
+    assert usd.closing.amount == sum(_payables(world).values())
+    assert payment.order_id == order.id

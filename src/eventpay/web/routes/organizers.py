@@ -1,14 +1,25 @@
-"""`/v1/organizers/{organizer_id}/...`: an organizer's money, for them or an admin."""
+"""`/v1/organizers/{organizer_id}/...`: an organizer's balance and statement, for them or an
+admin."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from eventpay.services import organizer_money
 from eventpay.web.deps import CallerDep, ContainerDep
 from eventpay.web.rate_limits import RATE_LIMITED_RESPONSE, READ_BUDGET
-from eventpay.web.schemas import OrganizerBalanceOut, organizer_balance_out
+from eventpay.web.schemas import (
+    OrganizerBalanceOut,
+    StatementOut,
+    organizer_balance_out,
+    statement_csv,
+    statement_out,
+)
 
 router = APIRouter(prefix="/v1/organizers", tags=["organizers"], responses=RATE_LIMITED_RESPONSE)
 
@@ -29,3 +40,41 @@ async def balance(
         )
     )
     return organizer_balance_out(organizer_id, balances)
+
+
+@router.get(
+    "/{organizer_id}/statement",
+    response_model=StatementOut,
+    dependencies=[READ_BUDGET],
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def statement(
+    organizer_id: str,
+    request: Request,
+    container: ContainerDep,
+    caller: CallerDep,
+    since: Annotated[datetime, Query(alias="from")],
+    until: Annotated[datetime, Query(alias="to")],
+) -> Response:
+    """Every transaction that changed what the organizer is owed in [from, to), per currency,
+    between the opening and closing balances; CSV with `Accept: text/csv`. Another
+    organizer's id answers 404 `organizer_not_found`."""
+    start = since if since.tzinfo else since.replace(tzinfo=UTC)
+    end = until if until.tzinfo else until.replace(tzinfo=UTC)
+    sections = await run_in_threadpool(
+        lambda: organizer_money.statement(
+            uow_factory=container.uow_factory,
+            caller=caller,
+            organizer_id=organizer_id,
+            since=start,
+            until=end,
+        )
+    )
+    if "text/csv" in request.headers.get("accept", ""):
+        return Response(
+            statement_csv(sections),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="statement-{organizer_id}.csv"'},
+        )
+    out = statement_out(organizer_id, start, end, sections)
+    return Response(out.model_dump_json(by_alias=True), media_type="application/json")
