@@ -147,6 +147,7 @@ class OrderRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    organizer_shares: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
 
 
 class OrderLineRow(Base):

@@ -54,6 +54,7 @@ class SqlOrderRepository:
                 updated_at=order.created_at,
                 expires_at=order.expires_at,
                 cancelled_at=order.cancelled_at,
+                organizer_shares=order.organizer_shares,
             )
         )
         self._s.flush()
@@ -118,6 +119,11 @@ class SqlOrderRepository:
             created_at=row.created_at,
             expires_at=row.expires_at,
             cancelled_at=row.cancelled_at,
+            organizer_shares=(
+                None
+                if row.organizer_shares is None
+                else {str(k): [int(v[0]), int(v[1])] for k, v in row.organizer_shares.items()}
+            ),
             lines=[
                 OrderLineRecord(
                     id=ln.id,

@@ -160,6 +160,25 @@ def order_shares(
     )
 
 
+def order_shares_given(
+    *, total: Money, platform_fee: Money, by_organizer: Mapping[str, tuple[int, int]]
+) -> OrderShares:
+    """The shares an order stored when it was priced: per organizer (gross, fee), where each
+    organizer's fee came from their own events' policies. They must add up to the order."""
+    if not by_organizer:
+        raise LedgerError("stored shares need at least one organizer")
+    if sum(g for g, _ in by_organizer.values()) != total.amount or (
+        sum(f for _, f in by_organizer.values()) != platform_fee.amount
+    ):
+        raise LedgerError(f"stored shares {dict(by_organizer)} do not add up to the order")
+    return OrderShares(
+        currency=total.currency,
+        total=total.amount,
+        gross=MappingProxyType({o: g for o, (g, _) in sorted(by_organizer.items())}),
+        fee=MappingProxyType({o: f for o, (_, f) in sorted(by_organizer.items())}),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class OrderPosition:
     """What an order's net money is, in the ledger's terms."""

@@ -54,6 +54,9 @@ class OrderRecord:
     cancelled_at: datetime | None = None
     lines: list[OrderLineRecord] = field(default_factory=list)
     registrations: list[RegistrationRecord] = field(default_factory=list)
+    # Per organizer of its events, [gross, platform fee] as priced (each event under its own
+    # fee policy); what the ledger shares the order by. None for orders priced before it.
+    organizer_shares: dict[str, list[int]] | None = None
 
     def money(self, amount: int) -> Money:
         return Money(amount, self.currency)

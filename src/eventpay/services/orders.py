@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from eventpay.domain import (
     CatalogError,
     CurrencyMismatch,
+    FeePayer,
     FeePolicy,
     Money,
     QuoteLine,
@@ -168,6 +169,12 @@ def create_order(
             raise InvalidRequest(exc.code, str(exc), exc.details) from None
         if providers is not None:
             _check_payable(providers, quote.total)
+        shares = fee_shares(
+            currency=currency,
+            lines=all_lines,
+            fee_policy=fee_policy,
+            event_policies=basket.fee_policies,
+        )
         order_id = str(uuid.uuid4())
         registrations = [
             RegistrationRecord(
@@ -192,6 +199,7 @@ def create_order(
             total=quote.total.amount,
             platform_fee=quote.platform_fee.amount,
             organizer_net=quote.organizer_net.amount,
+            organizer_shares=_organizer_shares(uow, shares, quote.total, quote.platform_fee),
             created_at=now,
             expires_at=now + expires_in,
             lines=[
@@ -222,14 +230,7 @@ def create_order(
                 "currency": currency,
                 "total": order.total,
                 "platform_fee": order.platform_fee,
-                "platform_fee_by_event": _fee_audit(
-                    fee_shares(
-                        currency=currency,
-                        lines=all_lines,
-                        fee_policy=fee_policy,
-                        event_policies=basket.fee_policies,
-                    )
-                ),
+                "platform_fee_by_event": _fee_audit(shares),
                 "is_member": is_member,
                 "lines": [
                     {"description": ln.description, "amount": ln.amount} for ln in order.lines
@@ -263,3 +264,25 @@ def _check_payable(providers: ProviderRegistry, total: Money) -> None:
             f"{total.to_decimal_string()}.",
             {"currency": total.currency, "providers": refusals},
         )
+
+
+def _organizer_shares(
+    uow: UnitOfWork, shares: Sequence[FeeShare], total: Money, platform_fee: Money
+) -> dict[str, list[int]] | None:
+    """Per organizer, [gross, fee]: their events' lines (plus the fee when the buyer pays it)
+    and their events' fees. None when that does not add up to the order (a discount or tax
+    shared otherwise): the ledger then shares the order by line amounts."""
+    by_organizer: dict[str, list[int]] = {}
+    for share in shares:
+        event = None if share.event_id is None else uow.catalog.get_event(share.event_id)
+        organizer = "" if event is None else event.organizer_id
+        buyer_pays = share.policy.payer is FeePayer.BUYER
+        gross = share.subtotal.amount + (share.fee.amount if buyer_pays else 0)
+        parts = by_organizer.setdefault(organizer, [0, 0])
+        parts[0] += gross
+        parts[1] += share.fee.amount
+    gross_total = sum(parts[0] for parts in by_organizer.values())
+    fee_total = sum(parts[1] for parts in by_organizer.values())
+    if (gross_total, fee_total) != (total.amount, platform_fee.amount):
+        return None
+    return by_organizer

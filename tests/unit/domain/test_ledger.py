@@ -177,3 +177,16 @@ def test_an_order_check_names_the_first_thing_wrong() -> None:
     )
     assert wrong_fee is not None
     assert "platform_fee_revenue" in wrong_fee
+
+
+def test_stored_shares_must_add_up_to_the_order() -> None:
+    from eventpay.domain.ledger import order_shares_given
+
+    given = order_shares_given(
+        total=usd(12400), platform_fee=usd(726), by_organizer={"b": (8400, 580), "a": (4000, 146)}
+    )
+    assert (dict(given.gross), dict(given.fee)) == ({"a": 4000, "b": 8400}, {"a": 146, "b": 580})
+    assert dict(order_position(given, 12400).payable) == {"a": 3854, "b": 7820}
+    for wrong in ({"a": (4000, 146)}, {"a": (12400, 700)}, {}):
+        with pytest.raises(LedgerError, match="stored shares"):
+            order_shares_given(total=usd(12400), platform_fee=usd(726), by_organizer=wrong)

@@ -322,3 +322,26 @@ def test_a_statement_runs_from_the_opening_to_the_closing_balance(world: World) 
     assert usd.entries[1].payable < 0 < usd.entries[0].platform_fee
     assert usd.closing.amount == sum(_payables(world).values())
     assert payment.order_id == order.id
+
+
+def test_each_organizer_of_a_mixed_order_is_owed_their_own_net(world: World) -> None:
+    from .scenario import item
+    from .test_orders import EVENT_RATE, PARTNER, add_spring_copy
+
+    add_spring_copy(world, "partner-plain", organizer=PARTNER, fee_policy=None)
+    add_spring_copy(world, "partner-special", organizer=PARTNER, fee_policy=EVENT_RATE)
+    order = world.place_order(
+        item("spring-sound-off", "spring-spl"),
+        item("partner-plain", "spring-spl"),
+        item("partner-special", "spring-spl"),
+    ).order
+    assert order.organizer_shares == {
+        ORGANIZER: [4000, 146],  # the platform's 2.9 % + 30
+        PARTNER.id: [8400, 580],  # 4 % + 20 on one event; 10 %, paid by the buyer, on the other
+    }
+
+    world.pay(order.id)
+
+    # Shared by line amounts instead, each would carry the whole order's fee rate (was so).
+    assert _payables(world) == {ORGANIZER: 4000 - 146, PARTNER.id: 8400 - 580}
+    assert books.verify(uow_factory=world.uow_factory).clean

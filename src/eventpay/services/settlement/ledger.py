@@ -17,6 +17,7 @@ from eventpay.domain.ledger import (
     OrderShares,
     order_movement,
     order_shares,
+    order_shares_given,
     provider_fee,
 )
 from eventpay.ports import OrderRecord, PaymentRecord, RefundRecord, UnitOfWork
@@ -24,7 +25,14 @@ from eventpay.services.views import counted_amount, view_of
 
 
 def shares_of(uow: UnitOfWork, order: OrderRecord) -> OrderShares:
-    """How `order`'s total divides between the organizers of its lines and the platform."""
+    """How `order`'s total divides between the organizers of its lines and the platform: as
+    priced (each organizer's own fee) when the order stored it, else by line amounts."""
+    if order.organizer_shares:
+        return order_shares_given(
+            total=Money(order.total, order.currency),
+            platform_fee=Money(order.platform_fee, order.currency),
+            by_organizer={o: (g, f) for o, (g, f) in order.organizer_shares.items()},
+        )
     lines = []
     for line in order.lines:
         event = None if line.event_id is None else uow.catalog.get_event(line.event_id)
