@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from eventpay.db.catalog_repository import SqlCatalogRepository
+from eventpay.db.ledger_checks import SqlLedgerCheckRepository
 from eventpay.db.ledger_repository import SqlLedgerRepository
 from eventpay.db.order_repository import SqlOrderRepository, SqlRefundRepository
 from eventpay.db.payment_repository import SqlAuditRepository, SqlPaymentRepository
@@ -26,6 +27,7 @@ from eventpay.ports import (
     UnitOfWork,
     WebhookEventRepository,
 )
+from eventpay.ports.repositories import LedgerCheckRepository
 
 
 class SqlUnitOfWork:
@@ -45,6 +47,7 @@ class SqlUnitOfWork:
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(session)
         self.ledger: LedgerRepository = SqlLedgerRepository(session)
         self.reconciliation: ReconciliationRepository = SqlReconciliationRepository(session)
+        self.ledger_checks: LedgerCheckRepository = SqlLedgerCheckRepository(session)
         return self
 
     def __exit__(

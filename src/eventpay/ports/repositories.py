@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -207,6 +208,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     ledger: LedgerRepository
     reconciliation: ReconciliationRepository
+    ledger_checks: LedgerCheckRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -220,3 +222,50 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+# ---------------------------------------------------------------------------- ledger checks
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBooks:
+    """One order's figures as `eventpay ledger verify` compares them, read in bulk.
+
+    `shares` are (organizer id, gross, platform fee) as the order stored them when it was
+    priced, empty for an order priced before it did (its `lines` decide then): `lines` are
+    (organizer id, amount) of the order's lines whose event exists; `net_by_provider`
+    is what its succeeded payments brought through each provider less its succeeded refunds
+    there (a provider with either appears, even at zero); `held` is the sum of its postings per
+    account as (account kind, owner, currency, sum); `posted` says whether any ledger
+    transaction names the order.
+    """
+
+    order_id: str
+    currency: str
+    total: int
+    platform_fee: int
+    shares: tuple[tuple[str, int, int], ...]
+    lines: tuple[tuple[str, int], ...]
+    net_by_provider: tuple[tuple[str, int], ...]
+    held: tuple[tuple[str, str, str, int], ...]
+    posted: bool
+
+
+class LedgerCheckRepository(Protocol):
+    """Set-based reads for checking the whole ledger: a few grouped queries per chunk of
+    orders, never a query per order."""
+
+    def unbalanced(self) -> Sequence[tuple[str, str, int]]:
+        """(cause, currency, sum) of every transaction whose postings do not sum to zero, by
+        cause."""
+        ...
+
+    def orphans(self) -> Sequence[str]:
+        """Order ids named by ledger transactions that have no order, in order."""
+        ...
+
+    def order_books(self, *, after: str, limit: int) -> tuple[Sequence[OrderBooks], str | None]:
+        """Scan the next `limit` orders by id after `after` (use "" to start); the books of
+        those with a succeeded payment or a ledger transaction, and the last id scanned (None
+        when no order was left to scan)."""
+        ...

@@ -64,6 +64,7 @@ from eventpay.ports import (
     WebhookEventRepository,
     WebhookStatus,
 )
+from eventpay.ports.repositories import LedgerCheckRepository, OrderBooks
 from eventpay.providers.stripe import StripeProvider, stripe_client
 from eventpay.providers.stripe_webhook import SIGNATURE_HEADER, sign
 
@@ -615,6 +616,72 @@ class FakeIdempotencyRepository(_Repository):
         self._t.idempotency.pop((principal, key), None)
 
 
+class FakeLedgerCheckRepository(_Repository):
+    """The bulk reads of `ledger verify`, computed from the tables as the SQL does."""
+
+    _name = "ledger_checks"
+
+    def unbalanced(self) -> Sequence[tuple[str, str, int]]:
+        return sorted(
+            (t.cause, currency, total)
+            for t in self._t.ledger.values()
+            for currency, total in sums_by_currency(t.postings).items()
+            if total
+        )
+
+    def orphans(self) -> Sequence[str]:
+        named = {t.order_id for t in self._t.ledger.values() if t.order_id is not None}
+        return sorted(named - set(self._t.orders))
+
+    def order_books(self, *, after: str, limit: int) -> tuple[Sequence[OrderBooks], str | None]:
+        self._fault("order_books")
+        ids = sorted(i for i in self._t.orders if i > after)[:limit]
+        if not ids:
+            return [], None
+        return [b for b in map(self._books, ids) if b is not None], ids[-1]
+
+    def _books(self, order_id: str) -> OrderBooks | None:
+        order = self._t.orders[order_id]
+        net: dict[str, int] = {}
+        paid = False
+        for p in self._t.payments.values():
+            if p.order_id == order_id and p.status is PaymentStatus.SUCCEEDED:
+                received = p.amount if p.amount_received is None else p.amount_received
+                net[p.provider.value] = net.get(p.provider.value, 0) + received
+                paid = True
+        for r in self._t.refunds.values():
+            if r.order_id == order_id and r.status is RefundStatus.SUCCEEDED:
+                net[r.provider.value] = net.get(r.provider.value, 0) - r.amount
+        held: dict[tuple[str, str, str], int] = {}
+        posted = False
+        for t in self._t.ledger.values():
+            if t.order_id == order_id:
+                posted = True
+                for p in t.postings:
+                    key = (p.account.kind.value, p.account.owner, p.account.currency)
+                    held[key] = held.get(key, 0) + p.amount
+        if not (paid or posted):
+            return None
+        events = self._t.events
+        return OrderBooks(
+            order_id=order_id,
+            currency=order.currency,
+            total=order.total,
+            platform_fee=order.platform_fee,
+            shares=tuple(sorted((o, g, f) for o, (g, f) in (order.organizer_shares or {}).items())),
+            lines=tuple(
+                sorted(
+                    (events[line.event_id].organizer_id, line.amount)
+                    for line in order.lines
+                    if line.event_id is not None and line.event_id in events
+                )
+            ),
+            net_by_provider=tuple(sorted(net.items())),
+            held=tuple(sorted((*key, amount) for key, amount in held.items())),
+            posted=posted,
+        )
+
+
 # ---------------------------------------------------------------------------- unit of work
 
 
@@ -634,6 +701,7 @@ class FakeUnitOfWork:
         self.idempotency: IdempotencyRepository = FakeIdempotencyRepository(self)
         self.ledger: LedgerRepository = FakeLedgerRepository(self)
         self.reconciliation: ReconciliationRepository = FakeReconciliationRepository(self)
+        self.ledger_checks: LedgerCheckRepository = FakeLedgerCheckRepository(self)
 
     @property
     def tables(self) -> Tables:
