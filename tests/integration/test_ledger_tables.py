@@ -18,43 +18,15 @@ from eventpay.bootstrap import Container
 from eventpay.domain import AccountKind
 from eventpay.ports import Principal, ProviderName, Role
 from eventpay.sample_ids import ORGANIZER_ID
-from eventpay.services import books, orders, payments
-from eventpay.services.settlement import record_provider_answer
-from support.api import bearer, confirm_at_sandbox
+from eventpay.services import books
+from support.api import bearer
+from support.paid_orders import paid_order
 
 BUYER = Principal(user_id="competitor-ledger", role=Role.COMPETITOR)
 
 
 def _paid_order(c: Container, sandbox: str) -> str:
-    order_id = orders.create_order(
-        uow=c.uow_factory(),
-        buyer=BUYER,
-        items=[orders.RegistrationItem(event_id="spring-sound-off", class_ids=("spring-spl",))],
-        promo_code=None,
-        fee_policy=c.fee_policy,
-        now=c.clock(),
-        expires_in=timedelta(hours=1),
-    ).order.id
-    started = payments.start_payment(
-        uow_factory=c.uow_factory,
-        providers=c.providers,
-        caller=BUYER,
-        order_id=order_id,
-        provider=ProviderName.STRIPE,
-        return_url=None,
-        clock=c.clock,
-    )
-    assert started.client_secret is not None
-    assert started.payment.provider_ref is not None
-    confirm_at_sandbox(sandbox, started.client_secret, "pm_card_visa").raise_for_status()
-    record_provider_answer(
-        uow_factory=c.uow_factory,
-        payment_id=started.payment.id,
-        answer=c.providers[ProviderName.STRIPE].retrieve_payment(started.payment.provider_ref),
-        actor="test",
-        now=c.clock(),
-    )
-    return order_id
+    return paid_order(c, sandbox, buyer=BUYER)
 
 
 def test_a_payment_posts_one_balanced_transaction_and_the_books_verify(

@@ -11,7 +11,6 @@ not grow with the number of orders.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,46 +18,17 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 
 from eventpay.bootstrap import Container
-from eventpay.ports import Principal, ProviderName, Role
-from eventpay.services import books, orders, payments, withdrawals
-from eventpay.services.settlement import record_provider_answer
-from support.api import confirm_at_sandbox
+from eventpay.ports import Principal, Role
+from eventpay.services import books, withdrawals
 from support.books_oracle import per_order_problems
+from support.paid_orders import paid_order
 
 BUYER = Principal(user_id="competitor-books", role=Role.COMPETITOR)
 ADMIN = Principal(user_id="ops-books", role=Role.ADMIN)
 
 
 def _paid_order(c: Container, sandbox: str) -> str:
-    order_id = orders.create_order(
-        uow=c.uow_factory(),
-        buyer=BUYER,
-        items=[orders.RegistrationItem(event_id="spring-sound-off", class_ids=("spring-spl",))],
-        promo_code=None,
-        fee_policy=c.fee_policy,
-        now=c.clock(),
-        expires_in=timedelta(hours=1),
-    ).order.id
-    started = payments.start_payment(
-        uow_factory=c.uow_factory,
-        providers=c.providers,
-        caller=BUYER,
-        order_id=order_id,
-        provider=ProviderName.STRIPE,
-        return_url=None,
-        clock=c.clock,
-    )
-    assert started.client_secret is not None
-    assert started.payment.provider_ref is not None
-    confirm_at_sandbox(sandbox, started.client_secret, "pm_card_visa").raise_for_status()
-    record_provider_answer(
-        uow_factory=c.uow_factory,
-        payment_id=started.payment.id,
-        answer=c.providers[ProviderName.STRIPE].retrieve_payment(started.payment.provider_ref),
-        actor="test",
-        now=c.clock(),
-    )
-    return order_id
+    return paid_order(c, sandbox, buyer=BUYER)
 
 
 def _books(c: Container, sandbox: str) -> list[str]:

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from test_ledger_tables import _paid_order
 
 from eventpay.bootstrap import Container
 from eventpay.domain import RefundKind
@@ -27,6 +26,7 @@ from eventpay.services.refunds import execute_pending_refunds
 from eventpay.services.settlement import request_refund
 from eventpay.web import create_app
 from support.api import bearer
+from support.paid_orders import paid_order as _paid_order
 from support.stack import make_settings, seeded_container
 
 BUYER = Principal(user_id="competitor-reconcile", role=Role.COMPETITOR)
