@@ -70,12 +70,6 @@ class SqlLedgerRepository:
         self._s.flush()
         return True
 
-    def has_cause(self, cause: str) -> bool:
-        found = self._s.scalar(
-            select(LedgerTransactionRow.id).where(LedgerTransactionRow.cause == cause)
-        )
-        return found is not None
-
     def has_order(self, order_id: str) -> bool:
         found = self._s.scalar(
             select(LedgerTransactionRow.id).where(LedgerTransactionRow.order_id == order_id)

@@ -179,6 +179,20 @@ def order_shares_given(
     )
 
 
+def shares_for(
+    *,
+    total: Money,
+    platform_fee: Money,
+    stored: Mapping[str, tuple[int, int]] | None,
+    lines: Sequence[tuple[str, int]],
+) -> OrderShares:
+    """An order's shares: as priced when the order stored them (each organizer's own fee),
+    else by its lines' amounts (orders priced before shares were stored)."""
+    if stored:
+        return order_shares_given(total=total, platform_fee=platform_fee, by_organizer=stored)
+    return order_shares(total=total, platform_fee=platform_fee, lines=lines)
+
+
 @dataclass(frozen=True, slots=True)
 class OrderPosition:
     """What an order's net money is, in the ledger's terms."""

@@ -30,7 +30,7 @@ from eventpay.domain import (
     order_discrepancy,
     order_movement,
 )
-from eventpay.domain.ledger import OrderShares, order_shares, order_shares_given
+from eventpay.domain.ledger import OrderShares, shares_for
 from eventpay.ports import Principal, Role, UnitOfWork, UnitOfWorkFactory
 from eventpay.ports.repositories import OrderBooks
 from eventpay.services.errors import NotFound
@@ -77,21 +77,18 @@ def _shares(
     """`settlement.ledger.shares_of`, from bulk-read figures: as priced when the order stored
     its shares, else by its lines' amounts. Orders of the same classes at the same prices share
     their split, so it is computed once for them."""
-    total_money, fee_money = Money(total, currency), Money(platform_fee, currency)
-    if stored:
-        return order_shares_given(
-            total=total_money,
-            platform_fee=fee_money,
-            by_organizer={organizer: (gross, fee) for organizer, gross, fee in stored},
-        )
-    return order_shares(total=total_money, platform_fee=fee_money, lines=lines)
+    return shares_for(
+        total=Money(total, currency),
+        platform_fee=Money(platform_fee, currency),
+        stored={organizer: (gross, fee) for organizer, gross, fee in stored},
+        lines=lines,
+    )
 
 
-_verdicts: dict[tuple[object, ...], bool] = {}
 _VERDICTS_KEPT = 100_000
 
 
-def _is_clean(books: OrderBooks) -> bool:
+def _is_clean(books: OrderBooks, verdicts: dict[tuple[object, ...], bool]) -> bool:
     """Whether `discrepancy(books)` is None, remembered for orders with the same figures.
 
     The rule's verdict depends on an order's figures only (its id just names it in the
@@ -107,11 +104,11 @@ def _is_clean(books: OrderBooks) -> bool:
         books.net_by_provider,
         books.held,
     )
-    verdict = _verdicts.get(key)
+    verdict = verdicts.get(key)
     if verdict is None:
-        if len(_verdicts) >= _VERDICTS_KEPT:
-            _verdicts.clear()
-        verdict = _verdicts[key] = discrepancy(books) is None
+        if len(verdicts) >= _VERDICTS_KEPT:
+            verdicts.clear()
+        verdict = verdicts[key] = discrepancy(books) is None
     return verdict
 
 
@@ -136,6 +133,7 @@ def verify(*, uow_factory: UnitOfWorkFactory) -> BooksReport:
     attempts; problems in the order of their cause, then of their order's id."""
     report = BooksReport()
     found: list[tuple[str, str]] = []
+    verdicts: dict[tuple[object, ...], bool] = {}  # this run's, by an order's figures
     with uow_factory() as uow:
         checks = uow.ledger_checks
         for cause, currency, total in checks.unbalanced():
@@ -149,7 +147,7 @@ def verify(*, uow_factory: UnitOfWorkFactory) -> BooksReport:
             chunk, after = checks.order_books(after=after, limit=CHUNK)
             report.orders += len(chunk)
             for books in chunk:
-                if not _is_clean(books):
+                if not _is_clean(books, verdicts):
                     found.append((books.order_id, str(discrepancy(books))))
     # Chunks follow the database's string order; the report follows Python's, as it always did.
     report.problems.extend(problem for _, problem in sorted(found, key=lambda f: f[0]))

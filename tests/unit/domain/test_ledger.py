@@ -190,3 +190,13 @@ def test_stored_shares_must_add_up_to_the_order() -> None:
     for wrong in ({"a": (4000, 146)}, {"a": (12400, 700)}, {}):
         with pytest.raises(LedgerError, match="stored shares"):
             order_shares_given(total=usd(12400), platform_fee=usd(726), by_organizer=wrong)
+
+
+def test_stored_shares_win_over_the_lines() -> None:
+    from eventpay.domain.ledger import shares_for
+
+    stored = shares_for(
+        total=usd(1000), platform_fee=usd(60), stored={"a": (1000, 60)}, lines=[("b", 1)]
+    )
+    by_lines = shares_for(total=usd(1000), platform_fee=usd(60), stored=None, lines=[("b", 1)])
+    assert (dict(stored.gross), dict(by_lines.gross)) == ({"a": 1000}, {"b": 1000})

@@ -440,9 +440,6 @@ class FakeLedgerRepository(_Repository):
         self._t.ledger_at[transaction.cause] = at
         return True
 
-    def has_cause(self, cause: str) -> bool:
-        return cause in self._t.ledger
-
     def has_order(self, order_id: str) -> bool:
         return any(t.order_id == order_id for t in self._t.ledger.values())
 

@@ -16,9 +16,8 @@ from eventpay.domain.ledger import (
     LedgerTransaction,
     OrderShares,
     order_movement,
-    order_shares,
-    order_shares_given,
     provider_fee,
+    shares_for,
 )
 from eventpay.ports import OrderRecord, PaymentRecord, RefundRecord, UnitOfWork
 from eventpay.services.views import counted_amount, view_of
@@ -27,20 +26,16 @@ from eventpay.services.views import counted_amount, view_of
 def shares_of(uow: UnitOfWork, order: OrderRecord) -> OrderShares:
     """How `order`'s total divides between the organizers of its lines and the platform: as
     priced (each organizer's own fee) when the order stored it, else by line amounts."""
-    if order.organizer_shares:
-        return order_shares_given(
-            total=Money(order.total, order.currency),
-            platform_fee=Money(order.platform_fee, order.currency),
-            by_organizer={o: (g, f) for o, (g, f) in order.organizer_shares.items()},
-        )
+    stored = order.organizer_shares
     lines = []
-    for line in order.lines:
+    for line in [] if stored else order.lines:
         event = None if line.event_id is None else uow.catalog.get_event(line.event_id)
         if event is not None:
             lines.append((event.organizer_id, line.amount))
-    return order_shares(
+    return shares_for(
         total=Money(order.total, order.currency),
         platform_fee=Money(order.platform_fee, order.currency),
+        stored=None if stored is None else {o: (g, f) for o, (g, f) in stored.items()},
         lines=lines,
     )
 
