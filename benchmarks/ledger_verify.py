@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Ledger verify benchmark: `eventpay ledger verify` over 100,000 and 1,000,000 payments.
+"""Ledger verify benchmark: `eventpay ledger verify` over 100,000 to 1,000,000 payments.
 
 Fills a PostgreSQL database (a throwaway cluster unless --database-url names an empty, migrated
 one) with orders, their lines, payment and refund attempts and the ledger transactions they
@@ -7,9 +7,10 @@ post, copied from domain-computed templates (`ledger_books.py`) with `INSERT ...
 through the services: a million payments take minutes this way instead of hours. At each size
 it runs the real command, `.venv/bin/eventpay ledger verify`, as a subprocess and prints its
 wall time, its peak resident memory (the child's `ru_maxrss`) and its answer, which must be
-clean. After the largest size it plants one wrong platform fee on one order (a balanced
-transaction moving 1 minor unit from the platform's fee revenue to the organizer) and checks
-that verify names that order.
+clean. The running sums `post` keeps (`ledger_order_sums`) are filled alongside, as `post`
+would have. After the largest size it posts one wrong platform fee on one order (a balanced
+transaction moving 1 minor unit from the platform's fee revenue to the organizer, through
+`SqlLedgerRepository.post`) and checks that verify names that order.
 
 A benchmark, not a test: it prints figures and asserts no timings. The last lines are
 `ledger_verify payments=N orders=M seconds=S peak_rss_mb=R clean=yes`, one per size.
@@ -28,6 +29,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,8 +45,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ledger_books  # noqa: E402
 from sqlalchemy import create_engine, inspect, text  # noqa: E402
 from sqlalchemy.engine import Connection, Engine  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from eventpay.db import migrate  # noqa: E402
+from eventpay.db.ledger_repository import SqlLedgerRepository  # noqa: E402
+from eventpay.domain.ledger import Account, AccountKind, build  # noqa: E402
 from support.postgres import throwaway_cluster  # noqa: E402
 
 TEMPLATES = 500
@@ -168,12 +173,17 @@ def _catalog(conn: Connection) -> None:
             text("INSERT INTO organizers (id, name, created_at) VALUES (:id, :id, :at)"),
             {"id": ledger_books.organizer_id(n), "at": STAMP},
         )
+    # Payouts (migration 0011) hold an event's money until its reserve ends.
+    reserve = "reserve_until" in {c["name"] for c in inspect(conn).get_columns("events")}
     for n in range(ledger_books.EVENTS):
         conn.execute(
             text(
                 "INSERT INTO events (id, organizer_id, name, timezone, currency, starts_at,"
-                " registration_opens_at, registration_closes_at, created_at)"
-                " VALUES (:id, :org, :id, 'UTC', 'usd', :at, :at, :at, :at)"
+                " registration_opens_at, registration_closes_at, created_at"
+                + (", reserve_until" if reserve else "")
+                + ") VALUES (:id, :org, :id, 'UTC', 'usd', :at, :at, :at, :at"
+                + (", :at" if reserve else "")
+                + ")"
             ),
             {
                 "id": ledger_books.event_id(n),
@@ -183,7 +193,9 @@ def _catalog(conn: Connection) -> None:
         )
 
 
-def _generate(engine: Engine, first: int, last: int, *, stored_shares: bool) -> None:
+def _generate(
+    engine: Engine, first: int, last: int, *, stored_shares: bool, running_sums: bool
+) -> None:
     """Orders first..last (inclusive) with their whole history, template n mod TEMPLATES."""
     oid = "md5('o' || g)::uuid::text"
     shares = "t.shares" if stored_shares else None
@@ -198,15 +210,19 @@ def _generate(engine: Engine, first: int, last: int, *, stored_shares: bool) -> 
         f" SELECT {oid} || '-l' || t.pos, {oid}, t.pos, 'class', 'Benchmark class', t.amount,"
         " t.event FROM {series} JOIN tpl_lines t ON t.tpl = g % :k",
         "INSERT INTO payments (id, order_id, provider, amount, amount_received, currency, status,"
-        " idempotency_key, metadata, created_at, updated_at, next_check_at)"
+        " idempotency_key, metadata, created_at, updated_at, next_check_at, capture_id)"
         f" SELECT {oid} || '-p' || t.idx, {oid}, t.provider, t.amount, t.received, o.currency,"
-        f" t.status, {oid} || '-p' || t.idx, '{{}}', :at, :at, :at FROM {{series}}"
-        " JOIN tpl_payments t ON t.tpl = g % :k JOIN tpl_orders o ON o.tpl = t.tpl",
+        f" t.status, {oid} || '-p' || t.idx, '{{}}', :at, :at, :at,"
+        f" CASE WHEN t.status = 'succeeded' THEN 'ch_' || left(md5({oid} || '-p' || t.idx), 24)"
+        " END FROM {series} JOIN tpl_payments t ON t.tpl = g % :k"
+        " JOIN tpl_orders o ON o.tpl = t.tpl",
         "INSERT INTO refunds (id, order_id, payment_id, provider, amount, currency, status,"
-        " reason, idempotency_key, created_at, updated_at, next_check_at)"
+        " reason, idempotency_key, created_at, updated_at, next_check_at, provider_refund_id)"
         f" SELECT {oid} || '-r' || t.idx, {oid}, {oid} || '-p' || t.payment, t.provider,"
-        f" t.amount, o.currency, t.status, 'benchmark', {oid} || '-r' || t.idx, :at, :at, :at"
-        " FROM {series} JOIN tpl_refunds t ON t.tpl = g % :k JOIN tpl_orders o ON o.tpl = t.tpl",
+        f" t.amount, o.currency, t.status, 'benchmark', {oid} || '-r' || t.idx, :at, :at, :at,"
+        f" CASE WHEN t.status = 'succeeded' THEN 're_' || left(md5({oid} || '-r' || t.idx), 24)"
+        " END FROM {series} JOIN tpl_refunds t ON t.tpl = g % :k"
+        " JOIN tpl_orders o ON o.tpl = t.tpl",
         "INSERT INTO ledger_transactions (id, cause, kind, order_id, created_at)"
         f" SELECT {oid} || '-t' || t.idx, t.head || {oid} || t.tail, t.kind, {oid}, :at"
         " FROM {series} JOIN tpl_transactions t ON t.tpl = g % :k",
@@ -215,6 +231,14 @@ def _generate(engine: Engine, first: int, last: int, *, stored_shares: bool) -> 
         f" t.kind, t.owner, t.currency, t.amount, {oid}"
         " FROM {series} JOIN tpl_postings t ON t.tpl = g % :k",
     ]
+    if running_sums:
+        # What `post` adds to the running sums, per order and account (migration 0013).
+        steps.append(
+            "INSERT INTO ledger_order_sums (order_id, kind, owner, currency, amount)"
+            f" SELECT {oid}, t.kind, t.owner, t.currency, SUM(t.amount)"
+            " FROM {series} JOIN tpl_postings t ON t.tpl = g % :k"
+            " GROUP BY g, t.kind, t.owner, t.currency"
+        )
     for start in range(first, last + 1, BATCH):
         end = min(start + BATCH - 1, last)
         series = f"generate_series({start}, {end}) AS g"
@@ -264,9 +288,11 @@ def run_verify(database_url: str) -> tuple[float, float, int, str]:
 
 
 def _plant_wrong_fee(engine: Engine, n: int) -> str:
-    """One balanced transaction that gives order n's organizer 1 minor unit of the fee."""
+    """One balanced transaction that gives order n's organizer 1 minor unit of the fee, posted
+    through `SqlLedgerRepository.post` as buggy code would post it (so the running sums
+    follow)."""
     target = order_id(n)
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         owner, currency = conn.execute(
             text(
                 "SELECT owner, currency FROM ledger_postings WHERE order_id = :o"
@@ -274,30 +300,19 @@ def _plant_wrong_fee(engine: Engine, n: int) -> str:
             ),
             {"o": target},
         ).one()
-        conn.execute(
-            text(
-                "INSERT INTO ledger_transactions (id, cause, kind, order_id, created_at)"
-                " VALUES ('planted', 'planted:wrong-fee', 'correction', :o, :at)"
-            ),
-            {"o": target, "at": STAMP},
-        )
-        for idx, (kind, who, amount) in enumerate(
-            [("platform_fee_revenue", "", 1), ("organizer_payable", owner, -1)]
-        ):
-            conn.execute(
-                text(
-                    "INSERT INTO ledger_postings (id, transaction_id, kind, owner, currency,"
-                    " amount, order_id) VALUES (:id, 'planted', :kind, :who, :c, :a, :o)"
-                ),
-                {
-                    "id": f"planted-{idx}",
-                    "kind": kind,
-                    "who": who,
-                    "c": currency,
-                    "a": amount,
-                    "o": target,
-                },
-            )
+    transaction = build(
+        cause="planted:wrong-fee",
+        kind="correction",
+        order_id=target,
+        amounts={
+            Account(AccountKind.PLATFORM_FEE_REVENUE, "", currency): 1,
+            Account(AccountKind.ORGANIZER_PAYABLE, owner, currency): -1,
+        },
+    )
+    assert transaction is not None
+    with Session(engine) as session:
+        SqlLedgerRepository(session).post(transaction, at=datetime.fromisoformat(STAMP))
+        session.commit()
     return target
 
 
@@ -314,7 +329,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--payments",
-        default="100000,1000000",
+        default="100000,300000,1000000",
         help="comma-separated sizes in payment attempts, ascending (default: %(default)s)",
     )
     parser.add_argument("--database-url", help="an empty database (default: throwaway cluster)")
@@ -330,6 +345,7 @@ def main() -> int:
         migrate(url)
         engine = create_engine(url)
         stored = "organizer_shares" in {c["name"] for c in inspect(engine).get_columns("orders")}
+        sums = inspect(engine).has_table("ledger_order_sums")
         with engine.begin() as conn:
             _catalog(conn)
             _load_templates(conn, made)
@@ -337,7 +353,7 @@ def main() -> int:
         for size in sizes:
             orders = round(size / per_order)
             started = time.perf_counter()
-            _generate(engine, done + 1, orders, stored_shares=stored)
+            _generate(engine, done + 1, orders, stored_shares=stored, running_sums=sums)
             done = orders
             _vacuum(engine)
             counts = _counts(engine)

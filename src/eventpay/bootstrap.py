@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import structlog
 from sqlalchemy import text
@@ -20,7 +21,8 @@ from eventpay.config import Settings
 from eventpay.db import SqlUnitOfWorkFactory, make_engine
 from eventpay.domain import FeePolicy
 from eventpay.metrics import Metrics
-from eventpay.ports import Clock, PaymentProvider, ProviderName, WebhookVerifier
+from eventpay.ports import Clock, PaymentProvider, PayoutProvider, ProviderName, WebhookVerifier
+from eventpay.ports.connect import connect_of
 from eventpay.providers import (
     PayPalPostbackVerifier,
     PayPalProvider,
@@ -32,6 +34,7 @@ from eventpay.providers import (
 )
 from eventpay.providers.metered import MeteredProvider
 from eventpay.providers.probes import ProviderStatus, probe_paypal, probe_stripe
+from eventpay.providers.stripe_payouts import StripeTransferPayouts
 from eventpay.services.payments import ReturnUrls
 from eventpay.services.webhooks import RetryPolicy
 
@@ -60,6 +63,8 @@ class Container:
     return_urls: ReturnUrls | None = None
     # Readiness probes of the configured providers, each `() -> ProviderStatus`.
     probes: dict[ProviderName, Callable[[], ProviderStatus]] = field(default_factory=dict)
+    # The providers that pay organizers out, by the name a payout stores ("paypal").
+    payout_rails: dict[str, PayoutProvider] = field(default_factory=dict)
     _statuses: dict[ProviderName, tuple[float, ProviderStatus]] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -161,6 +166,18 @@ def _probes(settings: Settings) -> dict[ProviderName, Callable[[], ProviderStatu
     return probes
 
 
+def _payout_rails(providers: dict[ProviderName, PaymentProvider]) -> dict[str, PayoutProvider]:
+    """The providers that pay organizers: PayPal Payouts, and Stripe Connect transfers to
+    connected accounts, by the name a payout stores."""
+    rails: dict[str, PayoutProvider] = {}
+    if ProviderName.PAYPAL in providers:
+        rails[ProviderName.PAYPAL.value] = cast(PayoutProvider, providers[ProviderName.PAYPAL])
+    connect = connect_of(providers.get(ProviderName.STRIPE))
+    if connect is not None:
+        rails[ProviderName.STRIPE.value] = StripeTransferPayouts(connect)
+    return rails
+
+
 def build_container(settings: Settings, *, pool_size: int = 10) -> Container:
     engine = make_engine(settings.database_url, pool_size=pool_size)
     client = stripe_client(
@@ -197,4 +214,5 @@ def build_container(settings: Settings, *, pool_size: int = 10) -> Container:
         order_expiry=timedelta(minutes=settings.order_expiry_minutes),
         return_urls=ReturnUrls(settings.base_url),
         probes=_probes(settings),
+        payout_rails=_payout_rails(providers),
     )

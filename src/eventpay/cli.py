@@ -1,5 +1,6 @@
 """The `eventpay` command: serve, worker, migrate, seed, demo, sandbox, token, webhooks, ledger,
-selftest. The sandbox and ledger subcommands live in `sandbox_command` and `ledger_command`.
+statement, selftest. The sandbox, ledger and statement subcommands live in `sandbox_command`,
+`ledger_command` and `statement_command`.
 
 A command that cannot run says so in one line on stderr and exits 2: settings the
 guard rails refuse, or (`serve`, `worker`) a database not migrated to this code's schema, which
@@ -21,8 +22,10 @@ from pydantic import ValidationError
 
 from eventpay.config import Environment, Settings
 from eventpay.ledger_command import add_ledger_command, add_reconcile_command
+from eventpay.payouts_command import add_payouts_command
 from eventpay.ports import Role
 from eventpay.sandbox_command import add_sandbox_command
+from eventpay.statement_command import add_statement_command
 
 if TYPE_CHECKING:
     from eventpay.bootstrap import Container
@@ -259,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_sandbox_command(sub, settings=_settings)
     add_ledger_command(sub, settings=_settings, require_migrated=_require_migrated)
     add_reconcile_command(sub, settings=_settings, require_migrated=_require_migrated)
+    add_payouts_command(sub, settings=_settings, require_migrated=_require_migrated)
+    add_statement_command(sub, settings=_settings, require_migrated=_require_migrated)
 
     token = sub.add_parser("token", help="print a development JWT (refused in production)")
     token.add_argument(

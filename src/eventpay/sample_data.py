@@ -1,4 +1,9 @@
-"""Sample catalog for the demo and the self-test: one organizer, three events.
+"""Sample catalog for the demo and the self-test: five organizers and their events.
+
+The first organizer (Bassline) has three events. The others each run one open event and exist
+for the money flows after the sale: two are paid by PayPal Payouts (one at an address the PayPal
+sandbox pays, one at an `unclaimed@` address it leaves unclaimed), two start without a Stripe
+connected account for the self-test to onboard.
 
 Dates are relative to `now` so the demo is meaningful whenever it runs: one event is open with
 an early-bird price still active, one opens later, one has closed. The later one has a platform
@@ -17,17 +22,46 @@ from eventpay.domain import CompetitionClass, Event, FeePayer, FeePolicy, Money,
 from eventpay.ports import UnitOfWorkFactory
 from eventpay.sample_ids import (
     CLOSED_EVENT,
+    CONNECT_EVENT_A,
+    CONNECT_EVENT_B,
+    CONNECT_ORGANIZER_A,
+    CONNECT_ORGANIZER_B,
     LATER_EVENT,
     MEMBER_ID,
     NON_MEMBER_ID,
     OPEN_EVENT,
     ORGANIZER_ID,
+    PAYOUT_EVENT,
+    PAYOUT_ORGANIZER_ID,
+    UNCLAIMED_EVENT,
+    UNCLAIMED_ORGANIZER_ID,
 )
 from eventpay.services import catalog
 
 __all__ = ["MEMBER_ID", "NON_MEMBER_ID", "ORGANIZER", "SUMMER_FEE_POLICY", "sample_events", "seed"]
 
 ORGANIZER = Organizer(id=ORGANIZER_ID, name="Bassline Events LLC")
+OTHER_ORGANIZERS = (
+    Organizer(
+        id=PAYOUT_ORGANIZER_ID,
+        name="Sundown Sound Society",
+        paypal_email="payouts@sundown-sound.example.com",
+    ),
+    Organizer(
+        id=UNCLAIMED_ORGANIZER_ID,
+        name="Riverside Rumble Crew",
+        paypal_email="unclaimed@riverside-rumble.example.com",
+    ),
+    Organizer(id=CONNECT_ORGANIZER_A, name="Thunder Alley Audio"),
+    Organizer(id=CONNECT_ORGANIZER_B, name="Midwest dB Drag Racing"),
+)
+# Each of them runs one open event: (organizer, event id, name, time zone, weeks away).
+_THEIR_EVENTS = (
+    (PAYOUT_ORGANIZER_ID, PAYOUT_EVENT, "Sundown Showdown", "America/Phoenix", 10),
+    (UNCLAIMED_ORGANIZER_ID, UNCLAIMED_EVENT, "Riverside Rumble", "America/Chicago", 12),
+    (CONNECT_ORGANIZER_A, CONNECT_EVENT_A, "Thunder Alley Throwdown", "America/New_York", 14),
+    (CONNECT_ORGANIZER_B, CONNECT_EVENT_B, "Midwest dB Drag Finals", "America/Chicago", 16),
+)
 
 # A partner rate negotiated for one event; the organizer still pays it, so buyers' totals are the
 # same as under the platform's policy and only the platform's share differs.
@@ -109,12 +143,46 @@ def sample_events(now: datetime) -> list[Event]:
     ]
 
 
+def their_events(now: datetime) -> list[Event]:
+    """One open event for each of the other organizers: a weekend, registration open now."""
+    now = now.replace(minute=0, second=0, microsecond=0)
+    day = timedelta(days=1)
+    out = []
+    for organizer_id, event_id, name, zone, weeks in _THEIR_EVENTS:
+        starts = now + weeks * 7 * day
+        out.append(
+            Event(
+                id=event_id,
+                organizer_id=organizer_id,
+                name=f"{name} {starts.year}",
+                timezone=zone,
+                currency="usd",
+                starts_at=starts,
+                ends_at=starts + 2 * day,
+                registration_opens_at=now - 7 * day,
+                registration_closes_at=starts - 2 * day,
+                refund_cutoff_at=starts - 14 * day,
+                classes=_classes(event_id, early_bird_deadline=None),
+                late_refund_fee_percent=Decimal("20"),
+            )
+        )
+    return out
+
+
 def seed(*, uow_factory: UnitOfWorkFactory, now: datetime) -> list[str]:
     """Add the sample catalog and a member; returns the ids of events added this time."""
     added = [
         event.id
         for event in sample_events(now)
         if catalog.add_event(uow_factory=uow_factory, organizer=ORGANIZER, event=event, now=now)
+    ]
+    organizers = {organizer.id: organizer for organizer in OTHER_ORGANIZERS}
+    added += [
+        event.id
+        for event in their_events(now)
+        if catalog.add_event(
+            uow_factory=uow_factory, organizer=organizers[event.organizer_id], event=event, now=now
+        )
     ]
     catalog.grant_membership(
         uow_factory=uow_factory,

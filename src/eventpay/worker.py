@@ -13,7 +13,7 @@ from collections.abc import Callable
 import structlog
 
 from eventpay.bootstrap import Container
-from eventpay.services import janitor, open_attempts, webhooks
+from eventpay.services import janitor, open_attempts, payouts, webhooks
 
 log = structlog.get_logger(__name__)
 
@@ -71,8 +71,14 @@ class Worker:
             "send_refunds": lambda: janitor.send_refunds(
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
             ),
+            "send_transfers": lambda: janitor.send_transfers(
+                uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
+            ),
             "close_superseded": lambda: open_attempts.close_superseded(
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
+            ),
+            "check_payouts": lambda: payouts.check_due(
+                uow_factory=c.uow_factory, rails=c.payout_rails, clock=c.clock
             ),
         }
         for name, task in tasks.items():

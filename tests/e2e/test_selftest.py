@@ -36,6 +36,12 @@ SCENARIOS = (
     "closed-registration",
     "other-buyers-order-hidden",
     "idempotency-key-replay",
+    "connect-destination-charge",
+    "multi-organizer-cart-transfers",
+    "payout-reserve-held-until-after-event",
+    "paypal-payout-batch",
+    "payout-unclaimed-returns",
+    "reconcile-detects-mismatch",
     "ledger-verify",
     "reconcile-clean",
 )
@@ -47,7 +53,10 @@ def _settings(tmp_path: Path) -> Settings:
     )
 
 
-PAYPAL_SCENARIOS = {name for name in SCENARIOS if "paypal" in name} | {"double-payment-refunded"}
+PAYPAL_SCENARIOS = {name for name in SCENARIOS if "paypal" in name} | {
+    "double-payment-refunded",
+    "payout-unclaimed-returns",
+}
 
 
 @pytest.fixture(params=[True], ids=["paypal-on"])

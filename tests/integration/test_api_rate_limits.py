@@ -40,6 +40,12 @@ MONEY_ROUTES = {
     ("POST", "/v1/orders/{order_id}/payments"),
     ("POST", "/v1/orders/{order_id}/refunds"),
     ("POST", "/v1/payments/{payment_id}/capture"),
+    # Organizers' money: payouts, holds, reserves, and where Stripe pays them.
+    ("POST", "/v1/payouts/runs"),
+    ("PUT", "/v1/organizers/{organizer_id}/payout-hold"),
+    ("DELETE", "/v1/organizers/{organizer_id}/payout-hold"),
+    ("POST", "/v1/events/{event_id}/reserve-release"),
+    ("POST", "/v1/organizers/{organizer_id}/stripe-account"),
 }
 
 

@@ -178,5 +178,5 @@ def test_seed_adds_the_sample_catalog_once(
     assert main(["seed"]) == 0
 
     first, second = capsys.readouterr().out.splitlines()
-    assert first.startswith(f"sample catalog: 3 events added ({OPEN_EVENT}, ")
+    assert first.startswith(f"sample catalog: 7 events added ({OPEN_EVENT}, ")
     assert second == f"sample catalog: 0 events added (all there), member {MEMBER_ID}"

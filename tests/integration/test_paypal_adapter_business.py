@@ -267,7 +267,7 @@ CAPABILITY_CHECKS = {
     "invoicing": _invoicing,
     "reconciliation": _reconciliation,
 }
-NOT_DECLARED = {"client_confirmation", "payment_lookup"}
+NOT_DECLARED = {"client_confirmation", "payment_lookup", "connect"}
 
 
 def test_every_declared_capability_works_against_the_sandbox(

@@ -617,3 +617,64 @@ def test_a_refund_made_in_paypals_web_ui_is_recorded(world: PayPalWorld) -> None
         "provider_refund_id": refund["id"],
         "status": "succeeded",
     }
+
+
+def test_payout_item_webhooks_settle_payouts_once(world: PayPalWorld, stripe_sandbox: str) -> None:
+    """PayPal's PAYMENT.PAYOUTS-ITEM.* webhooks, delivered to the API and applied by the
+    worker, move each payout to its end; delivered again, they change nothing."""
+    from eventpay.domain.payouts import PayoutStatus
+    from eventpay.ports import Principal
+    from eventpay.sample_ids import (
+        PAYOUT_EVENT,
+        PAYOUT_ORGANIZER_ID,
+        UNCLAIMED_EVENT,
+        UNCLAIMED_ORGANIZER_ID,
+    )
+    from eventpay.services import payouts
+    from support.paid_orders import paid_order
+
+    c = world.container
+    admin = Principal(user_id="ops", role=Role.ADMIN)
+    for event_id in (PAYOUT_EVENT, UNCLAIMED_EVENT):
+        paid_order(c, stripe_sandbox, event_id=event_id, class_id=f"{event_id}-spl")
+        payouts.release_reserve(
+            uow_factory=c.uow_factory, caller=admin, event_id=event_id, reason="t", now=c.clock()
+        )
+    report = payouts.run(
+        uow_factory=c.uow_factory, rails=c.payout_rails, clock=c.clock, actor="t", period="w"
+    )
+    assert report.sent == 2
+
+    def status(organizer_id: str) -> PayoutStatus:
+        (payout,) = payouts.list_payouts(
+            uow_factory=c.uow_factory, caller=admin, organizer_id=organizer_id
+        )
+        return payout.status
+
+    def settled() -> bool:
+        Worker(c).run_once()
+        return (status(PAYOUT_ORGANIZER_ID), status(UNCLAIMED_ORGANIZER_ID)) == (
+            PayoutStatus.PAID,
+            PayoutStatus.UNCLAIMED,
+        )
+
+    wait_until(settled, "the payout item webhooks")
+    events = world.sandbox("GET", "/_sandbox/events")["data"]
+    items = [e for e in events if e["event_type"].startswith("PAYMENT.PAYOUTS-ITEM.")]
+    assert sorted(e["event_type"] for e in items) == [
+        "PAYMENT.PAYOUTS-ITEM.SUCCEEDED",
+        "PAYMENT.PAYOUTS-ITEM.UNCLAIMED",
+    ]
+    before = world.stored_events()
+    for event in items:
+        world.sandbox("POST", f"/_sandbox/events/{event['id']}/resend")
+    wait_until(lambda: world.stored_events() >= before, "the resent events")
+    Worker(c).run_once()
+    with c.uow_factory() as uow:
+        audit = [
+            e.action
+            for p in uow.payouts.list_for_organizer(PAYOUT_ORGANIZER_ID)
+            for e in uow.audit.list_for_entity("payout", p.id)
+        ]
+    assert audit.count("payout.paid") == 1
+    assert status(UNCLAIMED_ORGANIZER_ID) is PayoutStatus.UNCLAIMED

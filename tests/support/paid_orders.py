@@ -18,12 +18,20 @@ from support.api import confirm_at_sandbox
 BUYER = Principal(user_id="competitor-ledger", role=Role.COMPETITOR)
 
 
-def paid_order(c: Container, sandbox: str, *, buyer: Principal = BUYER) -> str:
-    """The id of a new order of one Spring SPL entry, paid and recorded as succeeded."""
+def paid_order(
+    c: Container,
+    sandbox: str,
+    *,
+    buyer: Principal = BUYER,
+    event_id: str = "spring-sound-off",
+    class_id: str = "spring-spl",
+) -> str:
+    """The id of a new order of one entry (Spring SPL unless told), paid and recorded as
+    succeeded."""
     order_id = orders.create_order(
         uow=c.uow_factory(),
         buyer=buyer,
-        items=[orders.RegistrationItem(event_id="spring-sound-off", class_ids=("spring-spl",))],
+        items=[orders.RegistrationItem(event_id=event_id, class_ids=(class_id,))],
         promo_code=None,
         fee_policy=c.fee_policy,
         now=c.clock(),

@@ -24,8 +24,13 @@ WEBHOOK_SECRET = "whsec_test_primary"
 OLD_WEBHOOK_SECRET = "whsec_test_rotated_out"
 
 TABLES = (
+    "connect_transfer_reversals",
+    "connect_transfers",
+    "connect_charges",
+    "connected_accounts",
     "reconciliation_mismatches",
     "reconciliation_runs",
+    "ledger_order_sums",
     "ledger_postings",
     "ledger_transactions",
     "payment_audit_log",

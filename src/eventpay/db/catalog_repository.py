@@ -47,6 +47,8 @@ def _to_event(row: EventRow, classes: Sequence[CompetitionClassRow]) -> Event:
             None if row.late_refund_fee_bps is None else Decimal(row.late_refund_fee_bps) / 100
         ),
         fee_policy=_fee_policy(row),
+        ends_at=row.ends_at,
+        payout_reserve_days=row.payout_reserve_days,
         classes=tuple(
             CompetitionClass(
                 id=c.id,
@@ -128,7 +130,9 @@ class SqlCatalogRepository:
         row = self._s.get(OrganizerRow, organizer_id)
         if row is None:
             return None
-        return Organizer(id=row.id, name=row.name, fee_policy=_fee_policy(row))
+        return Organizer(
+            id=row.id, name=row.name, fee_policy=_fee_policy(row), paypal_email=row.paypal_email
+        )
 
     def add_organizer(self, organizer: Organizer, *, created_at: datetime) -> None:
         self._s.add(
@@ -136,6 +140,7 @@ class SqlCatalogRepository:
                 id=organizer.id,
                 name=organizer.name,
                 created_at=created_at,
+                paypal_email=organizer.paypal_email,
                 **_fee_columns(organizer.fee_policy),
             )
         )
@@ -154,6 +159,9 @@ class SqlCatalogRepository:
                 registration_closes_at=event.registration_closes_at,
                 refund_cutoff_at=event.refund_cutoff_at,
                 late_refund_fee_bps=_basis_points(event.late_refund_fee_percent),
+                ends_at=event.ends_at,
+                payout_reserve_days=event.payout_reserve_days,
+                reserve_until=event.reserve_until,
                 created_at=created_at,
                 **_fee_columns(event.fee_policy),
             )

@@ -1,12 +1,16 @@
 """The ledger's tables: insert-only transactions keyed by cause, postings, and their sums.
 
-Nothing here updates or deletes (the database refuses both, migration 0007). `post` inserts
-the transaction with ON CONFLICT (cause) DO NOTHING, so the second attempt to post a cause,
-whoever makes it, stores nothing and says so. Balances are sums computed by the database.
+Nothing here updates or deletes a posting (the database refuses both, migration 0007). `post`
+inserts the transaction with ON CONFLICT (cause) DO NOTHING, so the second attempt to post a
+cause, whoever makes it, stores nothing and says so. Balances are sums computed by the database.
+An order's postings are also added to its running sums (`ledger_order_sums`, an upsert per
+account) in the same unit of work, for `ledger verify`; a transaction without an order adds to
+none.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from eventpay.db.ids import uuid7
+from eventpay.db.ledger_sums_models import LedgerOrderSumRow
 from eventpay.db.models import LedgerPostingRow, LedgerTransactionRow
 from eventpay.domain.ledger import (
     Account,
@@ -68,7 +73,32 @@ class SqlLedgerRepository:
             for p in transaction.postings
         )
         self._s.flush()
+        if transaction.order_id is not None:
+            self._add_to_sums(transaction.order_id, transaction.postings)
         return True
+
+    def _add_to_sums(self, order_id: str, postings: Sequence[Posting]) -> None:
+        by_account: dict[Account, int] = defaultdict(int)
+        for p in postings:
+            by_account[p.account] += p.amount
+        stmt = _insert(self._s, LedgerOrderSumRow).values(
+            [
+                {
+                    "order_id": order_id,
+                    "kind": account.kind.value,
+                    "owner": account.owner,
+                    "currency": account.currency,
+                    "amount": amount,
+                }
+                for account, amount in sorted(by_account.items())
+            ]
+        )
+        self._s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["order_id", "kind", "owner", "currency"],
+                set_={"amount": LedgerOrderSumRow.amount + stmt.excluded.amount},
+            )
+        )
 
     def has_order(self, order_id: str) -> bool:
         found = self._s.scalar(

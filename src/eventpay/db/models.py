@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -86,6 +88,10 @@ class OrganizerRow(Base):
     fee_fixed_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     fee_payer: Mapped[str | None] = mapped_column(String(16), nullable=True)
     fee_rounding: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Where payouts go (PayPal Payouts), and an admin's hold on them (audited).
+    paypal_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    payouts_on_hold: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    payouts_hold_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class EventRow(Base):
@@ -107,6 +113,12 @@ class EventRow(Base):
     fee_fixed_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     fee_payer: Mapped[str | None] = mapped_column(String(16), nullable=True)
     fee_rounding: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    payout_reserve_days: Mapped[int] = mapped_column(Integer, server_default="7")
+    # (ends_at or starts_at) + payout_reserve_days, kept on every write so the payable still
+    # held can be selected in SQL; an admin may release the reserve earlier (audited).
+    reserve_until: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    reserve_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class CompetitionClassRow(Base):
@@ -252,6 +264,38 @@ class LedgerPostingRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[int] = mapped_column(BigInteger)
     order_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+
+
+class PayoutRow(Base):
+    """One payment to one organizer in one currency; at most one per organizer, currency and
+    period, whichever of several concurrent runs gets there first."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (
+        UniqueConstraint("organizer_id", "currency", "period"),
+        UniqueConstraint("provider", "provider_item_id"),
+        Index("ix_payouts_status_next_check_at", "status", "next_check_at"),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organizer_id: Mapped[str] = mapped_column(ForeignKey("organizers.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    provider: Mapped[str] = mapped_column(String(16))
+    destination: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str] = mapped_column(String(64), index=True)
+    batch_id: Mapped[str] = mapped_column(String(128))
+    provider_batch_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    provider_item_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    provider_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    fee: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_check_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    checks: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class ReconciliationRunRow(Base):

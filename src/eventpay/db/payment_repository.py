@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from eventpay.db.ids import uuid7
@@ -205,9 +205,18 @@ class SqlAuditRepository:
         self._s.flush()
 
     def list_for(self, *, order_id: str) -> Sequence[AuditEntry]:
+        return self._entries(PaymentAuditLogRow.order_id == order_id)
+
+    def list_for_entity(self, entity_type: str, entity_id: str) -> Sequence[AuditEntry]:
+        return self._entries(
+            PaymentAuditLogRow.entity_type == entity_type,
+            PaymentAuditLogRow.entity_id == entity_id,
+        )
+
+    def _entries(self, *where: ColumnElement[bool]) -> Sequence[AuditEntry]:
         stmt = (
             select(PaymentAuditLogRow)
-            .where(PaymentAuditLogRow.order_id == order_id)
+            .where(*where)
             .order_by(PaymentAuditLogRow.created_at, PaymentAuditLogRow.id)
         )
         return [

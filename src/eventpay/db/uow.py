@@ -9,15 +9,18 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from eventpay.db.catalog_repository import SqlCatalogRepository
+from eventpay.db.connect_repository import SqlConnectRepository
 from eventpay.db.ledger_checks import SqlLedgerCheckRepository
 from eventpay.db.ledger_repository import SqlLedgerRepository
 from eventpay.db.order_repository import SqlOrderRepository, SqlRefundRepository
 from eventpay.db.payment_repository import SqlAuditRepository, SqlPaymentRepository
+from eventpay.db.payout_repository import SqlPayoutRepository
 from eventpay.db.reconciliation_repository import SqlReconciliationRepository
 from eventpay.db.webhook_repository import SqlIdempotencyRepository, SqlWebhookEventRepository
 from eventpay.ports import (
     AuditRepository,
     CatalogRepository,
+    ConnectRepository,
     IdempotencyRepository,
     LedgerRepository,
     OrderRepository,
@@ -27,6 +30,7 @@ from eventpay.ports import (
     UnitOfWork,
     WebhookEventRepository,
 )
+from eventpay.ports.payouts import PayoutRepository
 from eventpay.ports.repositories import LedgerCheckRepository
 
 
@@ -48,6 +52,8 @@ class SqlUnitOfWork:
         self.ledger: LedgerRepository = SqlLedgerRepository(session)
         self.reconciliation: ReconciliationRepository = SqlReconciliationRepository(session)
         self.ledger_checks: LedgerCheckRepository = SqlLedgerCheckRepository(session)
+        self.payouts: PayoutRepository = SqlPayoutRepository(session)
+        self.connect: ConnectRepository = SqlConnectRepository(session)
         return self
 
     def __exit__(

@@ -14,7 +14,7 @@ anything that loads or stores an event. Catalog data that breaks a structural ru
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +31,10 @@ from eventpay.domain.fee_policy import FeePolicy
 from eventpay.domain.money import Money
 from eventpay.domain.refund_policy import RefundTerms
 
+DEFAULT_RESERVE_DAYS = 7
+"""What an event's orders earned is held this many days after it ends, unless set per event."""
+MAX_RESERVE_DAYS = 365
+
 
 @dataclass(frozen=True, slots=True)
 class Organizer:
@@ -43,9 +47,12 @@ class Organizer:
     id: str
     name: str
     fee_policy: FeePolicy | None = None
+    paypal_email: str | None = None  # where PayPal Payouts pay them; None: not by PayPal
 
     def __post_init__(self) -> None:
         _require_policy(self.fee_policy, f"organizer {self.id!r}")
+        if self.paypal_email is not None and not _looks_like_email(self.paypal_email):
+            raise ValueError(f"organizer {self.id!r}: paypal_email is not an e-mail address")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +130,19 @@ class Event:
     classes: tuple[CompetitionClass, ...]
     late_refund_fee_percent: Decimal | None = None
     fee_policy: FeePolicy | None = None
+    ends_at: datetime | None = None  # None: a one-day event, over when it starts
+    payout_reserve_days: int = DEFAULT_RESERVE_DAYS
 
     def __post_init__(self) -> None:
         _require_time_zone(self.timezone)
+        if self.ends_at is not None:
+            require_aware(self.ends_at, "ends_at")
+            if self.ends_at < self.starts_at:
+                raise ValueError(f"event {self.id!r}: ends_at is before starts_at")
+        if not 0 <= self.payout_reserve_days <= MAX_RESERVE_DAYS:
+            raise ValueError(
+                f"event {self.id!r}: payout_reserve_days must be 0 to {MAX_RESERVE_DAYS}"
+            )
         _require_policy(self.fee_policy, f"event {self.id!r}")
         # Money validates and lowercases the code, so "USD" in catalog data is accepted.
         object.__setattr__(self, "currency", Money.zero(self.currency).currency)
@@ -156,6 +173,12 @@ class Event:
         )
 
     @property
+    def reserve_until(self) -> datetime:
+        """Until when what this event's orders earned is held from payouts: N days after it
+        ends, so its refunds and chargebacks are still covered."""
+        return (self.ends_at or self.starts_at) + timedelta(days=self.payout_reserve_days)
+
+    @property
     def zone(self) -> ZoneInfo:
         """The event's time zone, for rendering its instants in local time."""
         return ZoneInfo(self.timezone)
@@ -180,6 +203,11 @@ class Event:
             if competition_class.id == class_id:
                 return competition_class
         raise UnknownClass(class_id)
+
+
+def _looks_like_email(value: str) -> bool:
+    local, at, domain = value.partition("@")
+    return bool(at and local and "." in domain and len(value) <= 254 and " " not in value)
 
 
 def _require_policy(policy: object, owner: str) -> None:

@@ -8,13 +8,14 @@ them and never decide anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
 
 from eventpay.domain import Money
-from eventpay.domain.reconciliation import Movement
+from eventpay.domain.reconciliation import Movement, MovementRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +26,24 @@ class PayoutItem:
     note: str = ""
 
 
+class PayoutOutcome(StrEnum):
+    """Where a payout item's money is, whatever the provider's own word for it."""
+
+    PENDING = "pending"  # not decided yet
+    PAID = "paid"  # with the receiver
+    UNCLAIMED = "unclaimed"  # left us; the provider returns it if nobody claims it
+    RETURNED = "returned"  # back in our balance after it had left
+    FAILED = "failed"  # never left
+
+
 @dataclass(frozen=True, slots=True)
 class PayoutItemStatus:
     item_id: str
     provider_item_id: str | None
     status: str  # the provider's word: SUCCESS, UNCLAIMED, PENDING, FAILED, ...
     amount: Money
+    outcome: PayoutOutcome = PayoutOutcome.PENDING  # where the money is, in our words
+    reason: str | None = None  # why it failed, in the provider's words
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +54,40 @@ class PayoutBatch:
     items: Sequence[PayoutItemStatus] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class PayoutItemUpdate:
+    """One payout item as the provider last reported it (a webhook or a read)."""
+
+    provider_item_id: str
+    provider_batch_id: str
+    item_id: str | None  # ours: the item's sender_item_id
+    batch_id: str | None  # ours: the batch's sender_batch_id, when the provider includes it
+    status: str  # the provider's word
+    outcome: PayoutOutcome
+    amount: Money | None
+    fee: Money | None
+    transaction_id: str | None  # the provider's transaction, when money moved
+    reason: str | None = None  # the provider's reason for a failure: RECEIVER_UNREGISTERED, ...
+
+
 class PayoutProvider(Protocol):
+    payout_key_window: timedelta
+    """How long the provider remembers a batch's idempotency key: a batch whose answer was lost
+    may be sent again blind only within it (after it, a resend could pay a second time)."""
+
     def create_payout(
         self, *, batch_id: str, items: Sequence[PayoutItem], email_subject: str
     ) -> PayoutBatch: ...
     def get_payout(self, provider_batch_id: str) -> PayoutBatch: ...
+    def get_payout_item(self, provider_item_id: str) -> PayoutItemUpdate:
+        """One item in full: status, outcome, fee; the same value its webhooks give."""
+        ...
+
+    def parse_payout_event(
+        self, event_type: str, payload: Mapping[str, Any]
+    ) -> PayoutItemUpdate | None:
+        """The item update a verified payouts webhook carries; None for any other event."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +141,14 @@ class MovementSource(Protocol):
         """The payments and refunds it lists in [since, until): amounts signed from the
         platform's side (+ in, - out), `fee` what the provider kept of a payment."""
         ...
+
+
+@runtime_checkable
+class MovementReport(Protocol):
+    """A `MovementSource` that can also hand over a whole period at once, from a report file
+    (Stripe's Reports API) rather than page by page: the same movements, as plain rows."""
+
+    def movement_rows(self, *, since: datetime, until: datetime) -> Iterator[MovementRow]: ...
 
 
 class InvoiceProvider(Protocol):

@@ -33,6 +33,8 @@ class Capabilities:
     payment_lookup: bool = False
     reconciliation: bool = False
     idempotency_window: timedelta = timedelta(hours=24)
+    # The adapter implements `ports.connect.ConnectProvider` (Stripe Connect).
+    connect: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,11 @@ class CreatePayment:
     return_url: str | None = None
     cancel_url: str | None = None
     lines: Sequence[PaymentLine] = ()
+    # Stripe Connect (ports.connect): a destination charge to this connected account keeping
+    # `application_fee` (minor units); or a separate charge whose transfers share this group.
+    transfer_destination: str | None = None
+    application_fee: int | None = None
+    transfer_group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +109,10 @@ class RefundRequest:
     amount: Money
     idempotency_key: str
     reason: str
+    # A destination charge's refund takes the organizer's transfer and the application fee
+    # back in proportion (Stripe `reverse_transfer`, `refund_application_fee`).
+    reverse_transfer: bool = False
+    refund_application_fee: bool = False
 
 
 class ProviderRefundStatus(StrEnum):

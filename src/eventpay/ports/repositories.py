@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -17,7 +17,10 @@ from eventpay.domain.ledger import (
     StatementEntry,
 )
 from eventpay.domain.orders import RegistrationStatus
+from eventpay.domain.reconciliation import Movement, MovementRow
+from eventpay.ports.connect import ConnectRepository
 from eventpay.ports.identity import ProviderName
+from eventpay.ports.payouts import PayoutRepository
 from eventpay.ports.records import (
     AuditEntry,
     IdempotencyRecord,
@@ -162,10 +165,34 @@ class ReconciliationRepository(Protocol):
         """The provider's most recent run, with its mismatches in order."""
         ...
 
+    def stage_ours(self, *, provider: ProviderName, since: datetime) -> None:
+        """Hold our movements of the provider since `since` in this unit of work (a temporary
+        table) for `disagreements`: its succeeded payments and refunds, with the fees booked."""
+        ...
+
+    def stage_theirs(
+        self, rows: Iterable[MovementRow], *, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Hold the provider's movements in this unit of work (a temporary table) for
+        `disagreements`; how many rows there were. `progress` hears the count now and then."""
+        ...
+
+    def disagreements(
+        self, *, provider: ProviderName, since: datetime
+    ) -> tuple[int, Sequence[Movement], Sequence[Movement]]:
+        """Our staged movements (`stage_ours`, plus older ones the staged rows name) against
+        the staged rows, in the database: how many ours there are, and those of each side that
+        do not agree with the other exactly (missing there, or a different currency, amount or
+        fee)."""
+        ...
+
 
 class AuditRepository(Protocol):
     def add(self, entry: AuditEntry) -> None: ...
     def list_for(self, *, order_id: str) -> Sequence[AuditEntry]: ...
+    def list_for_entity(self, entity_type: str, entity_id: str) -> Sequence[AuditEntry]:
+        """Every entry about one thing (a payout, an organizer), oldest first."""
+        ...
 
 
 class WebhookEventRepository(Protocol):
@@ -208,6 +235,9 @@ class UnitOfWork(Protocol):
     ledger: LedgerRepository
     reconciliation: ReconciliationRepository
     ledger_checks: LedgerCheckRepository
+    # Stripe Connect; only reached when a provider has the capability (`Capabilities.connect`).
+    connect: ConnectRepository
+    payouts: PayoutRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -250,9 +280,47 @@ class OrderBooks:
     posted: bool
 
 
+@dataclass(frozen=True, slots=True)
+class BooksClass:
+    """Orders whose figures the database found alike (`LedgerCheckRepository.order_classes`):
+    the same order fields, lines, succeeded attempts and account sums. `key` is opaque; `first`
+    and `last` are the smallest and largest order id in it."""
+
+    key: str
+    orders: int
+    first: str
+    last: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderClasses:
+    """Every order with money or postings, grouped into `classes`, and the `orphans`: order ids
+    named by ledger transactions that have no order, in order."""
+
+    classes: Sequence[BooksClass]
+    orphans: Sequence[str]
+
+
 class LedgerCheckRepository(Protocol):
     """Set-based reads for checking the whole ledger: a few grouped queries per chunk of
     orders, never a query per order."""
+
+    def snapshot(self) -> None:
+        """Read everything that follows in this unit of work from one snapshot (call first)."""
+        ...
+
+    def order_classes(self) -> OrderClasses | None:
+        """The orders grouped by their figures in the database, or None when this database
+        cannot (then `order_books` reads them chunk by chunk)."""
+        ...
+
+    def books_of(self, order_ids: Sequence[str]) -> Sequence[OrderBooks]:
+        """The books of these orders (those with a succeeded payment or a ledger transaction)."""
+        ...
+
+    def class_members(self, key: str) -> Sequence[str]:
+        """The order ids of the class with this `key` (`order_classes`), in order."""
+        ...
 
     def unbalanced(self) -> Sequence[tuple[str, str, int]]:
         """(cause, currency, sum) of every transaction whose postings do not sum to zero, by

@@ -51,6 +51,7 @@ from eventpay.ports import (
     PaymentUpdate,
     PayoutBatch,
     PayoutItem,
+    PayoutItemUpdate,
     ProviderName,
     ProviderPayment,
     ProviderRefund,
@@ -68,6 +69,7 @@ from eventpay.providers.paypal_http import PayPalApi, PayPalRejected, reading
 from eventpay.providers.paypal_invoicing import PayPalInvoicing
 from eventpay.providers.paypal_money import UnsupportedAmount, amount_step, refusal
 from eventpay.providers.paypal_orders import order_request, payment_from_order
+from eventpay.providers.paypal_payout_events import parse_payout_event
 from eventpay.providers.paypal_payouts import PayPalPayouts
 from eventpay.providers.paypal_refunds import (
     is_complete,
@@ -270,6 +272,19 @@ class PayPalProvider:
 
     def get_payout(self, provider_batch_id: str) -> PayoutBatch:
         return self._payouts.get_payout(provider_batch_id)
+
+    # PayPal refuses a second batch with the same sender_batch_id, and replays the first for
+    # the same PayPal-Request-Id, for 30 days.
+    payout_key_window = timedelta(days=30)
+
+    def get_payout_item(self, provider_item_id: str) -> PayoutItemUpdate:
+        return self._payouts.get_payout_item(provider_item_id)
+
+    def parse_payout_event(
+        self, event_type: str, payload: Mapping[str, Any]
+    ) -> PayoutItemUpdate | None:
+        update = parse_payout_event(event_type, payload)
+        return update if isinstance(update, PayoutItemUpdate) else None
 
     def list_disputes(self) -> Sequence[Dispute]:
         return self._disputes.list_disputes()

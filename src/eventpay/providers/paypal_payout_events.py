@@ -31,10 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from eventpay.domain import Money
+from eventpay.ports import PayoutItemUpdate, PayoutOutcome
 from eventpay.providers.paypal_money import from_paypal
 
 __all__ = [
@@ -50,14 +50,6 @@ ITEM_EVENT = "PAYMENT.PAYOUTS-ITEM."
 BATCH_EVENT = "PAYMENT.PAYOUTSBATCH."
 
 
-class PayoutOutcome(StrEnum):
-    PENDING = "pending"
-    PAID = "paid"
-    UNCLAIMED = "unclaimed"
-    RETURNED = "returned"
-    FAILED = "failed"
-
-
 _OUTCOMES = {
     "SUCCESS": PayoutOutcome.PAID,
     "UNCLAIMED": PayoutOutcome.UNCLAIMED,
@@ -71,22 +63,6 @@ _OUTCOMES = {
 }
 # The event's last word, as the item status it announces.
 _EVENT_STATUS = {"SUCCEEDED": "SUCCESS", "HELD": "ONHOLD"}
-
-
-@dataclass(frozen=True, slots=True)
-class PayoutItemUpdate:
-    """One payout item as PayPal last reported it."""
-
-    provider_item_id: str  # PayPal's payout_item_id
-    provider_batch_id: str  # PayPal's payout_batch_id
-    item_id: str | None  # ours: the item's sender_item_id
-    batch_id: str | None  # ours: the batch's sender_batch_id, when PayPal includes it
-    status: str  # PayPal's transaction_status
-    outcome: PayoutOutcome
-    amount: Money | None
-    fee: Money | None  # payout_item_fee
-    transaction_id: str | None  # PayPal's transaction, when money moved
-    reason: str | None = None  # errors.name: RECEIVER_UNREGISTERED, ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from typing import Any
 from eventpay.ports import PayoutBatch, PayoutItem, PayoutItemStatus
 from eventpay.providers.paypal_http import PayPalApi, PayPalRejected, reading
 from eventpay.providers.paypal_money import from_paypal, to_payouts
-from eventpay.providers.paypal_payout_events import PayoutItemUpdate, item_update
+from eventpay.providers.paypal_payout_events import PayoutItemUpdate, item_update, outcome_of
 
 __all__ = ["DuplicatePayoutBatch", "PayPalPayouts", "payout_request"]
 
@@ -117,6 +117,7 @@ def _item_status(entry: Mapping[str, Any]) -> PayoutItemStatus:
         provider_item_id=str(entry["payout_item_id"]) if entry.get("payout_item_id") else None,
         status=str(entry.get("transaction_status") or "PENDING"),
         amount=from_paypal(detail["amount"]),
+        outcome=outcome_of(str(entry.get("transaction_status") or "PENDING")),
     )
 
 

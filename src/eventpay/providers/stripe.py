@@ -19,7 +19,7 @@ from typing import Any
 import stripe
 
 from eventpay.domain import Money
-from eventpay.domain.reconciliation import Movement
+from eventpay.domain.reconciliation import Movement, MovementRow
 from eventpay.ports import (
     Capabilities,
     CreatePayment,
@@ -32,7 +32,9 @@ from eventpay.ports import (
     RefundUpdate,
 )
 from eventpay.providers import stripe_objects as read
+from eventpay.providers.stripe_balance import REPORT_TYPE, report_rows
 from eventpay.providers.stripe_balance import movements as balance_movements
+from eventpay.providers.stripe_connect import StripeConnect, connect_params
 from eventpay.providers.stripe_currency import amount_step, refusal, to_stripe
 from eventpay.providers.stripe_errors import malformed, translate
 
@@ -85,7 +87,7 @@ def _search_literal(value: str) -> str:
 _FEE_PATH = "latest_charge.balance_transaction"
 
 
-class StripeProvider:
+class StripeProvider(StripeConnect):
     name = ProviderName.STRIPE
     capabilities = Capabilities(
         partial_refund=True,
@@ -95,6 +97,7 @@ class StripeProvider:
         payment_lookup=True,
         reconciliation=True,
         idempotency_window=timedelta(hours=24),
+        connect=True,
     )
 
     def __init__(
@@ -103,7 +106,10 @@ class StripeProvider:
         *,
         omit_params: frozenset[str] = frozenset(),
         page_size: int = _PAGE,
+        on_behalf_of: bool = True,
     ) -> None:
+        # `on_behalf_of`: destination charges name the organizer as the merchant of record.
+        self._on_behalf_of = on_behalf_of
         # `omit_params` exists for localstripe, which rejects parameters real Stripe requires
         # us to send (automatic_payment_methods, description); production never sets it.
         # `page_size` (1..100) is how many refunds or search results one request reads.
@@ -125,6 +131,7 @@ class StripeProvider:
             "automatic_payment_methods": {"enabled": True},
             "description": request.description,
             "metadata": dict(request.metadata),
+            **connect_params(request, on_behalf_of=self._on_behalf_of),
         }
         for name in self._omit:
             params.pop(name, None)
@@ -177,6 +184,10 @@ class StripeProvider:
             "amount": to_stripe(request.amount),
             "metadata": {"refund_id": request.refund_id, "reason": request.reason[:500]},
         }
+        if request.reverse_transfer:
+            params["reverse_transfer"] = True
+        if request.refund_application_fee:
+            params["refund_application_fee"] = True
         refunds = self._client.v1.refunds
         options: Any = {"idempotency_key": request.idempotency_key}
         return read.to_refund(_call(lambda: refunds.create(params=params, options=options)))
@@ -210,6 +221,39 @@ class StripeProvider:
             return _call(partial(transactions.list, params=params))  # type: ignore[arg-type]
 
         return balance_movements(fetch, since=since, until=until, page_size=self._page)
+
+    def movement_rows(self, *, since: datetime, until: datetime) -> Iterator[MovementRow]:
+        """The same movements from one balance report run (`stripe_balance.report_rows`)."""
+        reporting = self._client.v1.reporting
+        runs = reporting.report_runs
+
+        def available_until() -> int:
+            found = _call(partial(reporting.report_types.retrieve, REPORT_TYPE))
+            return int(found["data_available_end"])
+
+        def create(params: dict[str, Any], key: str) -> Mapping[str, Any]:
+            return _call(partial(runs.create, params=params, options={"idempotency_key": key}))  # type: ignore[arg-type]
+
+        def retrieve(run_id: str) -> Mapping[str, Any]:
+            return _call(partial(runs.retrieve, run_id))
+
+        def download(file_id: str) -> Iterator[bytes]:
+            # The SDK has no call for a file's contents (not JSON); its requestor streams them
+            # from the "files" base address with the same key, retries and errors.
+            answer = self._client._requestor.request_stream(
+                "get", f"/v1/files/{file_id}/contents", base_address="files"
+            )
+            return iter(answer.io)
+
+        return report_rows(
+            available_until=available_until,
+            create=create,
+            retrieve=retrieve,
+            download=download,
+            paged=lambda start, end: self.movements(since=start, until=end),
+            since=since,
+            until=until,
+        )
 
     @staticmethod
     def _listed(page: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -157,6 +157,25 @@ class Sandbox:
                 return found
         return None
 
+    def webhook_endpoints(self) -> list[Order]:
+        response = self.client.get(
+            "/v1/webhook_endpoints", params={"limit": 100}, headers=self._secret()
+        )
+        endpoints: list[Order] = expect(response, 200).get("data", [])
+        return endpoints
+
+    def set_endpoint_disabled(self, endpoint_id: str, *, disabled: bool) -> None:
+        """Switch a webhook endpoint off or on, as in Stripe's dashboard."""
+        answer = self.client.post(
+            f"/v1/webhook_endpoints/{endpoint_id}",
+            data={"disabled": "true" if disabled else "false"},
+            headers=self._secret(),
+        )
+        expect(answer, 200)
+
+    def resend(self, event_id: str) -> None:
+        expect(self.client.post(f"/_sandbox/events/{event_id}/resend"), 200)
+
     def _secret(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {SANDBOX_API_KEY}"}
 
@@ -354,6 +373,15 @@ class ServiceUnderTest:
             f"/v1/organizers/{organizer_id}/balance",
             headers={"Authorization": f"Bearer {self.admin}"},
         )
+
+    def as_admin(
+        self, method: str, path: str, body: Mapping[str, Any] | None = None
+    ) -> httpx.Response:
+        """Any route, as the platform's admin (JSON body when given)."""
+        headers = {"Authorization": f"Bearer {self.admin}"}
+        if body is None:
+            return self.api.request(method, path, headers=headers)
+        return self.api.request(method, path, content=json.dumps(body), headers=headers | _JSON)
 
     def audit_actions(self, order_id: str) -> list[str]:
         return [str(row.get("action")) for row in self.audit(order_id)]

@@ -23,7 +23,8 @@ def _available(sut: ServiceUnderTest, currency: str) -> int:
     balances: dict[str, Any] = expect(sut.organizer_balance(ORGANIZER_ID), 200)
     for entry in balances.get("balances", []):
         if entry.get("currency") == currency:
-            return int(entry["available"]["amount"])
+            # What it is owed: available now, or held until its event's reserve ends.
+            return int(entry["available"]["amount"]) + int(entry["held"]["amount"])
     return 0
 
 

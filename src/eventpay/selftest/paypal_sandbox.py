@@ -73,6 +73,10 @@ class PayPalSandbox:
         }
         expect(self.client.post("/_sandbox/faults", json=fault), 201)
 
+    def return_unclaimed(self, provider_item_id: str) -> None:
+        """An UNCLAIMED payout item nobody claimed comes back (PayPal: after 30 days)."""
+        expect(self.client.post(f"/_sandbox/payouts-item/{provider_item_id}/return"), 200)
+
     def _redirect(self, answer: httpx.Response, button: str) -> str:
         url = expect(answer, 200).get("redirect_url")
         if not isinstance(url, str) or not url:

@@ -17,10 +17,12 @@ from enum import StrEnum
 import httpx
 
 from eventpay.selftest import (
+    connect_scenarios,
     contract_scenarios,
     double_payment_scenarios,
     ledger_scenarios,
     payment_scenarios,
+    payout_scenarios,
     paypal_scenarios,
     paypal_webhook_scenarios,
     refund_scenarios,
@@ -38,6 +40,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     *double_payment_scenarios.SCENARIOS,
     *refund_scenarios.SCENARIOS,
     *contract_scenarios.SCENARIOS,
+    *connect_scenarios.SCENARIOS,
+    *payout_scenarios.SCENARIOS,
     *ledger_scenarios.SCENARIOS,
 )
 

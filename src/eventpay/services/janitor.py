@@ -13,6 +13,8 @@ the others and never blocks them. A task never filters its batch in Python after
   pending; a card attempt its buyer may have paid) are read, in case their webhook was lost.
 - `read_fees`: succeeded payments whose provider fee is not in the ledger yet.
 - `send_refunds`: pending refunds, sent or read (`refunds.execute_pending_refunds`).
+- `send_transfers`: transfers of separate charges to connected accounts
+  (`transfers.send_due_transfers`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from eventpay.services.captures import capture_payment
 from eventpay.services.payment_calls import ReturnUrls, call_provider
 from eventpay.services.refunds import execute_pending_refunds
 from eventpay.services.settlement import record_provider_answer, reschedule_payment
+from eventpay.services.transfers import send_due_reversals, send_due_transfers
 
 log = structlog.get_logger(__name__)
 
@@ -310,3 +313,12 @@ def send_refunds(
 ) -> int:
     """Send the due pending refunds and read the acknowledged ones; how many got an answer."""
     return execute_pending_refunds(uow_factory=uow_factory, providers=providers, clock=clock)
+
+
+def send_transfers(
+    *, uow_factory: UnitOfWorkFactory, providers: ProviderRegistry, clock: Clock
+) -> int:
+    """Send the due transfers of separate charges to connected accounts, then the reversals
+    their refunds call for; how many of either were made."""
+    sent = send_due_transfers(uow_factory=uow_factory, providers=providers, clock=clock)
+    return sent + send_due_reversals(uow_factory=uow_factory, providers=providers, clock=clock)

@@ -3,10 +3,10 @@
 For that organizer or an admin.
 
 An organizer sees only their own money: another organizer's id answers exactly as an unknown
-one does (NotFound). `available` is the organizer's payable balance less what is held; `held`
-(reserves until after an event, open disputes) and `pending` (payouts on their way) are part
-of the payout flow and are zero until it exists. The statement lists, for a period, every
-transaction that changed what the organizer is owed (payments, refunds, reversals, later
+one does (NotFound). `available` is the organizer's payable balance less what is on its way
+(`pending`: payouts sent, not settled) and what is `held` (reserves until after an event, or
+everything under an admin's hold; see `domain.payouts`). The statement lists, for a period,
+every transaction that changed what the organizer is owed (payments, refunds, reversals,
 payouts) with the platform fee it moved, between the opening and the closing balance.
 """
 
@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from eventpay.domain import AccountKind, Money
+from eventpay.domain import Money
 from eventpay.domain.ledger import StatementEntry
 from eventpay.ports import Principal, Role, UnitOfWork, UnitOfWorkFactory
 from eventpay.services.errors import InvalidRequest, NotFound
+from eventpay.services.payable import positions
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,29 +37,35 @@ def _may_see(caller: Principal, organizer_id: str) -> bool:
 
 
 def balance(
-    *, uow_factory: UnitOfWorkFactory, caller: Principal, organizer_id: str
+    *,
+    uow_factory: UnitOfWorkFactory,
+    caller: Principal,
+    organizer_id: str,
+    now: datetime,
 ) -> list[OrganizerBalance]:
-    """The organizer's balance per currency they were ever owed money in, by currency."""
+    """The organizer's balance per currency they were ever owed money in, by currency:
+    `available` is what the next payout run would pay them (`domain.payouts.position`)."""
     with uow_factory() as uow:
         _check_access(uow, caller, organizer_id)
-        owed = uow.ledger.balances(kind=AccountKind.ORGANIZER_PAYABLE, owner=organizer_id)
-    out = []
-    for account, amount in sorted(owed.items()):
-        zero = Money.zero(account.currency)
-        out.append(
-            OrganizerBalance(
-                currency=account.currency,
-                available=Money(-amount, account.currency),  # a liability: credit balance
-                held=zero,
-                pending=zero,
-            )
-        )
-    return out
+        found = positions(uow, organizer_id, now=now)
+    return [
+        OrganizerBalance(currency=p.currency, available=p.available, held=p.held, pending=p.pending)
+        for p in found
+    ]
 
 
 def _check_access(uow: UnitOfWork, caller: Principal, organizer_id: str) -> None:
     if not _may_see(caller, organizer_id) or uow.catalog.get_organizer(organizer_id) is None:
         raise NotFound("organizer_not_found", "No such organizer.", {"organizer_id": organizer_id})
+
+
+def organizer_name(*, uow_factory: UnitOfWorkFactory, caller: Principal, organizer_id: str) -> str:
+    """The organizer's name, for a statement's heading; NotFound exactly as for the statement."""
+    with uow_factory() as uow:
+        _check_access(uow, caller, organizer_id)
+        found = uow.catalog.get_organizer(organizer_id)
+    assert found is not None  # _check_access refused an unknown id
+    return found.name
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from eventpay.ports import (
     PaymentRecord,
     ProviderPayment,
 )
+from eventpay.services.settlement import connect
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +50,7 @@ def create_request(
     if sum(ln.amount for ln in order.lines) != payment.amount:
         lines = [PaymentLine(f"Balance of order {order.id}", amount)]
     return_url, cancel_url = urls.for_payment(payment.id) if urls else (None, None)
+    fee = payment.metadata.get(connect.APPLICATION_FEE)
     return CreatePayment(
         payment_id=payment.id,
         order_id=payment.order_id,
@@ -59,6 +61,10 @@ def create_request(
         return_url=return_url,
         cancel_url=cancel_url,
         lines=lines,
+        # Stripe Connect, as decided when the attempt was created (`settlement.connect`).
+        transfer_destination=payment.metadata.get(connect.DESTINATION),
+        application_fee=None if fee is None else int(fee),
+        transfer_group=payment.metadata.get(connect.TRANSFER_GROUP),
     )
 
 

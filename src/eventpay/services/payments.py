@@ -28,11 +28,14 @@ from eventpay.ports import (
     ProviderRegistry,
     ProviderRejected,
     UnitOfWorkFactory,
+    connect_of,
 )
 from eventpay.services import audit
 from eventpay.services.errors import Conflict, InvalidRequest, Unavailable
 from eventpay.services.payment_calls import ReturnUrls, call_provider
 from eventpay.services.settlement import record_provider_answer
+from eventpay.services.settlement.connect import plan_charge
+from eventpay.services.settlement.ledger import shares_of
 from eventpay.services.views import load_owned, view_of
 
 __all__ = ["PaymentStart", "ReturnUrls", "start_payment"]
@@ -111,7 +114,13 @@ def _prepare(
             "event_id": registration.event_id if registration else "",
             "registration_id": registration.id if registration else "",
         }
+        charge = None
+        if connect_of(providers[provider]) is not None:
+            net_paid = view.summary.net_paid.amount
+            charge = plan_charge(uow, payment, shares_of(uow, order), net_paid=net_paid, now=now)
         uow.payments.add(payment)
+        if charge is not None:
+            uow.connect.add_charge(charge)
         audit.record(
             uow,
             entity_type="payment",

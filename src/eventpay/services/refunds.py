@@ -37,7 +37,7 @@ from eventpay.ports import (
     RefundRequest,
     UnitOfWorkFactory,
 )
-from eventpay.services.settlement import defer_refund, record_refund_answer
+from eventpay.services.settlement import connect, defer_refund, record_refund_answer
 
 log = structlog.get_logger(__name__)
 
@@ -148,6 +148,9 @@ def _request(refund: RefundRecord, payment: PaymentRecord) -> RefundRequest:
         amount=Money(refund.amount, refund.currency),
         idempotency_key=refund.idempotency_key,
         reason=refund.reason,
+        # A destination charge: the organizer's transfer and the platform's fee come back too.
+        reverse_transfer=connect.DESTINATION in payment.metadata,
+        refund_application_fee=connect.DESTINATION in payment.metadata,
     )
 
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 
@@ -24,6 +25,7 @@ from eventpay.ports import (
     Clock,
     PaymentRecord,
     PaymentUpdate,
+    PayoutItemUpdate,
     ProviderName,
     ProviderRegistry,
     UnitOfWork,
@@ -31,10 +33,13 @@ from eventpay.ports import (
     WebhookEventRecord,
     WebhookStatus,
     WebhookVerifier,
+    connect_of,
 )
 from eventpay.services.captures import capture_payment
 from eventpay.services.errors import NotFound
 from eventpay.services.settlement import apply_payment_update, apply_refund_update
+from eventpay.services.settlement import connect as settlement_connect
+from eventpay.services.settlement.payouts import apply_item_update
 
 log = structlog.get_logger(__name__)
 
@@ -151,6 +156,17 @@ def _find_payment(
     return payment
 
 
+def _payout_update(
+    provider: object, event_type: str, payload: Mapping[str, Any]
+) -> PayoutItemUpdate | None:
+    """The payout item a payouts event reports, from a provider that pays organizers out."""
+    parse = getattr(provider, "parse_payout_event", None)
+    if parse is None:
+        return None
+    update = parse(event_type, payload)
+    return update if isinstance(update, PayoutItemUpdate) else None
+
+
 def _apply(
     uow: UnitOfWork, event: WebhookEventRecord, providers: ProviderRegistry, now: datetime
 ) -> tuple[WebhookStatus, str | None]:
@@ -160,12 +176,27 @@ def _apply(
         raise RuntimeError(f"no {event.provider.value} provider is configured")
     payload = json.loads(event.payload)
     update = provider.parse_event(event.type, payload)
+    connect = connect_of(provider)
+    account = None if connect is None else connect.parse_account_event(event.type, payload)
+    if account is not None:
+        actor = f"{event.provider.value}-webhook"
+        known = settlement_connect.account_event(uow, account, actor=actor, now=now)
+        return (WebhookStatus.PROCESSED if known else WebhookStatus.IGNORED), None
     if update is None:
         refund_update = provider.parse_refund_event(event.type, payload)
         if refund_update is not None and apply_refund_update(
             uow,
             provider=event.provider,
             update=refund_update,
+            actor=f"{event.provider.value}-webhook",
+            now=now,
+        ):
+            return WebhookStatus.PROCESSED, None
+        payout_update = _payout_update(provider, event.type, payload)
+        if payout_update is not None and apply_item_update(
+            uow,
+            payout_update,
+            provider=event.provider.value,
             actor=f"{event.provider.value}-webhook",
             now=now,
         ):

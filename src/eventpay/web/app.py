@@ -15,12 +15,14 @@ from eventpay.config import Settings
 from eventpay.web import errors
 from eventpay.web.rate_limits import RateLimits
 from eventpay.web.routes import (
+    connect,
     events,
     health,
     ledger,
     orders,
     organizers,
     payments,
+    payouts,
     reconciliation,
     webhooks,
 )
@@ -58,6 +60,8 @@ def create_app(
         orders.router,
         payments.router,
         organizers.router,
+        connect.router,
+        payouts.router,
         ledger.router,
         reconciliation.router,
         webhooks.router,

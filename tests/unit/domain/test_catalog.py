@@ -180,3 +180,43 @@ def test_class_by_id_finds_the_class_or_raises_unknown_class() -> None:
     with pytest.raises(UnknownClass) as raised:
         event.class_by_id("bass_race")
     assert raised.value.class_id == "bass_race"
+
+
+def test_an_event_holds_its_earnings_until_days_after_it_ends() -> None:
+    event = make_event()
+    assert event.ends_at is None
+    assert event.payout_reserve_days == 7
+    assert event.reserve_until == event.starts_at + timedelta(days=7)
+    longer = dataclasses.replace(
+        event, ends_at=event.starts_at + timedelta(days=2), payout_reserve_days=0
+    )
+    assert longer.reserve_until == event.starts_at + timedelta(days=2)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"ends_at": "before"}, "ends_at is before starts_at"),
+        ({"payout_reserve_days": -1}, "payout_reserve_days"),
+        ({"payout_reserve_days": 366}, "payout_reserve_days"),
+    ],
+)
+def test_bad_event_ends_and_reserves_are_refused(changes: dict[str, object], message: str) -> None:
+    event = make_event()
+    if changes.get("ends_at") == "before":
+        changes = {"ends_at": event.starts_at - timedelta(hours=1)}
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(event, **changes)  # type: ignore[arg-type]
+
+
+def test_a_naive_end_is_refused() -> None:
+    event = make_event()
+    with pytest.raises(ValueError, match="ends_at"):
+        dataclasses.replace(event, ends_at=event.starts_at.replace(tzinfo=None) + timedelta(days=1))
+
+
+@pytest.mark.parametrize("address", ["nobody", "a@b", "@x.org", "a b@x.org", "x" * 250 + "@x.org"])
+def test_an_organizer_is_paid_at_an_email_address_only(address: str) -> None:
+    with pytest.raises(ValueError, match="paypal_email"):
+        Organizer(id="org_1", name="Bass Club", paypal_email=address)
+    assert Organizer(id="org_1", name="Bass Club", paypal_email="pay@bass.club").paypal_email

@@ -33,6 +33,7 @@ from eventpay.domain.ledger import (
     sums_by_currency,
 )
 from eventpay.domain.orders import RegistrationStatus
+from eventpay.domain.payouts import PayoutStatus
 from eventpay.ports import (
     AuditEntry,
     AuditRepository,
@@ -64,7 +65,18 @@ from eventpay.ports import (
     WebhookEventRepository,
     WebhookStatus,
 )
-from eventpay.ports.repositories import LedgerCheckRepository, OrderBooks
+from eventpay.ports.payouts import (
+    PayableFigures,
+    PayoutRecord,
+    PayoutRepository,
+    PayoutSettings,
+)
+from eventpay.ports.repositories import (
+    BooksClass,
+    LedgerCheckRepository,
+    OrderBooks,
+    OrderClasses,
+)
 from eventpay.providers.stripe import StripeProvider, stripe_client
 from eventpay.providers.stripe_webhook import SIGNATURE_HEADER, sign
 
@@ -115,6 +127,9 @@ class Tables:
     ledger: dict[str, LedgerTransaction] = field(default_factory=dict)  # by cause, in order
     reconciliation: list[ReconciliationRun] = field(default_factory=list)
     ledger_at: dict[str, datetime] = field(default_factory=dict)  # when each cause was posted
+    payouts: dict[str, PayoutRecord] = field(default_factory=dict)
+    payout_holds: dict[str, str | None] = field(default_factory=dict)  # organizer -> reason
+    reserves_released: dict[str, datetime] = field(default_factory=dict)  # event -> when
 
 
 class FakeStore:
@@ -532,6 +547,12 @@ class FakeAuditRepository(_Repository):
         # sorted() is stable: entries with the same timestamp keep insertion order.
         return [copy.deepcopy(e) for e in sorted(found, key=lambda e: e.created_at)]
 
+    def list_for_entity(self, entity_type: str, entity_id: str) -> Sequence[AuditEntry]:
+        found = [
+            e for e in self._t.audit if (e.entity_type, e.entity_id) == (entity_type, entity_id)
+        ]
+        return [copy.deepcopy(e) for e in sorted(found, key=lambda e: e.created_at)]
+
 
 _DUE = (WebhookStatus.PENDING, WebhookStatus.RETRYING)
 
@@ -630,6 +651,34 @@ class FakeLedgerCheckRepository(_Repository):
         named = {t.order_id for t in self._t.ledger.values() if t.order_id is not None}
         return sorted(named - set(self._t.orders))
 
+    grouping = True
+    """Whether `order_classes` groups the orders (PostgreSQL's way) or says it cannot (SQLite's:
+    then verify reads `order_books` chunk by chunk)."""
+
+    def snapshot(self) -> None:
+        pass
+
+    def order_classes(self) -> OrderClasses | None:
+        if not self.grouping:
+            return None
+        by_figures: dict[tuple[object, ...], list[str]] = {}
+        for order_id in sorted(self._t.orders):
+            books = self._books(order_id)
+            if books is not None:
+                by_figures.setdefault(_figures(books), []).append(order_id)
+        classes = [
+            BooksClass(key=repr(figures), orders=len(ids), first=ids[0], last=ids[-1])
+            for figures, ids in by_figures.items()
+        ]
+        return OrderClasses(classes=sorted(classes, key=lambda c: c.first), orphans=self.orphans())
+
+    def books_of(self, order_ids: Sequence[str]) -> Sequence[OrderBooks]:
+        found = (self._books(i) for i in sorted(set(order_ids)) if i in self._t.orders)
+        return [b for b in found if b is not None]
+
+    def class_members(self, key: str) -> Sequence[str]:
+        return [b.order_id for b in self.books_of(list(self._t.orders)) if repr(_figures(b)) == key]
+
     def order_books(self, *, after: str, limit: int) -> tuple[Sequence[OrderBooks], str | None]:
         self._fault("order_books")
         ids = sorted(i for i in self._t.orders if i > after)[:limit]
@@ -679,6 +728,175 @@ class FakeLedgerCheckRepository(_Repository):
         )
 
 
+def _figures(books: OrderBooks) -> tuple[object, ...]:
+    """What an order is judged by, without its id: orders alike in it form one class."""
+    return (
+        books.currency,
+        books.total,
+        books.platform_fee,
+        books.shares,
+        books.lines,
+        books.net_by_provider,
+        books.held,
+        books.posted,
+    )
+
+
+class FakePayoutRepository(_Repository):
+    """Payouts in memory, with the planning reads computed from the fake ledger and catalog."""
+
+    _name = "payouts"
+
+    def claim(self, payout: PayoutRecord) -> bool:
+        taken = any(
+            (p.organizer_id, p.amount.currency, p.period)
+            == (payout.organizer_id, payout.amount.currency, payout.period)
+            for p in self._t.payouts.values()
+        )
+        if taken:
+            return False
+        self._t.payouts[payout.id] = replace(payout)
+        return True
+
+    def get(self, payout_id: str, *, for_update: bool = False) -> PayoutRecord | None:
+        found = self._t.payouts.get(payout_id)
+        return None if found is None else replace(found)
+
+    def find_by_item(self, provider: str, provider_item_id: str) -> PayoutRecord | None:
+        for p in self._t.payouts.values():
+            if (p.provider, p.provider_item_id) == (provider, provider_item_id):
+                return replace(p)
+        return None
+
+    def save(self, payout: PayoutRecord) -> None:
+        self._t.payouts[payout.id] = replace(payout)
+
+    def list_for_organizer(self, organizer_id: str) -> Sequence[PayoutRecord]:
+        mine = [replace(p) for p in self._t.payouts.values() if p.organizer_id == organizer_id]
+        return sorted(mine, key=lambda p: (p.created_at, p.id), reverse=True)
+
+    def list_batch(self, batch_id: str) -> Sequence[PayoutRecord]:
+        return sorted(
+            (replace(p) for p in self._t.payouts.values() if p.batch_id == batch_id),
+            key=lambda p: p.id,
+        )
+
+    def list_due(
+        self, *, now: datetime, statuses: Sequence[PayoutStatus]
+    ) -> Sequence[PayoutRecord]:
+        due = [
+            replace(p)
+            for p in self._t.payouts.values()
+            if p.status in statuses and p.next_check_at <= now
+        ]
+        return sorted(due, key=lambda p: (p.next_check_at, p.id))
+
+    def _postings(self) -> list[tuple[str | None, Posting]]:
+        return [(t.order_id, p) for t in self._t.ledger.values() for p in t.postings]
+
+    def owed(self, *, organizer_ids: Sequence[str] | None = None) -> Sequence[tuple[str, str]]:
+        totals: dict[tuple[str, str, AccountKind], int] = {}
+        kinds = (AccountKind.ORGANIZER_PAYABLE, AccountKind.PAYOUTS_IN_TRANSIT)
+        for _, p in self._postings():
+            if p.account.kind in kinds:
+                key = (p.account.owner, p.account.currency, p.account.kind)
+                totals[key] = totals.get(key, 0) + p.amount
+        pairs = {(owner, cur) for (owner, cur, _), total in totals.items() if total}
+        return sorted(pair for pair in pairs if organizer_ids is None or pair[0] in organizer_ids)
+
+    def figures(self, organizer_id: str, *, now: datetime) -> Mapping[str, PayableFigures]:
+        def in_reserve(event_id: str | None) -> bool:
+            event = self._t.events.get(event_id or "")
+            if event is None or event.organizer_id != organizer_id:
+                return False
+            released = self._t.reserves_released.get(event.id)
+            return event.reserve_until > now and (released is None or released > now)
+
+        held = {
+            order.id
+            for order in self._t.orders.values()
+            if any(in_reserve(line.event_id) for line in order.lines)
+        }
+        out: dict[str, PayableFigures] = {}
+        for order_id, p in self._postings():
+            if p.account.owner != organizer_id:
+                continue
+            f = out.get(p.account.currency, PayableFigures())
+            if p.account.kind is AccountKind.ORGANIZER_PAYABLE:
+                reserved = f.reserved - (p.amount if order_id in held else 0)
+                f = replace(f, payable=f.payable - p.amount, reserved=reserved)
+            elif p.account.kind is AccountKind.PAYOUTS_IN_TRANSIT:
+                f = replace(f, in_transit=f.in_transit + p.amount)
+            else:
+                continue
+            out[p.account.currency] = f
+        return out
+
+    def with_postings(self) -> Sequence[tuple[PayoutRecord | None, str, Sequence[Posting]]]:
+        postings: dict[str, list[Posting]] = {}
+        for t in self._t.ledger.values():
+            if t.cause.startswith("payout:"):
+                postings.setdefault(t.cause.split(":")[1], []).extend(t.postings)
+        ids = sorted({*self._t.payouts, *postings})
+        return [(self.get(i), i, postings.get(i, [])) for i in ids]
+
+    def lock_organizer(self, organizer_id: str) -> None:
+        return None  # one fake unit of work commits at a time (see FakeUnitOfWork.commit)
+
+    def settings(self, organizer_id: str) -> PayoutSettings | None:
+        organizer = self._t.organizers.get(organizer_id)
+        if organizer is None:
+            return None
+        return PayoutSettings(
+            organizer_id=organizer_id,
+            paypal_email=organizer.paypal_email,
+            on_hold=organizer_id in self._t.payout_holds,
+            hold_reason=self._t.payout_holds.get(organizer_id),
+        )
+
+    def set_hold(self, organizer_id: str, *, on_hold: bool, reason: str | None) -> None:
+        if on_hold:
+            self._t.payout_holds[organizer_id] = reason
+        else:
+            self._t.payout_holds.pop(organizer_id, None)
+
+    def release_reserve(self, event_id: str, *, at: datetime) -> bool:
+        if event_id in self._t.reserves_released:
+            return False
+        self._t.reserves_released[event_id] = at
+        return True
+
+
+class FakeConnectRepository(_Repository):
+    """No organizer of the fake world has a Stripe connected account."""
+
+    _name = "connect"
+
+    def get_account(self, organizer_id: str, *, for_update: bool = False) -> None:
+        return None
+
+    def charge_enabled(self, organizer_ids: Sequence[str]) -> Mapping[str, str]:
+        return {}
+
+    def unsent_transfers(self, organizer_id: str) -> Mapping[tuple[Any, str], int]:
+        return {}
+
+    def transfers_for_payment(self, payment_id: str, *, for_update: bool = False) -> list[Any]:
+        return []
+
+    def destination_charges(self) -> list[Any]:
+        return []
+
+    def sent_transfers(self) -> list[Any]:
+        return []
+
+    def sent_reversals(self) -> list[Any]:
+        return []
+
+    def transfer_amounts(self, causes: Sequence[str]) -> Mapping[str, int]:
+        return {}
+
+
 # ---------------------------------------------------------------------------- unit of work
 
 
@@ -699,6 +917,8 @@ class FakeUnitOfWork:
         self.ledger: LedgerRepository = FakeLedgerRepository(self)
         self.reconciliation: ReconciliationRepository = FakeReconciliationRepository(self)
         self.ledger_checks: LedgerCheckRepository = FakeLedgerCheckRepository(self)
+        self.payouts: PayoutRepository = FakePayoutRepository(self)
+        self.connect = FakeConnectRepository(self)
 
     @property
     def tables(self) -> Tables:

@@ -4,7 +4,9 @@ A few paid, double-paid and refunded orders, then errors planted straight into t
 bad migration or a hand edit would leave them: a refund without its posting, an order whose
 postings are gone, a wrong platform fee, an unbalanced transaction, postings of a missing
 order, an order line whose event vanished. The bulk check must report the same problems in the
-same order as the per-order oracle (`support.books_oracle`), whatever the chunk size.
+same order as the per-order oracle (`support.books_oracle`), whatever the chunk size, and
+whether the orders are read in chunks or grouped into classes of alike orders (one judged per
+class, every order of a wrong class judged).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from eventpay.domain import Account, AccountKind, LedgerTransaction, Posting, Re
 from eventpay.services import books, withdrawals
 from support.books_oracle import per_order_problems
 
-from .fakes import FakeStore, FakeUnitOfWorkFactory, Tables
+from .fakes import FakeLedgerCheckRepository, FakeStore, FakeUnitOfWorkFactory, Tables
 from .scenario import ADMIN, World
 from .test_refunds import _overpay
 
@@ -157,10 +159,15 @@ def test_clean_books_are_clean_and_count_the_orders_with_money(
 
 @pytest.mark.parametrize("plant", PLANTS, ids=lambda p: p.__name__)
 @pytest.mark.parametrize("chunk", [1, 2, 3, 1000])
+@pytest.mark.parametrize("grouped", [True, False], ids=["classes", "chunks"])
 def test_each_planted_error_is_named_as_the_per_order_rule_names_it(
-    plant: Callable[[Tables, str], None], chunk: int, monkeypatch: pytest.MonkeyPatch
+    plant: Callable[[Tables, str], None],
+    chunk: int,
+    grouped: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(books, "CHUNK", chunk)
+    monkeypatch.setattr(FakeLedgerCheckRepository, "grouping", grouped)
     tables, orders = _books()
     planted = copy.deepcopy(tables)
     plant(planted, orders[1])
@@ -198,9 +205,10 @@ def test_the_first_problem_is_an_unbalanced_transaction_then_orders_by_id(
         st.tuples(st.sampled_from(PLANTS), st.integers(min_value=0, max_value=3)), max_size=5
     ),
     chunk=st.integers(min_value=1, max_value=6),
+    grouped=st.booleans(),
 )
 def test_any_mix_of_planted_errors_reads_as_the_per_order_rule_reads_it(
-    plants: list[tuple[Callable[[Tables, str], None], int]], chunk: int
+    plants: list[tuple[Callable[[Tables, str], None], int]], chunk: int, grouped: bool
 ) -> None:
     tables, orders = _books()
     planted = copy.deepcopy(tables)
@@ -209,10 +217,12 @@ def test_any_mix_of_planted_errors_reads_as_the_per_order_rule_reads_it(
             plant(planted, orders[which])
     factory = _factory(planted)
     books.CHUNK, before = chunk, books.CHUNK
+    FakeLedgerCheckRepository.grouping = grouped
     try:
         report = books.verify(uow_factory=factory)
     finally:
         books.CHUNK = before
+        FakeLedgerCheckRepository.grouping = True
 
     assert (report.orders, report.problems) == per_order_problems(factory)
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from eventpay import sample_data
+from eventpay import sample_data, sample_ids
 from eventpay.domain import FeePolicy, Organizer
 from eventpay.services import catalog
 from eventpay.services.errors import NotFound
@@ -21,7 +21,15 @@ NOW = datetime(2026, 12, 5, tzinfo=UTC)
 def test_seeding_stores_the_sample_events_in_start_order(world: World) -> None:
     events = catalog.list_events(uow_factory=world.uow_factory)
 
-    assert [e.id for e in events] == [WINTER, SPRING, SUMMER]
+    assert [e.id for e in events] == [
+        WINTER,
+        sample_ids.PAYOUT_EVENT,
+        sample_ids.UNCLAIMED_EVENT,
+        sample_ids.CONNECT_EVENT_A,
+        sample_ids.CONNECT_EVENT_B,
+        SPRING,
+        SUMMER,
+    ]
     assert catalog.get_event(uow_factory=world.uow_factory, event_id=SPRING) == next(
         e for e in sample_data.sample_events(world.seeded_at) if e.id == SPRING
     )

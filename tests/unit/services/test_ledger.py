@@ -1,14 +1,18 @@
 """The ledger posts every money event once, in the state change's unit of work, and balances.
 
 Examples first, then a Hypothesis state machine over payments (full, short, double), our
-refunds, refunds made at the provider, refunds that fail after succeeding, and replayed
-webhooks: after every step each transaction balances, `books.verify` is clean, and each
-organizer's payable is gross - platform fee - refunds, exact to the minor unit.
+refunds, refunds made at the provider, refunds that fail after succeeding, replayed webhooks,
+payout runs and every fate of a payout (paid, unclaimed, failed, returned before or after it
+was paid): after every step each transaction balances, `books.verify` is clean, and each
+organizer's payable is gross - platform fee - refunds - paid payouts, exact to the minor unit.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -21,12 +25,17 @@ from eventpay.domain import (
     RefundStatus,
     order_position,
 )
-from eventpay.services import books, withdrawals
+from eventpay.domain.payouts import PayoutStatus
+from eventpay.ports import PayoutBatch, PayoutItem, PayoutItemUpdate, PayoutOutcome
+from eventpay.ports.payouts import PayoutRecord
+from eventpay.sample_ids import PAYOUT_EVENT, PAYOUT_ORGANIZER_ID
+from eventpay.services import books, payouts, withdrawals
 from eventpay.services.refunds import execute_pending_refunds
 from eventpay.services.settlement.ledger import shares_of
+from eventpay.services.settlement.payouts import apply_item_update
 
 from .fakes import stripe_event
-from .scenario import ADMIN, World
+from .scenario import ADMIN, World, item
 from .test_external_refunds import dashboard_refund, refund_event
 from .test_refunds import _overpay
 
@@ -115,16 +124,54 @@ def test_verify_names_an_order_whose_money_never_reached_the_ledger(world: World
 # ---------------------------------------------------------------------------- state machine
 
 
+class PayoutRail:
+    """PayPal Payouts as the core sees it: batches accepted, items reported by the test."""
+
+    payout_key_window = timedelta(days=30)
+
+    def __init__(self) -> None:
+        self.batches: dict[str, str] = {}
+
+    def create_payout(
+        self, *, batch_id: str, items: Sequence[PayoutItem], email_subject: str
+    ) -> PayoutBatch:
+        self.batches.setdefault(batch_id, f"PB-{len(self.batches) + 1}")
+        return PayoutBatch(
+            batch_id=batch_id, provider_batch_id=self.batches[batch_id], status="PENDING"
+        )
+
+    def get_payout(self, provider_batch_id: str) -> PayoutBatch:
+        raise AssertionError("the machine reports every item itself")
+
+    def get_payout_item(self, provider_item_id: str) -> PayoutItemUpdate:
+        raise AssertionError("the machine reports every item itself")
+
+    def parse_payout_event(self, event_type: str, payload: Mapping[str, Any]) -> None:
+        return None
+
+
+_WORDS = {
+    PayoutOutcome.PAID: "SUCCESS",
+    PayoutOutcome.UNCLAIMED: "UNCLAIMED",
+    PayoutOutcome.RETURNED: "RETURNED",
+    PayoutOutcome.FAILED: "FAILED",
+    PayoutOutcome.PENDING: "PENDING",
+}
+
+
 class Books(RuleBasedStateMachine):
     orders = Bundle("orders")
 
     def __init__(self) -> None:
         super().__init__()
         self.world = World()
+        self.rail = PayoutRail()
 
-    @rule(target=orders)
-    def place(self) -> str:
-        return self.world.place_order().order.id
+    @rule(target=orders, paid_out=st.booleans())
+    def place(self, paid_out: bool) -> str:
+        """An order for the sample organizer, or for the one paid by PayPal Payouts."""
+        chosen = item(PAYOUT_EVENT, f"{PAYOUT_EVENT}-spl") if paid_out else item()
+        return self.world.place_order(chosen).order.id
 
     def _awaiting(self, order_id: str) -> bool:
         return self.world.view(order_id).status is OrderStatus.AWAITING_PAYMENT
@@ -219,6 +266,47 @@ class Books(RuleBasedStateMachine):
             self.world.deliver(stripe_event(event.type, {}, event_id=event.event_id))
         self.world.process_all()
 
+    @rule(period=st.integers(0, 3))
+    def payout_run(self, period: int) -> None:
+        payouts.release_reserve(
+            uow_factory=self.world.uow_factory,
+            caller=ADMIN,
+            event_id=PAYOUT_EVENT,
+            reason="test",
+            now=self.world.clock(),
+        )
+        payouts.run(
+            uow_factory=self.world.uow_factory,
+            rails={"paypal": self.rail},
+            clock=self.world.clock,
+            actor="test",
+            period=f"p{period}",
+        )
+
+    @rule(outcome=st.sampled_from(list(PayoutOutcome)), data=st.data())
+    def payout_reported(self, outcome: PayoutOutcome, data: st.DataObject) -> None:
+        with self.world.uow_factory() as uow:
+            mine = uow.payouts.list_for_organizer(PAYOUT_ORGANIZER_ID)
+        if not mine:
+            return
+        payout: PayoutRecord = data.draw(st.sampled_from(list(mine)))
+        update = PayoutItemUpdate(
+            provider_item_id=f"item-{payout.id}",
+            provider_batch_id=payout.provider_batch_id or "PB-?",
+            item_id=payout.id,
+            batch_id=payout.batch_id,
+            status=_WORDS[outcome],
+            outcome=outcome,
+            amount=payout.amount,
+            fee=None,
+            transaction_id=None,
+        )
+        with self.world.uow_factory() as uow:
+            assert apply_item_update(
+                uow, update, provider="paypal", actor="test", now=self.world.clock()
+            )
+            uow.commit()
+
     @invariant()
     def books_balance(self) -> None:
         report = books.verify(uow_factory=self.world.uow_factory)
@@ -244,6 +332,9 @@ class Books(RuleBasedStateMachine):
                 position = order_position(shares_of(uow, order), paid - refunded)
                 for owner, amount in position.payable.items():
                     expected[owner] += amount
+            for payout in uow.payouts.list_for_organizer(PAYOUT_ORGANIZER_ID):
+                if payout.status is PayoutStatus.PAID:
+                    expected[PAYOUT_ORGANIZER_ID] -= payout.amount.amount
         assert _payables(self.world) == {k: v for k, v in expected.items() if v}
 
 

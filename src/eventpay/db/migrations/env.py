@@ -5,6 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from eventpay.db import (
+    connect_models,  # noqa: F401 - registers the Connect tables on Base
+    ledger_sums_models,  # noqa: F401 - registers the ledger's running sums
+)
 from eventpay.db.models import Base
 
 config = context.config

@@ -31,6 +31,7 @@ from .gateway import Call, Gateway
 from .idempotency import TTL_S, IdempotencyLedger
 from .objects import JSON
 from .onboarding import connect_routes
+from .reporting import reporting_routes
 from .search import search_payment_intents
 from .store import Store
 from .webhooks import Dispatcher, RetryPolicy
@@ -158,6 +159,7 @@ def create_app(
             methods=["DELETE"],
         ),
         *_connect_api(api),
+        *reporting_routes(store, api),
         Route("/v1/{rest:path}", _unrecognized, methods=["GET", "POST", "DELETE"]),
         *challenge_routes(store),
         *connect_routes(store),
@@ -183,4 +185,6 @@ def create_app(
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Stripe-Version"],
         expose_headers=["Request-Id", "Idempotent-Replayed", "Original-Request"],
     )
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[cors])
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors])
+    app.state.store = store  # benchmarks/reconcile.py loads a million records in-process
+    return app

@@ -20,6 +20,7 @@ from eventpay.domain.ledger import (
     shares_for,
 )
 from eventpay.ports import OrderRecord, PaymentRecord, RefundRecord, UnitOfWork
+from eventpay.services.settlement import connect
 from eventpay.services.views import counted_amount, view_of
 
 
@@ -62,6 +63,16 @@ def payment_succeeded(
         ),
         now,
     )
+    connect.payment_settled(
+        uow,
+        order,
+        payment,
+        shares_of(uow, order),
+        net_before=net_after - counted_amount(payment),
+        net_after=net_after,
+        actor="settlement",
+        now=now,
+    )
 
 
 def refund_moved(uow: UnitOfWork, refund: RefundRecord, *, returned: bool, now: datetime) -> None:
@@ -83,6 +94,15 @@ def refund_moved(uow: UnitOfWork, refund: RefundRecord, *, returned: bool, now: 
             net_after=net_after,
         ),
         now,
+    )
+    connect.refund_settled(
+        uow,
+        refund,
+        shares_of(uow, order),
+        returned=returned,
+        net_before=net_after - change,
+        net_after=net_after,
+        now=now,
     )
 
 

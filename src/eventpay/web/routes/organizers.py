@@ -20,6 +20,7 @@ from eventpay.web.schemas import (
     statement_csv,
     statement_out,
 )
+from eventpay.web.statement_pdf import statement_pdf
 
 router = APIRouter(prefix="/v1/organizers", tags=["organizers"], responses=RATE_LIMITED_RESPONSE)
 
@@ -32,11 +33,15 @@ router = APIRouter(prefix="/v1/organizers", tags=["organizers"], responses=RATE_
 async def balance(
     organizer_id: str, container: ContainerDep, caller: CallerDep
 ) -> OrganizerBalanceOut:
-    """Per currency: `available` (owed now), `held` and `pending` (payouts, later), from the
-    ledger. Another organizer's id answers 404 `organizer_not_found`."""
+    """Per currency: `available` (what the next payout pays), `held` (reserves until after
+    events, or an admin's hold) and `pending` (payouts on their way), from the ledger.
+    Another organizer's id answers 404 `organizer_not_found`."""
     balances = await run_in_threadpool(
         lambda: organizer_money.balance(
-            uow_factory=container.uow_factory, caller=caller, organizer_id=organizer_id
+            uow_factory=container.uow_factory,
+            caller=caller,
+            organizer_id=organizer_id,
+            now=container.clock(),
         )
     )
     return organizer_balance_out(organizer_id, balances)
@@ -46,7 +51,16 @@ async def balance(
     "/{organizer_id}/statement",
     response_model=StatementOut,
     dependencies=[READ_BUDGET],
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={
+        200: {
+            "description": "JSON by default; CSV with `Accept: text/csv`; a PDF document with "
+            "`Accept: application/pdf`.",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
 )
 async def statement(
     organizer_id: str,
@@ -57,8 +71,8 @@ async def statement(
     until: Annotated[datetime, Query(alias="to")],
 ) -> Response:
     """Every transaction that changed what the organizer is owed in [from, to), per currency,
-    between the opening and closing balances; CSV with `Accept: text/csv`. Another
-    organizer's id answers 404 `organizer_not_found`."""
+    between the opening and closing balances; CSV with `Accept: text/csv`, PDF with
+    `Accept: application/pdf`. Another organizer's id answers 404 `organizer_not_found`."""
     start = since if since.tzinfo else since.replace(tzinfo=UTC)
     end = until if until.tzinfo else until.replace(tzinfo=UTC)
     sections = await run_in_threadpool(
@@ -75,6 +89,24 @@ async def statement(
             statement_csv(sections),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="statement-{organizer_id}.csv"'},
+        )
+    if "application/pdf" in request.headers.get("accept", ""):
+        document = await run_in_threadpool(
+            lambda: statement_pdf(
+                organizer_id=organizer_id,
+                organizer_name=organizer_money.organizer_name(
+                    uow_factory=container.uow_factory, caller=caller, organizer_id=organizer_id
+                ),
+                since=start,
+                until=end,
+                sections=sections,
+                generated_at=container.clock(),
+            )
+        )
+        return Response(
+            document,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="statement-{organizer_id}.pdf"'},
         )
     out = statement_out(organizer_id, start, end, sections)
     return Response(out.model_dump_json(by_alias=True), media_type="application/json")
