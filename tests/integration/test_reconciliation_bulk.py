@@ -11,6 +11,7 @@ provider without a report (listed page by page, compared in bulk).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from eventpay.bootstrap import Container
 from eventpay.domain import Money, RefundKind
 from eventpay.domain.ledger import provider_fee
 from eventpay.domain.reconciliation import MismatchKind, Movement
-from eventpay.ports import Principal, ProviderName, ReconciliationRun, Role
+from eventpay.ports import PaymentRecord, Principal, ProviderName, ReconciliationRun, Role
 from eventpay.sandbox.stripe import BackgroundServer
 from eventpay.sandbox.stripe import create_app as create_sandbox
 from eventpay.services import reconciliation
@@ -102,9 +103,52 @@ def _sql(c: Container, statement: str, **params: object) -> None:
         conn.execute(text(statement), params)
 
 
+def _paid_without_its_fee(c: Container, sandbox: str) -> PaymentRecord:
+    """A card payment recorded from its success alone (as a webhook says it: no fee yet)."""
+    from eventpay.services import orders, payments
+    from eventpay.services.settlement import record_provider_answer
+    from support.api import confirm_at_sandbox
+
+    order_id = orders.create_order(
+        uow=c.uow_factory(),
+        buyer=BUYER,
+        items=[orders.RegistrationItem(event_id="spring-sound-off", class_ids=("spring-spl",))],
+        promo_code=None,
+        fee_policy=c.fee_policy,
+        now=c.clock(),
+        expires_in=timedelta(hours=1),
+    ).order.id
+    started = payments.start_payment(
+        uow_factory=c.uow_factory,
+        providers=c.providers,
+        caller=BUYER,
+        order_id=order_id,
+        provider=ProviderName.STRIPE,
+        return_url=None,
+        clock=c.clock,
+    )
+    assert started.client_secret is not None
+    assert started.payment.provider_ref is not None
+    confirm_at_sandbox(sandbox, started.client_secret, "pm_card_visa").raise_for_status()
+    answer = c.providers[ProviderName.STRIPE].retrieve_payment(started.payment.provider_ref)
+    record_provider_answer(
+        uow_factory=c.uow_factory,
+        payment_id=started.payment.id,
+        answer=dataclasses.replace(answer, fee=None),
+        actor="test",
+        now=c.clock(),
+    )
+    with c.uow_factory() as uow:
+        found = uow.payments.get(started.payment.id)
+    assert found is not None
+    return found
+
+
 def test_the_report_and_the_pages_give_the_same_run(own: Container, sandbox: str) -> None:
     since = datetime.now(UTC) - timedelta(minutes=1)
-    paid = [paid_order(own, sandbox, buyer=BUYER) for _ in range(5)]
+    paid = [paid_order(own, sandbox, buyer=BUYER) for _ in range(4)]
+    late_fee = _paid_without_its_fee(own, sandbox)
+    paid.append(late_fee.order_id)
     _refund(own, paid[0], 1000)
 
     clean = _run(own, since, bulk=True)
@@ -137,12 +181,12 @@ def test_the_report_and_the_pages_give_the_same_run(own: Container, sandbox: str
         p=payments[paid[3]].id,
         at=since - timedelta(days=40),
     )
-    # One more provider fee booked on an order: the fee differs.
+    # A wrong provider fee booked for a payment whose fee was not known yet: the fee differs.
     extra = provider_fee(
-        cause=f"planted:fee:{paid[4]}",
-        order_id=paid[4],
+        cause=f"payment:{late_fee.id}:fee",
+        order_id=late_fee.order_id,
         provider="stripe",
-        fee=Money(3, payments[paid[4]].currency),
+        fee=Money(3, late_fee.currency),
     )
     assert extra is not None
     with own.uow_factory() as uow:
@@ -165,3 +209,61 @@ def test_the_report_and_the_pages_give_the_same_run(own: Container, sandbox: str
     )
     assert payments[paid[3]].id not in {m.our_id for m in bulk.mismatches}  # found by its ref
     assert bulk.ours == clean.ours  # ch_unknown replaces paid[2]'s charge; paid[3] is found
+
+
+def test_an_order_paid_twice_by_card_has_each_charges_own_fee(own: Container, sandbox: str) -> None:
+    """Each charge's fee is compared with the fee booked for that payment, not with every fee
+    of its order (an order paid twice books two)."""
+    from eventpay.services import orders, payments
+    from eventpay.services.settlement import record_provider_answer
+    from support.api import confirm_at_sandbox
+
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    c = own
+    order_id = orders.create_order(
+        uow=c.uow_factory(),
+        buyer=BUYER,
+        items=[orders.RegistrationItem(event_id="spring-sound-off", class_ids=("spring-spl",))],
+        promo_code=None,
+        fee_policy=c.fee_policy,
+        now=c.clock(),
+        expires_in=timedelta(hours=1),
+    ).order.id
+
+    def start() -> payments.PaymentStart:
+        attempt = payments.start_payment(
+            uow_factory=c.uow_factory,
+            providers=c.providers,
+            caller=BUYER,
+            order_id=order_id,
+            provider=ProviderName.STRIPE,
+            return_url=None,
+            clock=c.clock,
+        )
+        assert attempt.client_secret is not None
+        return attempt
+
+    def record(attempt: payments.PaymentStart) -> None:
+        assert attempt.payment.provider_ref is not None
+        record_provider_answer(
+            uow_factory=c.uow_factory,
+            payment_id=attempt.payment.id,
+            answer=c.providers[ProviderName.STRIPE].retrieve_payment(attempt.payment.provider_ref),
+            actor="test",
+            now=c.clock(),
+        )
+
+    # The first card is declined, the buyer tries another in a new attempt, and then the
+    # first tab's retry goes through as well: two charges for one order.
+    first = start()
+    secret = str(first.client_secret)
+    confirm_at_sandbox(sandbox, secret, "pm_card_chargeDeclined")
+    record(first)
+    second = start()
+    assert second.payment.id != first.payment.id
+    for attempt in (second, first):
+        confirm_at_sandbox(sandbox, str(attempt.client_secret), "pm_card_visa").raise_for_status()
+        record(attempt)
+    for bulk in (True, False):
+        run = _run(c, since, bulk=bulk)
+        assert [m for m in run.mismatches if m.kind is MismatchKind.FEE_DIFFERS] == []

@@ -119,6 +119,16 @@ class SqlLedgerRepository:
         )
         return [Posting(_account(k, o, c), int(a)) for k, o, c, a in rows]
 
+    def postings_for_cause(self, cause: str) -> Sequence[Posting]:
+        p, t = LedgerPostingRow, LedgerTransactionRow
+        rows = self._s.execute(
+            select(p.kind, p.owner, p.currency, p.amount)
+            .join(t, t.id == p.transaction_id)
+            .where(t.cause == cause)
+            .order_by(p.id)
+        )
+        return [Posting(_account(k, o, c), int(a)) for k, o, c, a in rows]
+
     def balances(
         self, *, kind: AccountKind | None = None, owner: str | None = None
     ) -> Mapping[Account, int]:

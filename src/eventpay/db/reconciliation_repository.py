@@ -235,24 +235,30 @@ def _params(provider: ProviderName, since: datetime) -> dict[str, object]:
         "paid": PaymentStatus.SUCCEEDED.value,
         "refunded": RefundStatus.SUCCEEDED.value,
         "fee_kind": AccountKind.PROVIDER_FEE_EXPENSE.value,
+        # A payment's fee is booked as `payment:<id>:fee` (`settlement.ledger.fee_cause`).
+        "fee_causes": "payment:%:fee",
+        "cause_head": "payment:",
+        "cause_tail": ":fee",
     }
 
 
-# Our side as `services.reconciliation` builds it one record at a time: the provider's succeeded
-# payments with a capture (counted amount; the fee is what the ledger booked as the provider's
-# fee expense on the payment's order, none when it booked nothing) and succeeded refunds with
-# the provider's id (negative), created since `since` (`stage_ours`, while the provider is still
-# writing its report), then older ones a staged row of their kind names (`disagreements`).
+# Our side as `services.reconciliation` builds it one record at a time: the provider's
+# succeeded payments with a capture (counted amount; the fee is what the ledger booked as the
+# provider's fee expense for that payment, `payment:<id>:fee`, none when it booked nothing) and
+# succeeded refunds with the provider's id (negative), created since `since` (`stage_ours`,
+# while the provider is still writing its report), then older ones a staged row of their kind
+# names (`disagreements`).
 _OURS_IN_PERIOD = """
 INSERT INTO reconcile_ours (ref, kind, currency, amount, fee, our_id)
 WITH fees AS (
-    SELECT order_id, SUM(amount) AS fee FROM ledger_postings
-    WHERE kind = :fee_kind AND owner = :provider AND order_id IS NOT NULL
-    GROUP BY order_id
+    SELECT t.cause, SUM(l.amount) AS fee
+    FROM ledger_transactions t JOIN ledger_postings l ON l.transaction_id = t.id
+    WHERE t.cause LIKE :fee_causes AND l.kind = :fee_kind AND l.owner = :provider
+    GROUP BY t.cause
 )
 SELECT p.capture_id, 'payment', p.currency,
     CASE WHEN p.amount_received IS NULL THEN p.amount ELSE p.amount_received END, f.fee, p.id
-FROM payments p LEFT JOIN fees f ON f.order_id = p.order_id
+FROM payments p LEFT JOIN fees f ON f.cause = :cause_head || p.id || :cause_tail
 WHERE p.provider = :provider AND p.status = :paid AND p.capture_id IS NOT NULL
     AND p.created_at >= :since
 UNION ALL
@@ -266,8 +272,10 @@ _OURS_OLDER = """
 INSERT INTO reconcile_ours (ref, kind, currency, amount, fee, our_id)
 SELECT p.capture_id, 'payment', p.currency,
     CASE WHEN p.amount_received IS NULL THEN p.amount ELSE p.amount_received END,
-    (SELECT SUM(l.amount) FROM ledger_postings l
-        WHERE l.order_id = p.order_id AND l.kind = :fee_kind AND l.owner = :provider),
+    (SELECT SUM(l.amount) FROM ledger_transactions t
+        JOIN ledger_postings l ON l.transaction_id = t.id
+        WHERE t.cause = :cause_head || p.id || :cause_tail AND l.kind = :fee_kind
+            AND l.owner = :provider),
     p.id
 FROM payments p
 WHERE p.provider = :provider AND p.status = :paid AND p.created_at < :since

@@ -133,6 +133,10 @@ class LedgerRepository(Protocol):
         ...
 
     def postings_for_order(self, order_id: str) -> Sequence[Posting]: ...
+    def postings_for_cause(self, cause: str) -> Sequence[Posting]:
+        """The postings of the transaction with this cause; empty when none was posted."""
+        ...
+
     def balances(
         self, *, kind: AccountKind | None = None, owner: str | None = None
     ) -> Mapping[Account, int]:

@@ -39,6 +39,7 @@ from eventpay.ports import (
 )
 from eventpay.ports.capabilities import MovementReport
 from eventpay.services.errors import InvalidRequest, NotFound
+from eventpay.services.settlement.ledger import fee_cause
 from eventpay.services.views import counted_amount
 
 Progress = Callable[[int], None]
@@ -46,9 +47,11 @@ MAX_API_PERIOD = timedelta(days=31)
 
 
 def _fee_booked(uow: UnitOfWork, payment: PaymentRecord) -> Money | None:
+    """The provider's fee the ledger booked for this payment (not for its whole order: an
+    order paid twice has two charges, each with its own fee)."""
     fees = [
         p.amount
-        for p in uow.ledger.postings_for_order(payment.order_id)
+        for p in uow.ledger.postings_for_cause(fee_cause(payment.id))
         if p.account.kind is AccountKind.PROVIDER_FEE_EXPENSE
         and p.account.owner == payment.provider.value
     ]

@@ -461,6 +461,10 @@ class FakeLedgerRepository(_Repository):
     def postings_for_order(self, order_id: str) -> Sequence[Posting]:
         return [p for t in self._t.ledger.values() if t.order_id == order_id for p in t.postings]
 
+    def postings_for_cause(self, cause: str) -> Sequence[Posting]:
+        found = self._t.ledger.get(cause)
+        return [] if found is None else list(found.postings)
+
     def balances(
         self, *, kind: AccountKind | None = None, owner: str | None = None
     ) -> Mapping[Account, int]:

@@ -286,8 +286,11 @@ def create_run(book: ReportBook, store: Store, call: Call) -> Result:
         run.file["size"] = len(contents)
         run.contents = contents
 
-    # As at Stripe, the run answers at once and its file is written meanwhile.
-    threading.Thread(target=write, name=f"report-{run_id}", daemon=True).start()
+    # As at Stripe, the run answers at once and its file is written meanwhile: a moment later,
+    # so that this answer is not held up by the writing thread taking the GIL.
+    writer = threading.Timer(0.05, write)
+    writer.name, writer.daemon = f"report-{run_id}", True
+    writer.start()
     return 200, dict(obj)
 
 
