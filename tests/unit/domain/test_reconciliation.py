@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from eventpay.domain import Money
-from eventpay.domain.reconciliation import MismatchKind, Movement, compare
+from eventpay.domain.reconciliation import MismatchKind, Movement, compare, movement_of, row_of
 
 
 def usd(amount: int) -> Money:
@@ -43,3 +43,12 @@ def test_every_kind_of_difference_is_named_in_reference_order() -> None:
     assert found[4].our_id == "r_e"
     assert (found[2].ours, found[2].theirs) == (usd(100), usd(146))
     assert compare(reversed(ours), reversed(theirs)) == found  # the same answer, any order
+
+
+def test_a_movement_travels_as_a_row_and_back() -> None:
+    with_fee = Movement("ch_1", "payment", usd(4000), usd(146), our_id="pay_1")
+    without = Movement("re_1", "refund", usd(-1000))
+    assert row_of(with_fee) == ("ch_1", "payment", "usd", 4000, 146)
+    assert row_of(without) == ("re_1", "refund", "usd", -1000, None)
+    assert movement_of(row_of(with_fee), our_id="pay_1") == with_fee
+    assert movement_of(row_of(without)) == without
