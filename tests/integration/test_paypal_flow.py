@@ -22,7 +22,7 @@ from eventpay.ports import Role
 from eventpay.sample_data import MEMBER_ID
 from eventpay.sandbox.paypal import BackgroundServer, RetryPolicy
 from eventpay.sandbox.paypal import create_app as create_paypal
-from eventpay.services import janitor
+from eventpay.services import books, janitor
 from eventpay.serving import ThreadedServer, free_port
 from eventpay.web import create_app
 from eventpay.worker import Worker
@@ -535,6 +535,21 @@ def test_a_withdrawal_refunds_the_paypal_capture(world: PayPalWorld) -> None:
     ]
     assert len(world.refund_events(capture["resource"]["id"])) == 1
     assert world.view(order["id"])["status"] == "refunded"
+    # PayPal gave back part of its fee with the refund: the expense shrinks by that much.
+    (event,) = world.refund_events(capture["resource"]["id"])
+    fee_back = event["resource"]["seller_payable_breakdown"]["paypal_fee"]["value"]
+    with world.container.uow_factory() as uow:
+        returned = uow.ledger.postings_for_cause(f"refund:{refund['id']}:fee")
+        kept = uow.ledger.postings_for_order(order["id"])
+    expense = {p.account.kind.value: p.amount for p in returned}
+    assert expense["provider_fee_expense"] == -round(float(fee_back) * 100)
+    assert expense["provider_clearing"] == round(float(fee_back) * 100)
+    fees = sum(p.amount for p in kept if p.account.kind.value == "provider_fee_expense")
+    assert fees > 0  # the capture's fee less what came back
+    world.wait_for_events(3)  # the REFUNDED webhook says it again: posted once
+    with world.container.uow_factory() as uow:
+        assert len(uow.ledger.postings_for_cause(f"refund:{refund['id']}:fee")) == 2
+    assert books.verify(uow_factory=world.container.uow_factory).problems == []
 
 
 def test_a_card_tab_left_open_cannot_pay_once_paypal_paid(

@@ -131,6 +131,9 @@ class ProviderRefund:
     # Our refund id as the provider echoes it (Stripe metadata.refund_id, PayPal custom_id);
     # None for a refund someone made at the provider.
     refund_id_hint: str | None = None
+    # The part of its fee the provider gave back with the refund (PayPal returns a share of
+    # the capture's fee; Stripe keeps its fee): None when the provider does not say.
+    fee_returned: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +153,7 @@ class RefundUpdate:
     payment_provider_ref: str | None = None
     capture_id: str | None = None
     amount: Money | None = None
+    fee_returned: Money | None = None  # as `ProviderRefund.fee_returned`
 
 
 class ProviderError(Exception):

@@ -29,7 +29,7 @@ from eventpay.domain import Money, PaymentStatus
 from eventpay.ports import PaymentUpdate, ProviderRefundStatus, RefundUpdate
 from eventpay.providers.paypal_money import from_paypal
 from eventpay.providers.paypal_orders import CaptureView, capture_failure_message
-from eventpay.providers.paypal_refunds import REFUND_STATUS
+from eventpay.providers.paypal_refunds import REFUND_STATUS, fee_returned
 
 __all__ = [
     "CAPTURES_PATH",
@@ -157,4 +157,5 @@ def parse_refund_event(event_type: str, payload: Mapping[str, Any]) -> RefundUpd
         failure_reason=details.get("reason"),
         capture_id=capture_id_of_refund(resource),
         amount=_refund_amount(resource),
+        fee_returned=fee_returned(resource),
     )

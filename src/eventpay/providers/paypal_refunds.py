@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from eventpay.domain import Money
 from eventpay.ports import ProviderRefund, ProviderRefundStatus, RefundRequest
 from eventpay.providers.paypal_money import from_paypal, to_paypal
 
@@ -68,7 +69,21 @@ def refund_from(refund: Mapping[str, Any]) -> ProviderRefund:
         amount=from_paypal(amount),
         failure_reason=str(details["reason"]) if details.get("reason") else None,
         refund_id_hint=custom_id if isinstance(custom_id, str) and custom_id else None,
+        fee_returned=fee_returned(refund),
     )
+
+
+def fee_returned(refund: Mapping[str, Any]) -> Money | None:
+    """The share of the capture's fee PayPal gave back with the refund
+    (`seller_payable_breakdown.paypal_fee`); None when the refund does not say."""
+    breakdown = refund.get("seller_payable_breakdown")
+    fee = breakdown.get("paypal_fee") if isinstance(breakdown, Mapping) else None
+    if not isinstance(fee, Mapping):
+        return None
+    try:
+        return from_paypal(fee)
+    except (ValueError, KeyError):
+        return None
 
 
 def refunds_of_order(order: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from eventpay.domain import Money
+from eventpay.domain import Money, RefundStatus
 from eventpay.domain.ledger import (
     LedgerTransaction,
     OrderShares,
@@ -108,6 +108,28 @@ def refund_moved(uow: UnitOfWork, refund: RefundRecord, *, returned: bool, now: 
 
 def fee_cause(payment_id: str) -> str:
     return f"payment:{payment_id}:fee"
+
+
+def refund_fee_returned(
+    uow: UnitOfWork, refund: RefundRecord, fee: Money, *, now: datetime
+) -> None:
+    """The provider gave back part of its fee with a refund that succeeded (PayPal does): the
+    expense shrinks and the provider holds that much more for us. Posted once per refund
+    (`refund:<id>:fee`), whichever answer or event says it first."""
+    if fee.currency != refund.currency or not fee.is_positive():
+        return
+    if refund.status is not RefundStatus.SUCCEEDED:
+        return
+    _post(
+        uow,
+        provider_fee(
+            cause=f"refund:{refund.id}:fee",
+            order_id=refund.order_id,
+            provider=refund.provider.value,
+            fee=Money(-fee.amount, fee.currency),
+        ),
+        now,
+    )
 
 
 def provider_fee_known(

@@ -216,6 +216,8 @@ def record_refund_answer(
             )
             if first_word and not moved:
                 _acknowledged(uow, refund, actor=actor, now=now, source=source)
+            if answer.fee_returned is not None:
+                ledger.refund_fee_returned(uow, refund, answer.fee_returned, now=now)
         uow.commit()
         return refund
 
@@ -332,6 +334,8 @@ def _record_external(
     uow.refunds.add(refund)
     if refund.status is RefundStatus.SUCCEEDED:
         ledger.refund_moved(uow, refund, returned=True, now=now)
+        if update.fee_returned is not None:
+            ledger.refund_fee_returned(uow, refund, update.fee_returned, now=now)
     audit.record_refund(
         uow,
         refund,
@@ -390,4 +394,6 @@ def apply_refund_update(
     )
     if first_word and not moved:
         _acknowledged(uow, refund, actor=actor, now=now, source="webhook")
+    if update.fee_returned is not None:
+        ledger.refund_fee_returned(uow, refund, update.fee_returned, now=now)
     return True
