@@ -14,13 +14,18 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from eventpay.domain import (
     AccountKind,
+    CompetitionClass,
+    Event,
+    Money,
     OrderStatus,
+    Organizer,
     PaymentStatus,
     RefundStatus,
     order_position,
@@ -29,7 +34,7 @@ from eventpay.domain.payouts import PayoutStatus
 from eventpay.ports import PayoutBatch, PayoutItem, PayoutItemUpdate, PayoutOutcome
 from eventpay.ports.payouts import PayoutRecord
 from eventpay.sample_ids import PAYOUT_EVENT, PAYOUT_ORGANIZER_ID
-from eventpay.services import books, payouts, withdrawals
+from eventpay.services import books, catalog, payouts, withdrawals
 from eventpay.services.refunds import execute_pending_refunds
 from eventpay.services.settlement.ledger import shares_of
 from eventpay.services.settlement.payouts import apply_item_update
@@ -124,6 +129,45 @@ def test_verify_names_an_order_whose_money_never_reached_the_ledger(world: World
 # ---------------------------------------------------------------------------- state machine
 
 
+YEN_ORGANIZER = "org-tokyo"
+YEN_EVENT = "tokyo-bass-battle"
+
+
+def _add_yen_event(world: World) -> None:
+    """An organizer selling in yen, paid by PayPal Payouts: payables in a zero-decimal
+    currency, beside the sample catalog's dollars."""
+    now = world.clock()
+
+    def yen(amount: int) -> Money:
+        return Money(amount, "jpy")
+
+    event = Event(
+        id=YEN_EVENT,
+        organizer_id=YEN_ORGANIZER,
+        name="Tokyo Bass Battle",
+        timezone="Asia/Tokyo",
+        currency="jpy",
+        starts_at=now + timedelta(days=90),
+        registration_opens_at=now - timedelta(days=1),
+        registration_closes_at=now + timedelta(days=80),
+        refund_cutoff_at=now + timedelta(days=60),
+        classes=(
+            CompetitionClass(
+                id=f"{YEN_EVENT}-spl",
+                code="SPL",
+                name="SPL",
+                member_price=yen(6_500),
+                non_member_price=yen(8_001),
+                additional_class_price=yen(3_333),
+            ),
+        ),
+    )
+    organizer = Organizer(id=YEN_ORGANIZER, name="Tokyo dB", paypal_email="pay@tokyo-db.example")
+    assert catalog.add_event(
+        uow_factory=world.uow_factory, organizer=organizer, event=event, now=now
+    )
+
+
 class PayoutRail:
     """PayPal Payouts as the core sees it: batches accepted, items reported by the test."""
 
@@ -166,11 +210,17 @@ class Books(RuleBasedStateMachine):
         super().__init__()
         self.world = World()
         self.rail = PayoutRail()
+        _add_yen_event(self.world)
 
-    @rule(target=orders, paid_out=st.booleans())
-    def place(self, paid_out: bool) -> str:
-        """An order for the sample organizer, or for the one paid by PayPal Payouts."""
-        chosen = item(PAYOUT_EVENT, f"{PAYOUT_EVENT}-spl") if paid_out else item()
+    @rule(target=orders, whose=st.sampled_from(["sample", "payouts", "yen"]))
+    def place(self, whose: str) -> str:
+        """An order for the sample organizer (usd), for the one paid by PayPal Payouts (usd),
+        or for one selling in yen (a zero-decimal currency, also paid by PayPal Payouts)."""
+        chosen = {
+            "sample": item(),
+            "payouts": item(PAYOUT_EVENT, f"{PAYOUT_EVENT}-spl"),
+            "yen": item(YEN_EVENT, f"{YEN_EVENT}-spl"),
+        }[whose]
         return self.world.place_order(chosen).order.id
 
     def _awaiting(self, order_id: str) -> bool:
@@ -262,19 +312,20 @@ class Books(RuleBasedStateMachine):
 
     @rule()
     def replay_everything(self) -> None:
-        for event in self.world.store.webhook_events:
-            self.world.deliver(stripe_event(event.type, {}, event_id=event.event_id))
+        for stored in self.world.store.webhook_events:
+            self.world.deliver(stripe_event(stored.type, {}, event_id=stored.event_id))
         self.world.process_all()
 
     @rule(period=st.integers(0, 3))
     def payout_run(self, period: int) -> None:
-        payouts.release_reserve(
-            uow_factory=self.world.uow_factory,
-            caller=ADMIN,
-            event_id=PAYOUT_EVENT,
-            reason="test",
-            now=self.world.clock(),
-        )
+        for event_id in (PAYOUT_EVENT, YEN_EVENT):
+            payouts.release_reserve(
+                uow_factory=self.world.uow_factory,
+                caller=ADMIN,
+                event_id=event_id,
+                reason="test",
+                now=self.world.clock(),
+            )
         payouts.run(
             uow_factory=self.world.uow_factory,
             rails={"paypal": self.rail},
@@ -286,7 +337,10 @@ class Books(RuleBasedStateMachine):
     @rule(outcome=st.sampled_from(list(PayoutOutcome)), data=st.data())
     def payout_reported(self, outcome: PayoutOutcome, data: st.DataObject) -> None:
         with self.world.uow_factory() as uow:
-            mine = uow.payouts.list_for_organizer(PAYOUT_ORGANIZER_ID)
+            mine = [
+                *uow.payouts.list_for_organizer(PAYOUT_ORGANIZER_ID),
+                *uow.payouts.list_for_organizer(YEN_ORGANIZER),
+            ]
         if not mine:
             return
         payout: PayoutRecord = data.draw(st.sampled_from(list(mine)))
@@ -306,36 +360,144 @@ class Books(RuleBasedStateMachine):
                 uow, update, provider="paypal", actor="test", now=self.world.clock()
             )
             uow.commit()
+            after = uow.payouts.get(payout.id)
+        assert after is not None
+        if currently_in_test_context():
+            event(f"payout {payout.amount.currency} {payout.status.value} -> {after.status.value}")
 
     @invariant()
     def books_balance(self) -> None:
-        report = books.verify(uow_factory=self.world.uow_factory)
-        assert report.clean, report.problems
+        _assert_books_clean(self.world)
 
     @invariant()
-    def each_payable_is_gross_less_fee_less_refunds(self) -> None:
-        expected: dict[str, int] = defaultdict(int)
-        with self.world.uow_factory() as uow:
-            for order_id in {p.order_id for p in self.world.store.payments}:
-                order = uow.orders.get(order_id)
-                assert order is not None
-                paid = sum(
-                    p.amount if p.amount_received is None else p.amount_received
-                    for p in uow.payments.list_for_order(order_id)
-                    if p.status is PaymentStatus.SUCCEEDED
-                )
-                refunded = sum(
-                    r.amount
-                    for r in uow.refunds.list_for_order(order_id)
-                    if r.status is RefundStatus.SUCCEEDED
-                )
-                position = order_position(shares_of(uow, order), paid - refunded)
-                for owner, amount in position.payable.items():
-                    expected[owner] += amount
-            for payout in uow.payouts.list_for_organizer(PAYOUT_ORGANIZER_ID):
+    def each_payable_is_gross_less_fee_less_refunds_less_payouts(self) -> None:
+        _assert_payables(self.world)
+
+
+def _assert_books_clean(world: World) -> None:
+    report = books.verify(uow_factory=world.uow_factory)
+    assert report.clean, report.problems
+
+
+def _assert_payables(world: World) -> None:
+    """Each organizer's payable is gross - platform fee - refunds - paid payouts, exactly."""
+    expected: dict[str, int] = defaultdict(int)
+    with world.uow_factory() as uow:
+        for order_id in {p.order_id for p in world.store.payments}:
+            order = uow.orders.get(order_id)
+            assert order is not None
+            paid = sum(
+                p.amount if p.amount_received is None else p.amount_received
+                for p in uow.payments.list_for_order(order_id)
+                if p.status is PaymentStatus.SUCCEEDED
+            )
+            refunded = sum(
+                r.amount
+                for r in uow.refunds.list_for_order(order_id)
+                if r.status is RefundStatus.SUCCEEDED
+            )
+            position = order_position(shares_of(uow, order), paid - refunded)
+            for owner, amount in position.payable.items():
+                expected[owner] += amount
+        for organizer in (PAYOUT_ORGANIZER_ID, YEN_ORGANIZER):
+            for payout in uow.payouts.list_for_organizer(organizer):
                 if payout.status is PayoutStatus.PAID:
-                    expected[PAYOUT_ORGANIZER_ID] -= payout.amount.amount
-        assert _payables(self.world) == {k: v for k, v in expected.items() if v}
+                    expected[organizer] -= payout.amount.amount
+    assert _payables(world) == {k: v for k, v in expected.items() if v}
+
+
+class PayoutBooks(RuleBasedStateMachine):
+    """The payout side in depth: paid orders (full or short) of the two organizers paid by
+    PayPal Payouts (dollars and yen), refunds before and after payouts, payout runs in any
+    period, and every fate of every payout in any order (late, repeated, out of order)."""
+
+    orders = Bundle("orders")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.world = World()
+        self.rail = PayoutRail()
+        _add_yen_event(self.world)
+
+    @rule(target=orders, yen=st.booleans(), fraction=st.sampled_from([1, 1, 2]))
+    def paid_order(self, yen: bool, fraction: int) -> str:
+        event_id = YEN_EVENT if yen else PAYOUT_EVENT
+        order_id = self.world.place_order(item(event_id, f"{event_id}-spl")).order.id
+        started = self.world.start(order_id)
+        ref = started.payment.provider_ref
+        assert ref is not None
+        received = started.payment.amount // fraction
+        self.world.deliver(
+            self.world.report(ref, PaymentStatus.SUCCEEDED, amount_received=received)
+        )
+        self.world.process_all()
+        return order_id
+
+    @rule(order_id=orders, share=st.integers(1, 3))
+    def refund(self, order_id: str, share: int) -> None:
+        Books.operator_refund(self, order_id, share)  # type: ignore[arg-type]
+        self.world.clock.advance(minutes=2)
+        execute_pending_refunds(
+            uow_factory=self.world.uow_factory,
+            providers=self.world.providers,
+            clock=self.world.clock,
+        )
+
+    @rule(period=st.integers(0, 2))
+    def payout_run(self, period: int) -> None:
+        Books.payout_run(self, period)  # type: ignore[arg-type]
+
+    @rule(outcome=st.sampled_from(list(PayoutOutcome)), data=st.data())
+    def payout_reported(self, outcome: PayoutOutcome, data: st.DataObject) -> None:
+        Books.payout_reported(self, outcome, data)  # type: ignore[arg-type]
+
+    @invariant()
+    def books_balance(self) -> None:
+        _assert_books_clean(self.world)
+
+    @invariant()
+    def each_payable_is_gross_less_fee_less_refunds_less_payouts(self) -> None:
+        _assert_payables(self.world)
+
+
+def test_a_yen_payout_paid_then_returned_books_exactly() -> None:
+    machine = PayoutBooks()
+    machine.paid_order(yen=True, fraction=1)
+    machine.payout_run(0)
+    with machine.world.uow_factory() as uow:
+        (payout,) = uow.payouts.list_for_organizer(YEN_ORGANIZER)
+    assert payout.status is PayoutStatus.SENT
+    assert payout.amount.currency == "jpy"
+    assert payout.amount.amount > 0
+    for outcome in (PayoutOutcome.PAID, PayoutOutcome.RETURNED):
+        machine.payout_reported(outcome, _Drawn(payout))  # type: ignore[arg-type]
+        _assert_books_clean(machine.world)
+        _assert_payables(machine.world)
+    with machine.world.uow_factory() as uow:
+        (back,) = uow.payouts.list_for_organizer(YEN_ORGANIZER)
+        statuses = [e.action for e in uow.audit.list_for_entity("payout", payout.id)]
+    assert back.status is PayoutStatus.RETURNED
+    assert statuses == ["payout.created", "payout.sent", "payout.paid", "payout.returned"]
+    machine.teardown()
+
+
+class _Drawn:
+    """`st.data()` stand-in that always draws the given payout."""
+
+    def __init__(self, payout: PayoutRecord) -> None:
+        self.payout = payout
+
+    def draw(self, _strategy: object) -> PayoutRecord:
+        return self.payout
+
+
+TestPayoutBooks = PayoutBooks.TestCase
+TestPayoutBooks.settings = settings(
+    max_examples=120,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 TestBooks = Books.TestCase
