@@ -49,6 +49,12 @@ def cmd_statement(args: argparse.Namespace, settings: Settings) -> int:
             uow_factory=container.uow_factory, caller=operator, organizer_id=args.organizer
         )
         generated_at = container.clock()
+        held = organizer_money.held_now(
+            uow_factory=container.uow_factory,
+            caller=operator,
+            organizer_id=args.organizer,
+            now=generated_at,
+        )
     except NotFound as exc:
         print(f"eventpay statement: {exc.message} ({args.organizer})", file=sys.stderr)
         return 1
@@ -68,16 +74,17 @@ def cmd_statement(args: argparse.Namespace, settings: Settings) -> int:
             until=args.until,
             sections=sections,
             generated_at=generated_at,
+            held=held,
         )
     elif args.format == "json":
         from eventpay.web.schemas import statement_out
 
-        out = statement_out(args.organizer, args.since, args.until, sections)
+        out = statement_out(args.organizer, args.since, args.until, sections, held)
         document = (out.model_dump_json(by_alias=True, indent=2) + "\n").encode()
     else:
         from eventpay.web.schemas import statement_csv
 
-        document = statement_csv(sections).encode()
+        document = statement_csv(sections, held).encode()
 
     if args.output is None:
         sys.stdout.buffer.write(document)

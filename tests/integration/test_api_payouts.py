@@ -73,6 +73,12 @@ def test_another_organizers_payouts_and_holds_answer_404(client: TestClient) -> 
     assert held.json() == {"organizer_id": PAYOUT_ORGANIZER_ID, "on_hold": True, "changed": True}
     again = client.put(hold, json={"reason": "fraud review"}, headers=ADMIN)
     assert again.json()["changed"] is False
+    statement = client.get(
+        f"/v1/organizers/{PAYOUT_ORGANIZER_ID}/statement",
+        params={"from": "2026-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z"},
+        headers=OWNER,
+    )
+    assert statement.json()["held_now"]["admin_hold"] == "fraud review"
     released = client.delete(hold, headers=ADMIN)
     assert released.json() == {
         "organizer_id": PAYOUT_ORGANIZER_ID,

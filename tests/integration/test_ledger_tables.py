@@ -165,7 +165,20 @@ def test_an_organizers_statement_lists_each_movement_between_its_balances(
     rows = as_csv.text.strip().splitlines()
     assert as_csv.headers["content-type"].startswith("text/csv")
     assert rows[0].startswith("at,kind,order_id")
-    assert rows[-1].endswith(f",{sum(nets)}")
+    closing = next(r for r in rows if ",closing," in r)
+    assert closing.endswith(f",{sum(nets)}")
+    # Then what holds it back now: the open event's reserve, all of it.
+    with container.uow_factory() as uow:
+        spring = uow.catalog.get_event("spring-sound-off")
+    assert spring is not None
+    assert rows[-1].startswith(spring.reserve_until.isoformat())
+    assert rows[-1].split(",")[1:5] == ["reserve:spring-sound-off", "", "usd", str(sum(nets))]
+    held = answer.json()["held_now"]
+    assert held["admin_hold"] is None
+    assert [(r["event_id"], r["amount"]["amount"]) for r in held["reserves"]] == [
+        ("spring-sound-off", sum(nets))
+    ]
+    assert held["balances"][0]["held"]["amount"] == sum(nets)
     assert rival.status_code == 404
     later = client.get(
         url,

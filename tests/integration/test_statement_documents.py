@@ -103,6 +103,8 @@ def test_the_statement_route_answers_a_pdf_when_asked(
     assert re.search(r"payment_succeeded .*10,000 550 9,450", text)
     assert re.search(r"payout_sent .*payout:test-payout-1:sent -5,000 0 -5,000", text)
     assert "Closing balance: 4,450 JPY" in text
+    # Then what holds the money back: the open event's reserve.
+    assert re.search(rf"{net} USD of .* \(spring-sound-off\) held until ", text)
     closings = {c["currency"]: c["closing"]["amount"] for c in as_json.json()["currencies"]}
     assert closings == {"jpy": 4450, "usd": order.organizer_net}
 

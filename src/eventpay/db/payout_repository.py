@@ -36,7 +36,7 @@ from eventpay.domain import Account, AccountKind, Money, PaymentStatus
 from eventpay.domain.ledger import Posting
 from eventpay.domain.payouts import PayoutStatus
 from eventpay.ports import TransferStatus
-from eventpay.ports.payouts import PayableFigures, PayoutRecord, PayoutSettings
+from eventpay.ports.payouts import PayableFigures, PayoutRecord, PayoutSettings, ReserveHold
 
 CANCELED = TransferStatus.CANCELED
 
@@ -74,6 +74,42 @@ def _record(row: PayoutRow) -> PayoutRecord:
         transaction_id=row.transaction_id,
         fee=None if row.fee is None else Money(row.fee, row.currency),
         failure_reason=row.failure_reason,
+    )
+
+
+def _held(organizer_id: str, now: datetime) -> ColumnElement[bool]:
+    """A posting the organizer's payable holds back: of an order with a line for one of their
+    events still in its reserve (not released), unless Stripe Connect already moved that
+    order's money to them (a destination charge that succeeded, a transfer of a separate
+    charge): that is not the platform's to hold."""
+    p, line, event = LedgerPostingRow, OrderLineRow, EventRow
+    charge, transfer, payment = ConnectChargeRow, ConnectTransferRow, PaymentRow
+    in_reserve = exists().where(
+        line.order_id == p.order_id,
+        line.event_id == event.id,
+        event.organizer_id == organizer_id,
+        event.reserve_until > now,
+        or_(event.reserve_released_at.is_(None), event.reserve_released_at > now),
+    )
+    moved_by_connect = or_(
+        exists().where(
+            charge.order_id == p.order_id,
+            charge.organizer_id == organizer_id,
+            charge.kind == "destination",
+            payment.id == charge.payment_id,
+            payment.status == PaymentStatus.SUCCEEDED.value,
+        ),
+        exists().where(
+            transfer.order_id == p.order_id,
+            transfer.organizer_id == organizer_id,
+            transfer.status.in_([s.value for s in TransferStatus if s is not CANCELED]),
+        ),
+    )
+    return and_(
+        p.kind == AccountKind.ORGANIZER_PAYABLE.value,
+        p.order_id.is_not(None),
+        in_reserve,
+        ~moved_by_connect,
     )
 
 
@@ -171,33 +207,9 @@ class SqlPayoutRepository:
     def figures(self, organizer_id: str, *, now: datetime) -> Mapping[str, PayableFigures]:
         # One statement, so one snapshot: a payout paid, a transfer sent or a refund committed
         # meanwhile moves all the figures it touches or none of them.
-        p, line, event = LedgerPostingRow, OrderLineRow, EventRow
-        charge, transfer, payment = ConnectChargeRow, ConnectTransferRow, PaymentRow
+        p, transfer = LedgerPostingRow, ConnectTransferRow
         payable = AccountKind.ORGANIZER_PAYABLE.value
-        in_reserve = exists().where(
-            line.order_id == p.order_id,
-            line.event_id == event.id,
-            event.organizer_id == organizer_id,
-            event.reserve_until > now,
-            or_(event.reserve_released_at.is_(None), event.reserve_released_at > now),
-        )
-        # Money Stripe Connect moved to the organizer with the order (a destination charge
-        # that succeeded, or a transfer of a separate charge) is not the platform's to hold.
-        moved_by_connect = or_(
-            exists().where(
-                charge.order_id == p.order_id,
-                charge.organizer_id == organizer_id,
-                charge.kind == "destination",
-                payment.id == charge.payment_id,
-                payment.status == PaymentStatus.SUCCEEDED.value,
-            ),
-            exists().where(
-                transfer.order_id == p.order_id,
-                transfer.organizer_id == organizer_id,
-                transfer.status.in_([s.value for s in TransferStatus if s is not CANCELED]),
-            ),
-        )
-        held = and_(p.kind == payable, p.order_id.is_not(None), in_reserve, ~moved_by_connect)
+        held = _held(organizer_id, now)
 
         def total(condition: ColumnElement[bool]) -> Any:
             return func.coalesce(func.sum(case((condition, p.amount), else_=0)), 0)
@@ -246,6 +258,48 @@ class SqlPayoutRepository:
                 transfers_failed=before.transfers_failed + int(failed),
             )
         return out
+
+    def reserve_holds(self, organizer_id: str, *, now: datetime) -> Sequence[ReserveHold]:
+        p, line, event = LedgerPostingRow, OrderLineRow, EventRow
+        owed: dict[tuple[str, str], int] = {
+            (str(order_id), currency): -int(total)
+            for order_id, currency, total in self._s.execute(
+                select(p.order_id, p.currency, func.sum(p.amount))
+                .where(p.owner == organizer_id, _held(organizer_id, now))
+                .group_by(p.order_id, p.currency)
+            )
+            if total
+        }
+        if not owed:
+            return []
+        # Each held order under the last of its events to leave its reserve.
+        latest: dict[str, tuple[datetime, str, str]] = {}
+        for order_id, event_id, name, until in self._s.execute(
+            select(line.order_id, event.id, event.name, event.reserve_until)
+            .join(event, event.id == line.event_id)
+            .where(
+                line.order_id.in_({order_id for order_id, _ in owed}),
+                event.organizer_id == organizer_id,
+            )
+        ):
+            if order_id not in latest or latest[order_id][0] < until:
+                latest[order_id] = (until, event_id, name)
+        by_event: dict[tuple[str, str], int] = {}
+        for (held_order, currency), amount in owed.items():
+            _, event_id, _ = latest[held_order]
+            by_event[(event_id, currency)] = by_event.get((event_id, currency), 0) + amount
+        events = {event_id: (until, name) for until, event_id, name in latest.values()}
+        return [
+            ReserveHold(
+                event_id=event_id,
+                event_name=events[event_id][1],
+                until=events[event_id][0],
+                amount=Money(amount, currency),
+            )
+            for (event_id, currency), amount in sorted(
+                by_event.items(), key=lambda kv: (events[kv[0][0]][0], kv[0])
+            )
+        ]
 
     def with_postings(self) -> Sequence[tuple[PayoutRecord | None, str, Sequence[Posting]]]:
         t, p = LedgerTransactionRow, LedgerPostingRow

@@ -47,6 +47,16 @@ class PayableFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class ReserveHold:
+    """What one event's orders earned an organizer that is held until its reserve ends."""
+
+    event_id: str
+    event_name: str
+    until: datetime
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
 class PayoutSettings:
     """How an organizer is paid, and whether an admin holds their payouts."""
 
@@ -84,6 +94,11 @@ class PayoutRepository(Protocol):
     def figures(self, organizer_id: str, *, now: datetime) -> Mapping[str, PayableFigures]:
         """What the organizer's payout position is made of, by currency, read at one moment
         (one statement: nothing committed meanwhile is seen half)."""
+        ...
+
+    def reserve_holds(self, organizer_id: str, *, now: datetime) -> Sequence[ReserveHold]:
+        """The reserves holding the organizer's money now, by event (an order of several of
+        their events under the last to end), soonest released first."""
         ...
 
     def with_postings(self) -> Sequence[tuple[PayoutRecord | None, str, Sequence[Posting]]]:

@@ -19,7 +19,8 @@ from eventpay.domain import Money
 from eventpay.domain.ledger import StatementEntry
 from eventpay.ports import Principal, Role, UnitOfWork, UnitOfWorkFactory
 from eventpay.services.errors import InvalidRequest, NotFound
-from eventpay.services.payable import positions
+from eventpay.services import payable
+from eventpay.services.payable import HeldNow, positions
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,16 @@ def balance(
 def _check_access(uow: UnitOfWork, caller: Principal, organizer_id: str) -> None:
     if not _may_see(caller, organizer_id) or uow.catalog.get_organizer(organizer_id) is None:
         raise NotFound("organizer_not_found", "No such organizer.", {"organizer_id": organizer_id})
+
+
+def held_now(
+    *, uow_factory: UnitOfWorkFactory, caller: Principal, organizer_id: str, now: datetime
+) -> HeldNow:
+    """What holds the organizer's money back now (an admin's hold, each event's reserve),
+    with their balance per currency: the statement's closing part."""
+    with uow_factory() as uow:
+        _check_access(uow, caller, organizer_id)
+        return payable.held_now(uow, organizer_id, now=now)
 
 
 def organizer_name(*, uow_factory: UnitOfWorkFactory, caller: Principal, organizer_id: str) -> str:

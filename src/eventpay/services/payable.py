@@ -5,11 +5,13 @@ Read inside the caller's unit of work: the payout run plans from it, the balance
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from eventpay.domain import Money
 from eventpay.domain.payouts import PayablePosition, position
 from eventpay.ports import UnitOfWork
+from eventpay.ports.payouts import ReserveHold
 
 
 def positions(uow: UnitOfWork, organizer_id: str, *, now: datetime) -> list[PayablePosition]:
@@ -40,3 +42,24 @@ def position_in(
             return found
     zero = Money.zero(currency)
     return position(payable=zero, pending=zero, reserve=zero, on_hold=False)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldNow:
+    """What keeps an organizer's money from being paid out now, and why."""
+
+    admin_hold_reason: str | None  # an admin holds every payout (None: no such hold)
+    reserves: tuple[ReserveHold, ...]  # by event, soonest released first
+    positions: tuple[PayablePosition, ...]
+
+
+def held_now(uow: UnitOfWork, organizer_id: str, *, now: datetime) -> HeldNow:
+    settings = uow.payouts.settings(organizer_id)
+    on_hold = settings is not None and settings.on_hold
+    return HeldNow(
+        admin_hold_reason=(settings.hold_reason or "held by an admin")
+        if settings is not None and on_hold
+        else None,
+        reserves=tuple(uow.payouts.reserve_holds(organizer_id, now=now)),
+        positions=tuple(positions(uow, organizer_id, now=now)),
+    )

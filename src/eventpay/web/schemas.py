@@ -19,6 +19,7 @@ from eventpay.domain import Event, Money, combined_refund_status
 from eventpay.ports import AuditEntry, PaymentRecord, RefundRecord
 from eventpay.services.orders import OrderView
 from eventpay.services.organizer_money import CurrencyStatement, OrganizerBalance
+from eventpay.services.payable import HeldNow
 from eventpay.services.withdrawals import WithdrawalQuote
 
 
@@ -423,9 +424,11 @@ def refund_request_out(parts: list[RefundRecord], *, method: str) -> RefundReque
 
 class CurrencyBalanceOut(BaseModel):
     currency: str
-    available: MoneyOut = Field(description="Owed to the organizer now, per the ledger.")
-    held: MoneyOut = Field(description="Held back (reserves, open disputes).")
-    pending: MoneyOut = Field(description="Paid out and on its way.")
+    available: MoneyOut = Field(description="What the next payout run pays them.")
+    held: MoneyOut = Field(
+        description="Held back: until days after each event ends, or by an admin's hold."
+    )
+    pending: MoneyOut = Field(description="Paid out and on its way (payouts, transfers).")
 
 
 class OrganizerBalanceOut(BaseModel):
@@ -465,20 +468,69 @@ class CurrencyStatementOut(BaseModel):
     closing: MoneyOut
 
 
+class ReserveOut(BaseModel):
+    event_id: str
+    event_name: str
+    until: datetime = Field(description="When this event's reserve ends and its money is paid.")
+    amount: MoneyOut
+
+
+class HeldNowOut(BaseModel):
+    admin_hold: str | None = Field(
+        description="Why an admin holds every payout of this organizer; null: no such hold."
+    )
+    reserves: list[ReserveOut] = Field(
+        description="Money held until days after each event ends, soonest released first."
+    )
+    balances: list[CurrencyBalanceOut]
+
+
 class StatementOut(BaseModel):
     organizer_id: str
     from_: datetime = Field(alias="from")
     to: datetime
     currencies: list[CurrencyStatementOut]
+    held_now: HeldNowOut | None = Field(
+        default=None, description="What holds the organizer's money back at the time of asking."
+    )
 
     model_config = ConfigDict(populate_by_name=True)
 
 
+def held_now_out(held: HeldNow) -> HeldNowOut:
+    return HeldNowOut(
+        admin_hold=held.admin_hold_reason,
+        reserves=[
+            ReserveOut(
+                event_id=r.event_id,
+                event_name=r.event_name,
+                until=r.until,
+                amount=MoneyOut.of(r.amount),
+            )
+            for r in held.reserves
+        ],
+        balances=[
+            CurrencyBalanceOut(
+                currency=p.currency,
+                available=MoneyOut.of(p.available),
+                held=MoneyOut.of(p.held),
+                pending=MoneyOut.of(p.pending),
+            )
+            for p in held.positions
+        ],
+    )
+
+
 def statement_out(
-    organizer_id: str, since: datetime, until: datetime, sections: Sequence[CurrencyStatement]
+    organizer_id: str,
+    since: datetime,
+    until: datetime,
+    sections: Sequence[CurrencyStatement],
+    held: HeldNow | None = None,
 ) -> StatementOut:
     return StatementOut(
         organizer_id=organizer_id,
+        held_now=None if held is None else held_now_out(held),
         from_=since,
         to=until,
         currencies=[
@@ -502,8 +554,10 @@ def statement_out(
     )
 
 
-def statement_csv(sections: Sequence[CurrencyStatement]) -> str:
-    """One row per entry, plus opening and closing rows per currency; amounts in minor units."""
+def statement_csv(sections: Sequence[CurrencyStatement], held: HeldNow | None = None) -> str:
+    """One row per entry, plus opening and closing rows per currency; amounts in minor units.
+    Then what holds money back now: an `admin_hold` row (its reason in the last column) and one
+    `reserve:<event>` row per event (`at`: when it is released, `payable`: the amount)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["at", "kind", "order_id", "currency", "payable", "platform_fee", "balance"])
@@ -524,4 +578,19 @@ def statement_csv(sections: Sequence[CurrencyStatement]) -> str:
                 ]
             )
         writer.writerow(["", "closing", "", s.currency, "", "", s.closing.amount])
+    if held is not None:  # what holds the money back now: an admin's hold, each reserve
+        if held.admin_hold_reason is not None:
+            writer.writerow(["", "admin_hold", "", "", "", "", held.admin_hold_reason])
+        for r in held.reserves:
+            writer.writerow(
+                [
+                    r.until.isoformat(),
+                    f"reserve:{r.event_id}",
+                    "",
+                    r.amount.currency,
+                    r.amount.amount,
+                    "",
+                    "",
+                ]
+            )
     return out.getvalue()

@@ -26,6 +26,7 @@ from fpdf import FPDF, FontFace
 from eventpay.domain import Money
 from eventpay.domain.ledger import StatementEntry
 from eventpay.services.organizer_money import CurrencyStatement
+from eventpay.services.payable import HeldNow
 
 __all__ = ["format_amount", "statement_pdf"]
 
@@ -71,6 +72,7 @@ def statement_pdf(
     until: datetime,
     sections: Sequence[CurrencyStatement],
     generated_at: datetime,
+    held: HeldNow | None = None,
 ) -> bytes:
     """The statement for [since, until) as PDF bytes, one section per currency."""
     generated = _when(generated_at)
@@ -95,7 +97,35 @@ def statement_pdf(
         pdf.cell(0, 6, "No movements and no balance in this period.", new_x="LMARGIN", new_y="NEXT")
     for section in sections:
         _section(pdf, section)
+    if held is not None:
+        _held(pdf, held, generated)
     return bytes(pdf.output())
+
+
+def _held(pdf: FPDF, held: HeldNow, generated: str) -> None:
+    """What holds the organizer's money back at the time the statement was made."""
+    pdf.ln(5)
+    pdf.set_font(_FONT, style="B", size=12)
+    pdf.cell(0, 7, f"Held at {generated} UTC", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(_FONT, size=10)
+    lines = []
+    if held.admin_hold_reason is not None:
+        lines.append(f"All payouts held by an admin: {held.admin_hold_reason}")
+    for r in held.reserves:
+        amount = format_amount(r.amount.amount, r.amount.currency)
+        lines.append(
+            f"{amount} {r.amount.currency.upper()} of {r.event_name} ({r.event_id}) "
+            f"held until {_when(r.until)} UTC"
+        )
+    for p in held.positions:
+        code = p.currency.upper()
+        lines.append(
+            f"{code}: available {format_amount(p.available.amount, p.currency)}, "
+            f"held {format_amount(p.held.amount, p.currency)}, "
+            f"on its way {format_amount(p.pending.amount, p.currency)}"
+        )
+    for line in lines or ["Nothing is held."]:
+        pdf.cell(0, 5.5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
 
 
 def _section(pdf: FPDF, section: CurrencyStatement) -> None:

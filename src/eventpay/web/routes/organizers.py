@@ -71,7 +71,8 @@ async def statement(
     until: Annotated[datetime, Query(alias="to")],
 ) -> Response:
     """Every transaction that changed what the organizer is owed in [from, to), per currency,
-    between the opening and closing balances; CSV with `Accept: text/csv`, PDF with
+    between the opening and closing balances, then what holds their money back now (an admin's
+    hold, each event's reserve until it ends); CSV with `Accept: text/csv`, PDF with
     `Accept: application/pdf`. Another organizer's id answers 404 `organizer_not_found`."""
     start = since if since.tzinfo else since.replace(tzinfo=UTC)
     end = until if until.tzinfo else until.replace(tzinfo=UTC)
@@ -84,9 +85,17 @@ async def statement(
             until=end,
         )
     )
+    held = await run_in_threadpool(
+        lambda: organizer_money.held_now(
+            uow_factory=container.uow_factory,
+            caller=caller,
+            organizer_id=organizer_id,
+            now=container.clock(),
+        )
+    )
     if "text/csv" in request.headers.get("accept", ""):
         return Response(
-            statement_csv(sections),
+            statement_csv(sections, held),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="statement-{organizer_id}.csv"'},
         )
@@ -101,6 +110,7 @@ async def statement(
                 until=end,
                 sections=sections,
                 generated_at=container.clock(),
+                held=held,
             )
         )
         return Response(
@@ -108,5 +118,5 @@ async def statement(
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="statement-{organizer_id}.pdf"'},
         )
-    out = statement_out(organizer_id, start, end, sections)
+    out = statement_out(organizer_id, start, end, sections, held)
     return Response(out.model_dump_json(by_alias=True), media_type="application/json")
