@@ -6,6 +6,10 @@ COPY, batched inserts on SQLite), and `disagreements` joins them with our paymen
 and the provider fees the ledger booked, returning only the movements of either side that do
 not agree exactly. Those few become `Movement`s for `domain.reconciliation.compare`, which
 decides what each difference is; pairs that agree exactly could only ever compare clean.
+
+The money that left for organizers is read as `Movement`s directly (`organizer_movements`,
+`destination_movements`): transfers and payouts are few next to charges, and are compared in
+memory by `services.reconciliation` whichever way the charges are.
 """
 
 from __future__ import annotations
@@ -15,21 +19,26 @@ from datetime import datetime
 from functools import lru_cache
 from itertools import islice
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from eventpay.db.ids import uuid7
 from eventpay.db.models import ReconciliationMismatchRow, ReconciliationRunRow
 from eventpay.domain import AccountKind, Money, PaymentStatus, RefundStatus
+from eventpay.domain.payouts import PayoutStatus
 from eventpay.domain.reconciliation import (
+    RETURN_SUFFIX,
     Mismatch,
     MismatchKind,
     Movement,
     MovementRow,
 )
 from eventpay.ports import ProviderName, ReconciliationRun
+from eventpay.ports.connect import ChargeKind, TransferStatus
 
 _BATCH = 10_000
+_IN_CHUNK = 500
+_MONEY_LEFT = (PayoutStatus.UNCLAIMED, PayoutStatus.PAID, PayoutStatus.RETURNED)
 _PROGRESS_EVERY = 100_000
 
 
@@ -214,6 +223,97 @@ class SqlReconciliationRepository:
                 theirs.append(Movement(t_ref, t_kind, _shared(int(t_amount), t_cur), fee))
         return ours_count, ours, theirs
 
+    def organizer_movements(
+        self, *, provider: ProviderName, since: datetime, refs: Iterable[str]
+    ) -> list[Movement]:
+        """Our transfers, reversals, payouts and payout returns of `provider` created since
+        `since`, and older ones whose reference is among `refs` (the provider listed them)."""
+        union = _ORGANIZER_SQL.get(provider.value)
+        if union is None:
+            return []
+        params: dict[str, object] = {
+            "provider": provider.value,
+            "sent": TransferStatus.SENT.value,
+            "paid": PayoutStatus.PAID.value,
+            "returned": PayoutStatus.RETURNED.value,
+            "left": [s.value for s in _MONEY_LEFT],
+            "since": since,
+            "return_suffix": RETURN_SUFFIX,
+        }
+        found = self._organizer_rows(union + " WHERE o.created_at >= :since", params, {})
+        wanted = sorted(set(refs) - found.keys())
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            found.update(
+                self._organizer_rows(
+                    union + " WHERE o.created_at < :since AND o.ref IN :refs",
+                    params,
+                    {"refs": chunk},
+                )
+            )
+        return list(found.values())
+
+    def _organizer_rows(
+        self, sql: str, params: dict[str, object], listed: dict[str, list[str]]
+    ) -> dict[str, Movement]:
+        expanding = [*listed, *(["left"] if ":left" in sql else [])]
+        statement = text(sql).bindparams(*(bindparam(name, expanding=True) for name in expanding))
+        rows = self._s.execute(statement, {**params, **listed})
+        return {
+            ref: Movement(
+                ref=ref,
+                kind=kind,
+                amount=Money(int(amount), currency),
+                fee=None if fee is None else Money(int(fee), currency),
+                our_id=our_id,
+            )
+            for ref, kind, currency, amount, fee, our_id, _ in rows
+        }
+
+    def destination_movements(
+        self, *, since: datetime, links: Iterable[str]
+    ) -> list[tuple[str, Movement]]:
+        """What Stripe moves for our destination charges by itself, each with the link its
+        transfer or reversal names: a succeeded destination charge's transfer (the whole
+        charge, out, with the application fee we asked for as its fee; by its charge id) and a
+        succeeded refund's reversal of it (the refunded amount, back; by the refund's id).
+        Those created since `since`, and older ones whose link is among `links`."""
+        params: dict[str, object] = {
+            "destination": ChargeKind.DESTINATION.value,
+            "stripe": ProviderName.STRIPE.value,
+            "paid": PaymentStatus.SUCCEEDED.value,
+            "refunded": RefundStatus.SUCCEEDED.value,
+            "since": since,
+        }
+        found = self._destination_rows(_DESTINATION + " WHERE o.created_at >= :since", params)
+        wanted = sorted(set(links) - {link for link, _ in found})
+        for start in range(0, len(wanted), _IN_CHUNK):
+            found.extend(
+                self._destination_rows(
+                    _DESTINATION + " WHERE o.created_at < :since AND o.link IN :links",
+                    {**params, "links": wanted[start : start + _IN_CHUNK]},
+                )
+            )
+        return found
+
+    def _destination_rows(self, sql: str, params: dict[str, object]) -> list[tuple[str, Movement]]:
+        statement = text(sql)
+        if "links" in params:
+            statement = statement.bindparams(bindparam("links", expanding=True))
+        return [
+            (
+                link,
+                Movement(
+                    link,
+                    kind,
+                    Money(int(amount), currency),
+                    None if fee is None else Money(int(fee), currency),
+                    our_id,
+                ),
+            )
+            for link, kind, currency, amount, fee, our_id, _ in self._s.execute(statement, params)
+        ]
+
     def _tune(self) -> bool:
         pg = self._s.get_bind().dialect.name == "postgresql"
         if pg:
@@ -251,10 +351,11 @@ def _params(provider: ProviderName, since: datetime) -> dict[str, object]:
 _OURS_IN_PERIOD = """
 INSERT INTO reconcile_ours (ref, kind, currency, amount, fee, our_id)
 WITH fees AS (
-    SELECT t.cause, SUM(l.amount) AS fee
+    -- One fee transaction per payment, with one expense posting: no grouping needed.
+    SELECT t.cause, l.amount AS fee
     FROM ledger_transactions t JOIN ledger_postings l ON l.transaction_id = t.id
-    WHERE t.cause LIKE :fee_causes AND l.kind = :fee_kind AND l.owner = :provider
-    GROUP BY t.cause
+    WHERE t.kind = 'provider_fee' AND t.cause LIKE :fee_causes AND l.kind = :fee_kind
+        AND l.owner = :provider
 )
 SELECT p.capture_id, 'payment', p.currency,
     CASE WHEN p.amount_received IS NULL THEN p.amount ELSE p.amount_received END, f.fee, p.id
@@ -304,3 +405,64 @@ FROM reconcile_ours o FULL OUTER JOIN theirs t ON t.ref = o.ref
 WHERE o.ref IS NULL OR t.ref IS NULL OR o.currency <> t.currency OR o.amount <> t.amount
     OR (o.fee IS NOT NULL AND t.fee IS NOT NULL AND o.fee <> t.fee)
 """
+
+
+# The money that left for organizers, as `domain.reconciliation` keys it (one select per
+# provider, filtered by the caller on `o.created_at` or `o.ref`). Stripe: separate charges'
+# transfers and their reversals once sent, and payout runs' transfers once paid (a refused one
+# is `refused:<id>`, never paid). PayPal: payout items whose money left (unclaimed, paid,
+# returned) with the fee PayPal charged when known, and for a returned one the money back,
+# keyed by its payout (`return_ref`). Destination charges' transfers are not here: we do not
+# store Stripe's id of them (`destination_movements`, `domain.reconciliation.linked`).
+_STRIPE_ORGANIZER = """
+SELECT o.ref, o.kind, o.currency, o.amount, o.fee, o.our_id, o.created_at FROM (
+    SELECT t.provider_transfer_id AS ref, 'transfer' AS kind, t.currency AS currency,
+        -t.amount AS amount, CAST(NULL AS BIGINT) AS fee, t.id AS our_id,
+        t.created_at AS created_at
+    FROM connect_transfers t
+    WHERE t.status = :sent AND t.provider_transfer_id IS NOT NULL
+    UNION ALL
+    SELECT r.provider_reversal_id, 'transfer_reversal', t.currency, r.amount, NULL, r.id,
+        r.created_at
+    FROM connect_transfer_reversals r JOIN connect_transfers t ON t.id = r.transfer_id
+    WHERE r.status = :sent AND r.provider_reversal_id IS NOT NULL
+    UNION ALL
+    SELECT p.provider_item_id, 'transfer', p.currency, -p.amount, NULL, p.id, p.created_at
+    FROM payouts p
+    WHERE p.provider = :provider AND p.status = :paid AND p.provider_item_id IS NOT NULL
+) AS o"""
+
+_PAYPAL_ORGANIZER = """
+SELECT o.ref, o.kind, o.currency, o.amount, o.fee, o.our_id, o.created_at FROM (
+    SELECT p.transaction_id AS ref, 'payout' AS kind, p.currency AS currency,
+        -p.amount AS amount, p.fee AS fee, p.id AS our_id, p.created_at AS created_at
+    FROM payouts p
+    WHERE p.provider = :provider AND p.transaction_id IS NOT NULL AND p.status IN :left
+    UNION ALL
+    SELECT p.transaction_id || :return_suffix, 'payout_return', p.currency, p.amount, NULL, p.id,
+        p.created_at
+    FROM payouts p
+    WHERE p.provider = :provider AND p.transaction_id IS NOT NULL AND p.status = :returned
+) AS o"""
+
+_ORGANIZER_SQL = {
+    ProviderName.STRIPE.value: _STRIPE_ORGANIZER,
+    ProviderName.PAYPAL.value: _PAYPAL_ORGANIZER,
+}
+
+_DESTINATION = """
+SELECT o.link, o.kind, o.currency, o.amount, o.fee, o.our_id, o.created_at FROM (
+    SELECT p.capture_id AS link, 'transfer' AS kind, p.currency AS currency,
+        -(CASE WHEN p.amount_received IS NULL THEN p.amount ELSE p.amount_received END)
+            AS amount,
+        c.application_fee AS fee, p.id AS our_id, p.created_at AS created_at
+    FROM payments p JOIN connect_charges c ON c.payment_id = p.id
+    WHERE c.kind = :destination AND p.provider = :stripe AND p.status = :paid
+        AND p.capture_id IS NOT NULL
+    UNION ALL
+    SELECT r.provider_refund_id, 'transfer_reversal', r.currency, r.amount, NULL, r.id,
+        r.created_at
+    FROM refunds r JOIN connect_charges c ON c.payment_id = r.payment_id
+    WHERE c.kind = :destination AND r.provider = :stripe AND r.status = :refunded
+        AND r.provider_refund_id IS NOT NULL
+) AS o"""

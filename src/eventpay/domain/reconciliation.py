@@ -11,17 +11,38 @@ difference by kind, in a stable order, so the same two lists always give the sam
 - `missing_there`: we recorded money the provider does not list;
 - `currency_differs`, `amount_differs`, `fee_differs`: both know it, and disagree.
 
-Provider movements of other kinds (payouts, transfers, fees of their own) are not ours to
-match here and are left out by the caller. What must not live here: provider calls, storage.
+Besides an order's money, the money that left for organizers is matched too (`ORGANIZER_KINDS`):
+a Stripe transfer to a connected account (`transfer`, negative, keyed by its `tr_` id; `fee`
+the application fee the platform took back from a destination charge's transfer) and a
+reversal of one (`transfer_reversal`, positive, its `trr_` id); a PayPal payout item
+(`payout`, negative, PayPal's transaction id; `fee` what PayPal charged for it) and the money a
+returned payout brought back (`payout_return`, positive). We never learn a return's own id, so
+a return is keyed by the payout it returns (`return_ref`): PayPal's return names it as its
+reference. `related` is the provider's link from a movement to another (a transfer's source
+charge, a reversal's source refund, a return's payout); it takes no part in the comparison, but
+`linked` keys by it our movements whose provider id we never stored (the transfer Stripe makes
+itself for a destination charge, and its reversal by a refund).
+
+Provider movements of other kinds (Stripe's own payouts to the platform's bank, application
+fees, fees of their own) are not ours to match and are left out by the caller. What must not
+live here: provider calls, storage.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from eventpay.domain.money import Money
+
+ORGANIZER_KINDS = frozenset({"transfer", "transfer_reversal", "payout", "payout_return"})
+RETURN_SUFFIX = ":return"
+
+
+def return_ref(payout_ref: str) -> str:
+    """The key of the money a returned payout brought back: its payout's, marked."""
+    return payout_ref + RETURN_SUFFIX
 
 
 class MismatchKind(StrEnum):
@@ -38,10 +59,11 @@ class Movement:
     the provider kept of it (None: not known on this side)."""
 
     ref: str
-    kind: str  # "payment" | "refund"
+    kind: str  # "payment" | "refund" | one of ORGANIZER_KINDS
     amount: Money
     fee: Money | None = None
-    our_id: str | None = None  # our payment or refund id, on our side
+    our_id: str | None = None  # our payment, refund, transfer or payout id, on our side
+    related: str | None = None  # the provider's link to another movement, on its side
 
 
 MovementRow = tuple[str, str, str, int, int | None]
@@ -63,6 +85,18 @@ def movement_of(row: MovementRow, *, our_id: str | None = None) -> Movement:
 def row_of(movement: Movement) -> MovementRow:
     fee = None if movement.fee is None else movement.fee.amount
     return (movement.ref, movement.kind, movement.amount.currency, movement.amount.amount, fee)
+
+
+def linked(ours: Iterable[tuple[str, Movement]], theirs: Iterable[Movement]) -> list[Movement]:
+    """Our movements whose provider id we never stored, each given with the link the provider
+    names it by (`related`: a destination charge's transfer names our charge, its reversal our
+    refund): keyed by the id of the provider's movement of the same kind naming that link, or
+    `<link>:<kind>` when none does (then it is missing there)."""
+    named = {(m.kind, m.related): m.ref for m in theirs if m.related is not None}
+    return [
+        replace(movement, ref=named.get((movement.kind, link), f"{link}:{movement.kind}"))
+        for link, movement in ours
+    ]
 
 
 @dataclass(frozen=True, slots=True)

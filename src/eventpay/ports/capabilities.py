@@ -151,6 +151,17 @@ class MovementReport(Protocol):
     def movement_rows(self, *, since: datetime, until: datetime) -> Iterator[MovementRow]: ...
 
 
+@runtime_checkable
+class OrganizerMovementSource(Protocol):
+    """A `MovementSource` that also lists the money that left for organizers: Stripe's
+    transfers to connected accounts and their reversals, PayPal's payout items and returns."""
+
+    def organizer_movements(self, *, since: datetime, until: datetime) -> Iterator[Movement]:
+        """Those created in [since, until), signed from the platform's side, each with the
+        provider's `related` link where it has one."""
+        ...
+
+
 class InvoiceProvider(Protocol):
     def create_invoice(self, draft: InvoiceDraft, *, idempotency_key: str) -> Invoice: ...
     def send_invoice(self, invoice_id: str, *, idempotency_key: str) -> Invoice: ...

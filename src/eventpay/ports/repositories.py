@@ -190,6 +190,21 @@ class ReconciliationRepository(Protocol):
         fee)."""
         ...
 
+    def organizer_movements(
+        self, *, provider: ProviderName, since: datetime, refs: Iterable[str]
+    ) -> Sequence[Movement]:
+        """The money that left for organizers through `provider` (transfers and their
+        reversals, payouts and their returns), created since `since` or named in `refs`."""
+        ...
+
+    def destination_movements(
+        self, *, since: datetime, links: Iterable[str]
+    ) -> Sequence[tuple[str, Movement]]:
+        """What Stripe moves by itself for our destination charges (their transfers, and the
+        reversals their refunds make), each with the id Stripe links it by (our charge's, our
+        refund's), created since `since` or linked by one of `links`."""
+        ...
+
 
 class AuditRepository(Protocol):
     def add(self, entry: AuditEntry) -> None: ...

@@ -77,7 +77,7 @@ from eventpay.providers.paypal_refunds import (
     refund_request,
     refunds_of_order,
 )
-from eventpay.providers.paypal_reporting import PayPalReporting
+from eventpay.providers.paypal_reporting import PayPalReporting, to_organizer_movement
 from eventpay.providers.paypal_reporting import to_movement as reported_movement
 
 __all__ = ["PayPalProvider"]
@@ -150,6 +150,13 @@ class PayPalProvider:
         """PayPal's transaction search: captures and refunds in [since, until)."""
         for transaction in PayPalReporting(self.api).transactions(start=since, end=until):
             movement = reported_movement(transaction)
+            if movement is not None and transaction.time < until:
+                yield movement
+
+    def organizer_movements(self, *, since: datetime, until: datetime) -> Iterator[Movement]:
+        """PayPal's transaction search: payout items and their returns in [since, until)."""
+        for transaction in PayPalReporting(self.api).transactions(start=since, end=until):
+            movement = to_organizer_movement(transaction)
             if movement is not None and transaction.time < until:
                 yield movement
 

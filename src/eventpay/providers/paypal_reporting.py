@@ -35,7 +35,7 @@ from enum import StrEnum
 from typing import Any
 
 from eventpay.domain import Money
-from eventpay.domain.reconciliation import Movement
+from eventpay.domain.reconciliation import Movement, return_ref
 from eventpay.providers.paypal_http import PayPalApi, reading
 from eventpay.providers.paypal_money import from_paypal
 
@@ -188,4 +188,33 @@ def to_movement(transaction: ReportedTransaction) -> Movement | None:
         )
     if transaction.kind is TransactionKind.REFUND and transaction.status == "S":
         return Movement(ref=transaction.transaction_id, kind="refund", amount=transaction.amount)
+    return None
+
+
+def to_organizer_movement(transaction: ReportedTransaction) -> Movement | None:
+    """A listed payout item or payout return as reconciliation matches it; None otherwise.
+
+    A payout item counts once its money left (S: paid, P: unclaimed, V: returned later, the
+    return being listed on its own); its fee is negative from our side, turned into what
+    PayPal charged. A return (S) is keyed by the payout it returns (`return_ref` of its
+    `paypal_reference_id`): that is all we know of it. Its fee (given back) is not compared.
+    """
+    if transaction.kind is TransactionKind.PAYOUT and transaction.status in ("S", "P", "V"):
+        return Movement(
+            ref=transaction.transaction_id,
+            kind="payout",
+            amount=transaction.amount,
+            fee=-transaction.fee,
+        )
+    if (
+        transaction.kind is TransactionKind.PAYOUT_RETURN
+        and transaction.status == "S"
+        and transaction.reference_id is not None
+    ):
+        return Movement(
+            ref=return_ref(transaction.reference_id),
+            kind="payout_return",
+            amount=transaction.amount,
+            related=transaction.transaction_id,
+        )
     return None

@@ -34,6 +34,7 @@ from eventpay.ports import (
 from eventpay.providers import stripe_objects as read
 from eventpay.providers.stripe_balance import REPORT_TYPE, report_rows
 from eventpay.providers.stripe_balance import movements as balance_movements
+from eventpay.providers.stripe_balance import organizer_movements as transfer_movements
 from eventpay.providers.stripe_connect import StripeConnect, connect_params
 from eventpay.providers.stripe_currency import amount_step, refusal, to_stripe
 from eventpay.providers.stripe_errors import malformed, translate
@@ -221,6 +222,15 @@ class StripeProvider(StripeConnect):
             return _call(partial(transactions.list, params=params))  # type: ignore[arg-type]
 
         return balance_movements(fetch, since=since, until=until, page_size=self._page)
+
+    def organizer_movements(self, *, since: datetime, until: datetime) -> Iterator[Movement]:
+        """Transfers to connected accounts and their reversals in [since, until)."""
+        transactions = self._client.v1.balance_transactions
+
+        def fetch(params: dict[str, Any]) -> Mapping[str, Any]:
+            return _call(partial(transactions.list, params=params))  # type: ignore[arg-type]
+
+        return transfer_movements(fetch, since=since, until=until, page_size=self._page)
 
     def movement_rows(self, *, since: datetime, until: datetime) -> Iterator[MovementRow]:
         """The same movements from one balance report run (`stripe_balance.report_rows`)."""

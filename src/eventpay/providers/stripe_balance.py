@@ -6,6 +6,14 @@ out, its `source` the refund id (our refund's provider id). Everything else on t
 (payouts, transfers, Stripe's own fees, adjustments) is not matched against orders and is
 skipped here. Pages are followed to the end: a reconciliation must see every movement.
 
+Transfers to connected accounts (type `transfer`, reporting category `transfer`) and their
+reversals (type `transfer_refund`, category `transfer_reversal`) are read apart
+(`organizer_movements`), by type and with their `source` expanded, because matching a
+destination charge's transfer needs the transfer's `source_transaction`, which neither the
+balance transaction nor the report's CSV carries. They are few next to charges. With a
+transfer made from a charge comes, as its fee, the application fee the platform took back from
+that charge (balance transactions of type `application_fee`, read the same way).
+
 A million balance transactions are 10,000 pages, so for bulk reading `report_rows` asks Stripe's
 Reports API instead: a report run of `balance_change_from_activity.itemized.3` over the period
 (`POST /v1/reporting/report_runs`, idempotent by its type and interval), polled until it has
@@ -22,6 +30,7 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
@@ -58,17 +67,101 @@ def to_movement(transaction: Mapping[str, Any]) -> Movement | None:
     return Movement(ref=ref, kind="refund", amount=amount)
 
 
-def movements(
+_TRANSFER_TYPES = {"transfer": "transfer", "transfer_refund": "transfer_reversal"}
+_RELATED = {"transfer": "source_transaction", "transfer_reversal": "source_refund"}
+
+
+def to_organizer_movement(transaction: Mapping[str, Any]) -> Movement | None:
+    """A transfer to a connected account or a reversal of one, read with its `source`
+    expanded: `related` is the transfer's source charge or the reversal's source refund (what
+    names a destination charge's transfer, which we do not store); None for other kinds."""
+    kind = _TRANSFER_TYPES.get(str(transaction.get("type")))
+    source = transaction.get("source")
+    ref = _source(source)
+    if kind is None or ref is None:
+        return None
+    try:
+        amount = from_stripe(transaction.get("amount"), transaction.get("currency"))
+    except StripeUnitsError as exc:
+        raise malformed(f"balance transaction {transaction.get('id')}: {exc}") from None
+    related = _source(source.get(_RELATED[kind])) if isinstance(source, Mapping) else None
+    return Movement(ref=ref, kind=kind, amount=amount, related=related)
+
+
+def to_application_fee(transaction: Mapping[str, Any]) -> Movement | None:
+    """An application fee the platform took back from a destination charge's transfer, with
+    the platform's charge it came from as `related`: Stripe's `originating_transaction` (on
+    a destination charge, `charge` names the connected account's payment), else `charge` (the
+    sandbox gives the platform's charge there and no originating transaction)."""
+    source = transaction.get("source")
+    if transaction.get("type") != "application_fee" or not isinstance(source, Mapping):
+        return None
+    ref = _source(source)
+    related = _source(source.get("originating_transaction")) or _source(source.get("charge"))
+    if ref is None or related is None:
+        return None
+    try:
+        amount = from_stripe(transaction.get("amount"), transaction.get("currency"))
+    except StripeUnitsError as exc:
+        raise malformed(f"balance transaction {transaction.get('id')}: {exc}") from None
+    return Movement(ref=ref, kind="application_fee", amount=amount, related=related)
+
+
+def organizer_movements(
     fetch: Callable[[dict[str, Any]], Mapping[str, Any]],
     *,
     since: datetime,
     until: datetime,
     page_size: int,
 ) -> Iterator[Movement]:
+    """Every transfer and transfer reversal created in [since, until), by balance transaction
+    type (`transfer`, `transfer_refund`), each with its source object expanded. A transfer
+    made from a charge (`related`) carries as its `fee` the application fees the platform
+    took back from that charge (`application_fee`, zero when none): what the platform kept of
+    the money it moved."""
+
+    def listed(
+        txn_type: str, convert: Callable[[Mapping[str, Any]], Movement | None]
+    ) -> Iterator[Movement]:
+        return movements(
+            fetch,
+            since=since,
+            until=until,
+            page_size=page_size,
+            extra={"type": txn_type, "expand": ["data.source"]},
+            convert=convert,
+        )
+
+    transfers = list(listed("transfer", to_organizer_movement))
+    reversals = list(listed("transfer_refund", to_organizer_movement))
+    kept: dict[str, Money] = {}
+    for fee in listed("application_fee", to_application_fee):
+        assert fee.related is not None  # to_application_fee keeps only those
+        before = kept.get(fee.related, Money(0, fee.amount.currency))
+        kept[fee.related] = before + fee.amount
+    for transfer in transfers:
+        if transfer.related is None:
+            yield transfer
+        else:
+            zero = Money(0, transfer.amount.currency)
+            yield replace(transfer, fee=kept.get(transfer.related, zero))
+    yield from reversals
+
+
+def movements(
+    fetch: Callable[[dict[str, Any]], Mapping[str, Any]],
+    *,
+    since: datetime,
+    until: datetime,
+    page_size: int,
+    extra: Mapping[str, Any] | None = None,
+    convert: Callable[[Mapping[str, Any]], Movement | None] = to_movement,
+) -> Iterator[Movement]:
     """Every matched movement created in [since, until); `fetch` reads one page."""
     params: dict[str, Any] = {
         "created": {"gte": int(since.timestamp()), "lt": int(until.timestamp())},
         "limit": page_size,
+        **(extra or {}),
     }
     while True:
         page = fetch(dict(params))
@@ -78,7 +171,7 @@ def movements(
         for item in data:
             if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
                 raise malformed("a balance transaction without an id")
-            movement = to_movement(item)
+            movement = convert(item)
             if movement is not None:
                 yield movement
         if not page.get("has_more"):

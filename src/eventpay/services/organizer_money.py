@@ -18,8 +18,8 @@ from datetime import datetime
 from eventpay.domain import Money
 from eventpay.domain.ledger import StatementEntry
 from eventpay.ports import Principal, Role, UnitOfWork, UnitOfWorkFactory
-from eventpay.services.errors import InvalidRequest, NotFound
 from eventpay.services import payable
+from eventpay.services.errors import InvalidRequest, NotFound
 from eventpay.services.payable import HeldNow, positions
 
 

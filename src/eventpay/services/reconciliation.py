@@ -15,6 +15,20 @@ exactly (`disagreements`), and `compare` names those. Same answers as movement b
 memory and without a query per payment. A provider that can hand over the whole period as one
 report (`MovementReport`: Stripe's Reports API) is read that way instead of page by page, and
 starts writing it before ours are gathered: a million movements in seconds, not 10,000 pages.
+
+The money that left for organizers is compared too, in both ways alike (a provider that is an
+`OrganizerMovementSource`): Stripe's transfers to connected accounts and their reversals
+against our separate charges' transfers (`connect_transfers`, `connect_transfer_reversals`)
+and payout runs' transfers (`payouts`), by Stripe's ids; PayPal's payout items and returns
+against our payouts, by PayPal's transaction id (a return by its payout's, `return_ref`). They
+are few, so they are read page by page and compared in memory with the rest. A destination
+charge's transfer is made by Stripe itself and we do not store its id: Stripe's transfer names
+our charge as its `source_transaction`, and a reversal by a refund (`reverse_transfer`) our
+refund as its `source_refund`; `domain.reconciliation.linked` keys ours by those. Stripe
+transfers the whole charge and takes the application fee back on its own, so the transfer is
+compared with the charge's amount and its fee with the application fee we asked for
+(`connect_charges`), and the reversal with the refund's amount (the ledger's
+`payment:<id>:transfer`, the organizer's net, is checked against both by `ledger verify`).
 """
 
 from __future__ import annotations
@@ -24,7 +38,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from eventpay.domain import AccountKind, Money, PaymentStatus, RefundStatus
-from eventpay.domain.reconciliation import Movement, MovementRow, compare, row_of
+from eventpay.domain.reconciliation import Movement, MovementRow, compare, linked, row_of
 from eventpay.ports import (
     MovementSource,
     PaymentRecord,
@@ -37,7 +51,7 @@ from eventpay.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from eventpay.ports.capabilities import MovementReport
+from eventpay.ports.capabilities import MovementReport, OrganizerMovementSource
 from eventpay.services.errors import InvalidRequest, NotFound
 from eventpay.services.settlement.ledger import fee_cause
 from eventpay.services.views import counted_amount
@@ -92,6 +106,33 @@ def _ours_for(uow: UnitOfWork, provider: ProviderName, movement: Movement) -> Mo
     return None
 
 
+_STRIPE_MADE = frozenset({"transfer", "transfer_reversal"})
+
+
+def _organizer_listed(source: object, *, since: datetime, until: datetime) -> list[Movement]:
+    if not isinstance(source, OrganizerMovementSource):
+        return []
+    return list(source.organizer_movements(since=since, until=until))
+
+
+def _organizer_sides(
+    uow: UnitOfWork, provider: ProviderName, since: datetime, listed: list[Movement]
+) -> tuple[list[Movement], list[Movement]]:
+    """Ours and theirs of the money that left for organizers; on Stripe, with the transfers
+    it made itself for our destination charges, and their reversals, keyed as it lists them."""
+    ours = list(
+        uow.reconciliation.organizer_movements(
+            provider=provider, since=since, refs=[m.ref for m in listed]
+        )
+    )
+    if provider is ProviderName.STRIPE:
+        links = [m.related for m in listed if m.kind in _STRIPE_MADE and m.related is not None]
+        ours.extend(
+            linked(uow.reconciliation.destination_movements(since=since, links=links), listed)
+        )
+    return ours, listed
+
+
 def reconcile(
     *,
     uow_factory: UnitOfWorkFactory,
@@ -123,6 +164,7 @@ def reconcile(
         return _reconcile_in_bulk(
             uow_factory=uow_factory,
             rows=rows,
+            organizer=_organizer_listed(gateway, since=since, until=now),
             provider=provider,
             since=since,
             now=now,
@@ -133,6 +175,7 @@ def reconcile(
         theirs.append(movement)
         if progress is not None and len(theirs) % 100 == 0:
             progress(len(theirs))
+    organizer = _organizer_listed(gateway, since=since, until=now)
     with uow_factory() as uow:
         ours = {
             m.ref: m
@@ -149,15 +192,16 @@ def reconcile(
                 older = _ours_for(uow, provider, movement)
                 if older is not None:
                     ours[older.ref] = older
+        ours_paid_out, theirs_paid_out = _organizer_sides(uow, provider, since, organizer)
         run = ReconciliationRun(
             id=str(uuid.uuid4()),
             provider=provider,
             since=since,
             until=now,
             finished_at=now,
-            ours=len(ours),
-            theirs=len(theirs),
-            mismatches=compare(ours.values(), theirs),
+            ours=len(ours) + len(ours_paid_out),
+            theirs=len(theirs) + len(theirs_paid_out),
+            mismatches=compare([*ours.values(), *ours_paid_out], [*theirs, *theirs_paid_out]),
         )
         uow.reconciliation.add(run)
         uow.commit()
@@ -170,6 +214,7 @@ def _reconcile_in_bulk(
     *,
     uow_factory: UnitOfWorkFactory,
     rows: Iterator[MovementRow],
+    organizer: list[Movement],
     provider: ProviderName,
     since: datetime,
     now: datetime,
@@ -181,20 +226,21 @@ def _reconcile_in_bulk(
         ours, odd_ours, odd_theirs = uow.reconciliation.disagreements(
             provider=provider, since=since
         )
+        ours_paid_out, theirs_paid_out = _organizer_sides(uow, provider, since, organizer)
         run = ReconciliationRun(
             id=str(uuid.uuid4()),
             provider=provider,
             since=since,
             until=now,
             finished_at=now,
-            ours=ours,
-            theirs=theirs,
-            mismatches=compare(odd_ours, odd_theirs),
+            ours=ours + len(ours_paid_out),
+            theirs=theirs + len(theirs_paid_out),
+            mismatches=compare([*odd_ours, *ours_paid_out], [*odd_theirs, *theirs_paid_out]),
         )
         uow.reconciliation.add(run)
         uow.commit()
     if progress is not None:
-        progress(theirs)
+        progress(run.theirs)
     return run
 
 
