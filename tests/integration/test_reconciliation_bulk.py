@@ -11,7 +11,6 @@ provider without a report (listed page by page, compared in bulk).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,7 +29,8 @@ from eventpay.sandbox.stripe import create_app as create_sandbox
 from eventpay.services import reconciliation
 from eventpay.services.refunds import execute_pending_refunds
 from eventpay.services.settlement import request_refund
-from support.paid_orders import paid_order
+from support.api import confirm_at_sandbox
+from support.paid_orders import new_order, paid_order, record_read, start_card_payment
 from support.stack import make_settings, seeded_container
 
 BUYER = Principal(user_id="competitor-bulk", role=Role.COMPETITOR)
@@ -105,42 +105,9 @@ def _sql(c: Container, statement: str, **params: object) -> None:
 
 def _paid_without_its_fee(c: Container, sandbox: str) -> PaymentRecord:
     """A card payment recorded from its success alone (as a webhook says it: no fee yet)."""
-    from eventpay.services import orders, payments
-    from eventpay.services.settlement import record_provider_answer
-    from support.api import confirm_at_sandbox
-
-    order_id = orders.create_order(
-        uow=c.uow_factory(),
-        buyer=BUYER,
-        items=[orders.RegistrationItem(event_id="spring-sound-off", class_ids=("spring-spl",))],
-        promo_code=None,
-        fee_policy=c.fee_policy,
-        now=c.clock(),
-        expires_in=timedelta(hours=1),
-    ).order.id
-    started = payments.start_payment(
-        uow_factory=c.uow_factory,
-        providers=c.providers,
-        caller=BUYER,
-        order_id=order_id,
-        provider=ProviderName.STRIPE,
-        return_url=None,
-        clock=c.clock,
-    )
-    assert started.client_secret is not None
-    assert started.payment.provider_ref is not None
-    confirm_at_sandbox(sandbox, started.client_secret, "pm_card_visa").raise_for_status()
-    answer = c.providers[ProviderName.STRIPE].retrieve_payment(started.payment.provider_ref)
-    record_provider_answer(
-        uow_factory=c.uow_factory,
-        payment_id=started.payment.id,
-        answer=dataclasses.replace(answer, fee=None),
-        actor="test",
-        now=c.clock(),
-    )
+    order_id = paid_order(c, sandbox, buyer=BUYER, with_fee=False)
     with c.uow_factory() as uow:
-        found = uow.payments.get(started.payment.id)
-    assert found is not None
+        (found,) = uow.payments.list_for_order(order_id)
     return found
 
 
@@ -214,56 +181,19 @@ def test_the_report_and_the_pages_give_the_same_run(own: Container, sandbox: str
 def test_an_order_paid_twice_by_card_has_each_charges_own_fee(own: Container, sandbox: str) -> None:
     """Each charge's fee is compared with the fee booked for that payment, not with every fee
     of its order (an order paid twice books two)."""
-    from eventpay.services import orders, payments
-    from eventpay.services.settlement import record_provider_answer
-    from support.api import confirm_at_sandbox
-
     since = datetime.now(UTC) - timedelta(minutes=1)
     c = own
-    order_id = orders.create_order(
-        uow=c.uow_factory(),
-        buyer=BUYER,
-        items=[orders.RegistrationItem(event_id="spring-sound-off", class_ids=("spring-spl",))],
-        promo_code=None,
-        fee_policy=c.fee_policy,
-        now=c.clock(),
-        expires_in=timedelta(hours=1),
-    ).order.id
-
-    def start() -> payments.PaymentStart:
-        attempt = payments.start_payment(
-            uow_factory=c.uow_factory,
-            providers=c.providers,
-            caller=BUYER,
-            order_id=order_id,
-            provider=ProviderName.STRIPE,
-            return_url=None,
-            clock=c.clock,
-        )
-        assert attempt.client_secret is not None
-        return attempt
-
-    def record(attempt: payments.PaymentStart) -> None:
-        assert attempt.payment.provider_ref is not None
-        record_provider_answer(
-            uow_factory=c.uow_factory,
-            payment_id=attempt.payment.id,
-            answer=c.providers[ProviderName.STRIPE].retrieve_payment(attempt.payment.provider_ref),
-            actor="test",
-            now=c.clock(),
-        )
-
+    order_id = new_order(c, buyer=BUYER)
     # The first card is declined, the buyer tries another in a new attempt, and then the
     # first tab's retry goes through as well: two charges for one order.
-    first = start()
-    secret = str(first.client_secret)
-    confirm_at_sandbox(sandbox, secret, "pm_card_chargeDeclined")
-    record(first)
-    second = start()
+    first = start_card_payment(c, order_id, buyer=BUYER)
+    confirm_at_sandbox(sandbox, str(first.client_secret), "pm_card_chargeDeclined")
+    record_read(c, first)
+    second = start_card_payment(c, order_id, buyer=BUYER)
     assert second.payment.id != first.payment.id
     for attempt in (second, first):
         confirm_at_sandbox(sandbox, str(attempt.client_secret), "pm_card_visa").raise_for_status()
-        record(attempt)
+        record_read(c, attempt)
     for bulk in (True, False):
         run = _run(c, since, bulk=bulk)
         assert [m for m in run.mismatches if m.kind is MismatchKind.FEE_DIFFERS] == []

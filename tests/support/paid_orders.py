@@ -7,28 +7,28 @@ the charge's balance transaction, so Stripe's fee is booked too).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from eventpay.bootstrap import Container
 from eventpay.ports import Principal, ProviderName, Role
 from eventpay.services import orders, payments
+from eventpay.services.payments import PaymentStart
 from eventpay.services.settlement import record_provider_answer
 from support.api import confirm_at_sandbox
 
 BUYER = Principal(user_id="competitor-ledger", role=Role.COMPETITOR)
 
 
-def paid_order(
+def new_order(
     c: Container,
-    sandbox: str,
     *,
     buyer: Principal = BUYER,
     event_id: str = "spring-sound-off",
     class_id: str = "spring-spl",
 ) -> str:
-    """The id of a new order of one entry (Spring SPL unless told), paid and recorded as
-    succeeded."""
-    order_id = orders.create_order(
+    """The id of a new order of one entry (Spring SPL unless told), awaiting payment."""
+    return orders.create_order(
         uow=c.uow_factory(),
         buyer=buyer,
         items=[orders.RegistrationItem(event_id=event_id, class_ids=(class_id,))],
@@ -37,6 +37,10 @@ def paid_order(
         now=c.clock(),
         expires_in=timedelta(hours=1),
     ).order.id
+
+
+def start_card_payment(c: Container, order_id: str, *, buyer: Principal = BUYER) -> PaymentStart:
+    """A Stripe payment attempt of the order, not confirmed yet."""
     started = payments.start_payment(
         uow_factory=c.uow_factory,
         providers=c.providers,
@@ -48,12 +52,36 @@ def paid_order(
     )
     assert started.client_secret is not None
     assert started.payment.provider_ref is not None
-    confirm_at_sandbox(sandbox, started.client_secret, "pm_card_visa").raise_for_status()
+    return started
+
+
+def record_read(c: Container, started: PaymentStart, *, with_fee: bool = True) -> None:
+    """Read the attempt at Stripe and record the answer (its fee too, unless told: as a
+    webhook says it, before the fee is known)."""
+    assert started.payment.provider_ref is not None
+    answer = c.providers[ProviderName.STRIPE].retrieve_payment(started.payment.provider_ref)
     record_provider_answer(
         uow_factory=c.uow_factory,
         payment_id=started.payment.id,
-        answer=c.providers[ProviderName.STRIPE].retrieve_payment(started.payment.provider_ref),
+        answer=answer if with_fee else dataclasses.replace(answer, fee=None),
         actor="test",
         now=c.clock(),
     )
+
+
+def paid_order(
+    c: Container,
+    sandbox: str,
+    *,
+    buyer: Principal = BUYER,
+    event_id: str = "spring-sound-off",
+    class_id: str = "spring-spl",
+    with_fee: bool = True,
+) -> str:
+    """The id of a new order of one entry (Spring SPL unless told), paid by card and recorded
+    as succeeded (with Stripe's fee unless told)."""
+    order_id = new_order(c, buyer=buyer, event_id=event_id, class_id=class_id)
+    started = start_card_payment(c, order_id, buyer=buyer)
+    confirm_at_sandbox(sandbox, str(started.client_secret), "pm_card_visa").raise_for_status()
+    record_read(c, started, with_fee=with_fee)
     return order_id
