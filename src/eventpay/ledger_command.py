@@ -97,7 +97,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
         f"reconcile {args.provider} since {since.isoformat()}: ours {run.ours}, theirs {run.theirs}"
     )
     if not run.mismatches:
-        print("clean: every payment and refund agrees")
+        print("clean: every payment, refund, transfer and payout agrees")
         return 0
     for kind, count in sorted(Counter(m.kind.value for m in run.mismatches).items()):
         print(f"  {kind:<18} {count:>6}")
