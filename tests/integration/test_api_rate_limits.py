@@ -42,6 +42,7 @@ MONEY_ROUTES = {
     ("POST", "/v1/payments/{payment_id}/capture"),
     # Organizers' money: payouts, holds, reserves, and where Stripe pays them.
     ("POST", "/v1/payouts/runs"),
+    ("POST", "/v1/payouts/{payout_id}/resolution"),
     ("PUT", "/v1/organizers/{organizer_id}/payout-hold"),
     ("DELETE", "/v1/organizers/{organizer_id}/payout-hold"),
     ("POST", "/v1/events/{event_id}/reserve-release"),

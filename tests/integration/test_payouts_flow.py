@@ -387,3 +387,59 @@ def test_a_batch_unsent_past_the_providers_key_window_waits_for_a_person(
     with c.uow_factory() as uow:
         actions = [e.action for e in uow.audit.list_for_entity("payout", payout.id)]
     assert actions == ["payout.created", "payout.needs_review"]
+
+
+def test_an_admin_settles_a_payout_in_review_once_checked_at_the_provider(
+    container: Container, stripe_sandbox: str
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from eventpay.web import create_app
+    from support.api import bearer
+
+    c = container
+    net = pay_event(c, stripe_sandbox, PAYOUT_EVENT)
+    release(c, PAYOUT_EVENT)
+
+    class Down(LostAnswer):
+        def create_payout(
+            self, *, batch_id: str, items: Sequence[PayoutItem], email_subject: str
+        ) -> PayoutBatch:
+            raise ProviderOutcomeUnknown("timeout", "PayPal did not answer")
+
+    rail = Down(c.payout_rails["paypal"])
+    payouts.run(
+        uow_factory=c.uow_factory, rails={"paypal": rail}, clock=c.clock, actor="t", period="p"
+    )
+    (payout,) = payouts.list_payouts(
+        uow_factory=c.uow_factory, caller=ADMIN, organizer_id=PAYOUT_ORGANIZER_ID
+    )
+    url = f"/v1/payouts/{payout.id}/resolution"
+    body = {"outcome": "failed", "reason": "no such batch at PayPal"}
+    with TestClient(create_app(container=c)) as client:
+        early = client.post(url, json=body, headers=bearer("ops", Role.ADMIN))
+        assert (early.status_code, early.json()["error"]["code"]) == (409, "payout_not_in_review")
+        payouts.check_due(
+            uow_factory=c.uow_factory, rails={"paypal": rail}, clock=lambda: later(c, 24 * 31)
+        )
+        refused = client.post(
+            url, json=body, headers=bearer("o", Role.ORGANIZER, PAYOUT_ORGANIZER_ID)
+        )
+        assert refused.status_code == 404
+        assert (
+            client.post(
+                url, json={"outcome": "lost", "reason": "x"}, headers=bearer("ops", Role.ADMIN)
+            ).status_code
+            == 422
+        )
+        done = client.post(url, json=body, headers=bearer("ops", Role.ADMIN))
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "failed"
+        again = client.post(url, json=body, headers=bearer("ops", Role.ADMIN))
+        assert again.status_code == 409
+    assert balance(c, PAYOUT_ORGANIZER_ID) == {"available": net, "held": 0, "pending": 0}
+    with c.uow_factory() as uow:
+        actions = [e.action for e in uow.audit.list_for_entity("payout", payout.id)]
+    # (The review was audited at the janitor's clock, a month ahead: compare without order.)
+    assert sorted(actions) == ["payout.created", "payout.failed", "payout.needs_review"]
+    assert_books_clean(c)

@@ -45,7 +45,7 @@ from eventpay.ports import (
 )
 from eventpay.ports.payouts import PayoutRecord, PayoutSettings
 from eventpay.services.audit import record
-from eventpay.services.errors import InvalidRequest, NotFound
+from eventpay.services.errors import Conflict, InvalidRequest, NotFound
 from eventpay.services.payable import position_in
 from eventpay.services.settlement.payouts import apply_item_update, facts, move_payout
 
@@ -603,3 +603,43 @@ def run_for(
         dry_run=dry_run,
         organizer_ids=organizer_ids,
     )
+
+
+def resolve_review(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    caller: Principal,
+    payout_id: str,
+    paid: bool,
+    reason: str,
+    now: datetime,
+) -> PayoutRecord:
+    """An admin settles a payout left `needs_review` (unsent past the provider's key window)
+    after checking the provider: it reached the organizer (`paid`), or it never left (failed:
+    the money is available again). Audited with the reason; any other payout is refused."""
+    _require_admin(caller)
+    if not reason.strip():
+        raise InvalidRequest("reason_required", "Say what the provider showed.", {})
+    with uow_factory() as uow:
+        payout = uow.payouts.get(payout_id, for_update=True)
+        if payout is None:
+            raise NotFound("payout_not_found", "No such payout.", {"payout_id": payout_id})
+        if payout.provider_status != NEEDS_REVIEW or payout.status is not PayoutStatus.CREATED:
+            raise Conflict(
+                "payout_not_in_review",
+                "Only a payout waiting for a person can be settled by hand.",
+                {"status": payout.status.value, "provider_status": payout.provider_status},
+            )
+        target = PayoutStatus.PAID if paid else PayoutStatus.FAILED
+        payout.provider_status = "resolved_by_admin"
+        move_payout(
+            uow,
+            payout,
+            target,
+            actor=f"admin:{caller.user_id}",
+            now=now,
+            reason=None if paid else f"settled by an admin: {reason}",
+            details={"resolution": reason},
+        )
+        uow.commit()
+        return payout

@@ -4,6 +4,7 @@ run payouts now, hold or release an organizer's payouts, release an event's rese
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
@@ -227,3 +228,35 @@ async def run(body: PayoutRunIn, container: ContainerDep, caller: CallerDep) -> 
         failed=report.failed,
         unsent=report.unsent,
     )
+
+
+class ResolutionIn(Strict):
+    outcome: Literal["paid", "failed"] = Field(
+        description="What the provider shows: the money reached the organizer, or never left."
+    )
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post(
+    "/v1/payouts/{payout_id}/resolution",
+    response_model=PayoutOut,
+    dependencies=[WRITE_BUDGET],
+)
+async def resolve(
+    payout_id: str, body: ResolutionIn, container: ContainerDep, caller: CallerDep
+) -> PayoutOut:
+    """Settle by hand a payout left `needs_review` (its batch went unanswered past the
+    provider's key window, so it is never sent again blind), after checking the provider
+    (admins; others 404). `failed` makes the money available again. Audited; any other payout
+    answers 409 `payout_not_in_review`."""
+    payout = await run_in_threadpool(
+        lambda: payouts.resolve_review(
+            uow_factory=container.uow_factory,
+            caller=caller,
+            payout_id=payout_id,
+            paid=body.outcome == "paid",
+            reason=body.reason,
+            now=container.clock(),
+        )
+    )
+    return _out(payout)
