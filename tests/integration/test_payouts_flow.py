@@ -322,6 +322,16 @@ class LostAnswer:
         return batch
 
 
+class PayPalDown(LostAnswer):
+    """PayPal Payouts that never answer; `lost` counts the batches sent into the void."""
+
+    def create_payout(
+        self, *, batch_id: str, items: Sequence[PayoutItem], email_subject: str
+    ) -> PayoutBatch:
+        self.lost += 1
+        raise ProviderOutcomeUnknown("timeout", "PayPal did not answer")
+
+
 @pytest.mark.parametrize("forgotten", [False, True], ids=["replayed", "request-id-forgotten"])
 def test_a_batch_whose_answer_was_lost_is_sent_again_and_pays_once(
     container: Container, stripe_sandbox: str, paypal_sandbox: str, forgotten: bool
@@ -362,14 +372,7 @@ def test_a_batch_unsent_past_the_providers_key_window_waits_for_a_person(
     net = pay_event(c, stripe_sandbox, PAYOUT_EVENT)
     release(c, PAYOUT_EVENT)
 
-    class Down(LostAnswer):
-        def create_payout(
-            self, *, batch_id: str, items: Sequence[PayoutItem], email_subject: str
-        ) -> PayoutBatch:
-            self.lost += 1
-            raise ProviderOutcomeUnknown("timeout", "PayPal did not answer")
-
-    rail = Down(c.payout_rails["paypal"])
+    rail = PayPalDown(c.payout_rails["paypal"])
     payouts.run(
         uow_factory=c.uow_factory, rails={"paypal": rail}, clock=c.clock, actor="t", period="p"
     )
@@ -401,13 +404,7 @@ def test_an_admin_settles_a_payout_in_review_once_checked_at_the_provider(
     net = pay_event(c, stripe_sandbox, PAYOUT_EVENT)
     release(c, PAYOUT_EVENT)
 
-    class Down(LostAnswer):
-        def create_payout(
-            self, *, batch_id: str, items: Sequence[PayoutItem], email_subject: str
-        ) -> PayoutBatch:
-            raise ProviderOutcomeUnknown("timeout", "PayPal did not answer")
-
-    rail = Down(c.payout_rails["paypal"])
+    rail = PayPalDown(c.payout_rails["paypal"])
     payouts.run(
         uow_factory=c.uow_factory, rails={"paypal": rail}, clock=c.clock, actor="t", period="p"
     )

@@ -389,12 +389,17 @@ def _defer(uow_factory: UnitOfWorkFactory, waiting: Sequence[PayoutRecord], now:
         for payout in waiting:
             current = uow.payouts.get(payout.id, for_update=True)
             if current is not None and current.status is PayoutStatus.CREATED:
-                current.checks += 1
-                current.next_check_at = next_check_at(now=now, checks_done=current.checks)
-                current.updated_at = now
-                uow.payouts.save(current)
+                _check_again(uow, current, now)
         uow.commit()
     return len(waiting)
+
+
+def _check_again(uow: UnitOfWork, payout: PayoutRecord, now: datetime) -> None:
+    """One more check done: the next one backs off (`domain.schedule`)."""
+    payout.checks += 1
+    payout.next_check_at = next_check_at(now=now, checks_done=payout.checks)
+    payout.updated_at = now
+    uow.payouts.save(payout)
 
 
 def _accepted(
@@ -494,10 +499,7 @@ def _reschedule(uow_factory: UnitOfWorkFactory, payout_id: str, now: datetime) -
         current = uow.payouts.get(payout_id, for_update=True)
         if current is None:
             return
-        current.checks += 1
-        current.next_check_at = next_check_at(now=now, checks_done=current.checks)
-        current.updated_at = now
-        uow.payouts.save(current)
+        _check_again(uow, current, now)
         uow.commit()
 
 
