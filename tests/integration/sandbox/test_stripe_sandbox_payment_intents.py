@@ -202,7 +202,7 @@ def test_basic_auth_with_secret_key_is_accepted(http: httpx.Client) -> None:
 
 
 def test_unknown_v1_route_answers_stripe_404(http: httpx.Client) -> None:
-    response = http.get("/v1/customers", headers={"Authorization": "Bearer sk_test_x"})
+    response = http.get("/v1/quotes", headers={"Authorization": "Bearer sk_test_x"})
 
     assert response.status_code == 404
-    assert "Unrecognized request URL (GET: /v1/customers)" in response.json()["error"]["message"]
+    assert "Unrecognized request URL (GET: /v1/quotes)" in response.json()["error"]["message"]

@@ -2,7 +2,9 @@
 
 Route table here, behaviour elsewhere: `/v1/...` operations in payment_intents.py, refunds.py,
 search.py and resources.py, Connect and money movement in accounts.py, transfers.py, balance.py
-and payouts.py (all run through gateway.py), the 3-D Secure page in challenge.py, the onboarding
+and payouts.py (all run through gateway.py), Billing (products, prices, customers,
+subscriptions, invoices, test clocks, the hosted invoice page) in billing.py, the 3-D Secure
+page in challenge.py, the onboarding
 page in onboarding.py, test controls in control.py (and payouts.py, onboarding.py), the index
 page and script in browser.py. Webhook delivery starts and
 stops with the app's lifespan, and so do changes Stripe makes later on its own (`store.later`).
@@ -24,6 +26,8 @@ from starlette.routing import Route
 from eventpay.sandbox.plumbing.faults import FaultBook
 
 from . import accounts, balance, payment_intents, payouts, refunds, resources, transfers
+from .billing import attach as attach_billing
+from .billing import billing_routes
 from .browser import browser_routes
 from .challenge import challenge_routes
 from .control import control_routes
@@ -106,6 +110,7 @@ def create_app(
     refuse_production(environment)
     _check_endpoints(endpoints)
     store = Store(endpoints, later_delay_s=refund_delay_s)
+    attach_billing(store)
     faults = FaultBook()
     ledger = IdempotencyLedger(idempotency_window_s)
     dispatcher = Dispatcher(store, webhook_retry or RetryPolicy())
@@ -160,6 +165,7 @@ def create_app(
         ),
         *_connect_api(api),
         *reporting_routes(store, api),
+        *billing_routes(store, api),
         Route("/v1/{rest:path}", _unrecognized, methods=["GET", "POST", "DELETE"]),
         *challenge_routes(store),
         *connect_routes(store),

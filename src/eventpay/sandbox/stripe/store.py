@@ -13,12 +13,13 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from eventpay.sandbox.plumbing.state import LockedStore
 
 from . import objects
+from .billing_state import BillingState
 from .cards import TestCard
 from .errors import ResourceMissing
 from .objects import JSON
@@ -88,6 +89,12 @@ class _State:
     application_fees: dict[str, JSON] = field(default_factory=dict)
     fee_refunds: dict[str, JSON] = field(default_factory=dict)
     payouts: dict[str, JSON] = field(default_factory=dict)
+    # Products, prices, customers, subscriptions, invoices, test clocks (billing*.py).
+    billing: BillingState = field(default_factory=BillingState)
+
+
+# Called with the lock held after each event is recorded (billing reacts to its intents' events).
+Observer = Callable[[str, JSON, "Origin"], None]
 
 
 class Store(LockedStore[_State]):
@@ -98,6 +105,7 @@ class Store(LockedStore[_State]):
     ) -> None:
         super().__init__(_State)
         self.later = Later(later_delay_s)
+        self.observers: list[Observer] = []
         self._startup = [(objects.new_id("we_"), url, secret) for url, secret in startup_endpoints]
         self.reset()
 
@@ -195,6 +203,10 @@ class Store(LockedStore[_State]):
             )
             self._state.events[evt["id"]] = evt
         self._announce(evt["id"], targets)
+        if self.observers:
+            with self.lock:
+                for observer in self.observers:
+                    observer(event_type, obj, origin)
         return evt
 
     def event(self, evt_id: str) -> JSON:
