@@ -45,6 +45,7 @@ SPEC_NAMES = (
     "customer_disputes_v1",
     "invoicing_v2",
     "notifications_webhooks_v1",
+    "billing_subscriptions_v1",
 )
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 

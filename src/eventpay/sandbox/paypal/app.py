@@ -3,8 +3,10 @@
 Route table here, behaviour elsewhere: each PayPal operation lives in the module of its API
 (orders, captures, refunds, payouts, disputes, invoices, notifications, reporting) and runs through
 gateway.py; the buyer's approval page is checkout.py; test controls are control.py and
-scenarios.py. Webhook delivery and delayed work (payout settlement) start and stop with the
-app's lifespan. Unknown `/v1` and `/v2` paths answer PayPal's 404.
+scenarios.py. Catalog products, billing plans and subscriptions (with their approval page and
+clock controls) are billing_*.py; invoice payments and the payer page billing_invoices.py.
+Webhook delivery and delayed work (payout settlement) start and stop with the app's lifespan.
+Unknown `/v1` and `/v2` paths answer PayPal's 404.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from starlette.routing import Route
 from eventpay.sandbox.plumbing.faults import FaultBook
 
 from . import (
+    billing_catalog,
+    billing_invoices,
+    billing_subscriptions,
     captures,
     disputes,
     identifiers,
@@ -33,6 +38,8 @@ from . import (
     refunds,
     reporting,
 )
+from .billing_pages import billing_routes
+from .billing_records import BILLING, CATALOG
 from .checkout import checkout_routes
 from .control import control_routes
 from .errors import (
@@ -154,6 +161,15 @@ def create_app(
         route("/v2/invoicing/invoices/{id}", invoices.retrieve, INVOICING, "GET"),
         route("/v2/invoicing/invoices/{id}/send", invoices.send, INVOICING, "POST"),
         route("/v2/invoicing/invoices/{id}/cancel", invoices.cancel, INVOICING, "POST"),
+        route("/v2/invoicing/invoices", billing_invoices.list_invoices, INVOICING, "GET"),
+        route(
+            "/v2/invoicing/invoices/{id}/payments",
+            billing_invoices.record_payment,
+            INVOICING,
+            "POST",
+        ),
+        route("/v2/invoicing/search-invoices", billing_invoices.search_invoices, INVOICING, "POST"),
+        *_billing_api(route),
         notifications.cert_route(signer),
         route("/v1/notifications/verify-webhook-signature", verify, NOTIFICATIONS, "POST"),
         route(webhooks_path, notifications.create_webhook, NOTIFICATIONS, "POST"),
@@ -166,6 +182,8 @@ def create_app(
         Route("/v1/{rest:path}", _unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
         Route("/v2/{rest:path}", _unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
         *checkout_routes(store),
+        *billing_routes(store),
+        *billing_invoices.invoice_payer_routes(store),
         *scenario_routes(store, payout_timing),
         *control_routes(store, faults, ledger, dispatcher, tokens, timers, payout_timing),
         *index_routes(),
@@ -182,6 +200,29 @@ def create_app(
             await dispatcher.stop()
 
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _billing_api(route: Callable[[str, StoreOperation, ApiFamily, str], Route]) -> list[Route]:
+    """Catalog Products, Billing Plans and Subscriptions (billing_*.py)."""
+    plans, subs = "/v1/billing/plans", "/v1/billing/subscriptions"
+    return [
+        route("/v1/catalogs/products", billing_catalog.create_product, CATALOG, "POST"),
+        route("/v1/catalogs/products", billing_catalog.list_products, CATALOG, "GET"),
+        route("/v1/catalogs/products/{id}", billing_catalog.retrieve_product, CATALOG, "GET"),
+        route(plans, billing_catalog.create_plan, BILLING, "POST"),
+        route(plans, billing_catalog.list_plans, BILLING, "GET"),
+        route(f"{plans}/{{id}}", billing_catalog.retrieve_plan, BILLING, "GET"),
+        route(f"{plans}/{{id}}/activate", billing_catalog.activate_plan, BILLING, "POST"),
+        route(f"{plans}/{{id}}/deactivate", billing_catalog.deactivate_plan, BILLING, "POST"),
+        route(subs, billing_subscriptions.create, BILLING, "POST"),
+        route(f"{subs}/{{id}}", billing_subscriptions.retrieve, BILLING, "GET"),
+        *[
+            route(f"{subs}/{{id}}/{name}", getattr(billing_subscriptions, name), BILLING, "POST")
+            for name in ("cancel", "suspend", "activate", "revise", "capture")
+        ],
+        route(f"{subs}/{{id}}/transactions", billing_subscriptions.transactions, BILLING, "GET"),
+        route("/v1/payments/sale/{id}", billing_subscriptions.retrieve_sale, BILLING, "GET"),
+    ]
 
 
 def _ignore_store(operation: Callable[[Call], Reply], store: Store, call: Call) -> Reply:

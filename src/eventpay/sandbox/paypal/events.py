@@ -38,6 +38,18 @@ RESOURCE_TYPES: dict[str, tuple[str, str]] = {
     "CUSTOMER.DISPUTE.RESOLVED": ("dispute", "1.1"),
     "INVOICING.INVOICE.PAID": ("invoices", "2.0"),
     "INVOICING.INVOICE.CANCELLED": ("invoices", "2.0"),
+    "CATALOG.PRODUCT.CREATED": ("product", "1.0"),
+    "BILLING.PLAN.CREATED": ("plan", "2.0"),
+    "BILLING.PLAN.ACTIVATED": ("plan", "2.0"),
+    "BILLING.PLAN.DEACTIVATED": ("plan", "2.0"),
+    "BILLING.SUBSCRIPTION.CREATED": ("subscription", "2.0"),
+    "BILLING.SUBSCRIPTION.ACTIVATED": ("subscription", "2.0"),
+    "BILLING.SUBSCRIPTION.UPDATED": ("subscription", "2.0"),
+    "BILLING.SUBSCRIPTION.EXPIRED": ("subscription", "2.0"),
+    "BILLING.SUBSCRIPTION.CANCELLED": ("subscription", "2.0"),
+    "BILLING.SUBSCRIPTION.SUSPENDED": ("subscription", "2.0"),
+    "BILLING.SUBSCRIPTION.PAYMENT.FAILED": ("subscription", "2.0"),
+    "PAYMENT.SALE.COMPLETED": ("sale", "1.0"),
 }
 EVENT_TYPES = tuple(RESOURCE_TYPES)
 

@@ -7,13 +7,18 @@ refused with 422 DUPLICATE_INVOICE_NUMBER, one over 25 characters with PayPal's
 INVALID_STRING_MAX_LENGTH; without one, PayPal's counter (`0001`, `0002`...) numbers it.
 `send` moves a DRAFT to SENT (UNPAID when `send_to_recipient` is false) and answers 200 with a
 link to the invoice; `cancel` moves a sent invoice to CANCELLED (204,
-INVOICING.INVOICE.CANCELLED); `/_sandbox/invoices/{id}/pay` records the buyer's PayPal payment
-(PAID, INVOICING.INVOICE.PAID).
+INVOICING.INVOICE.CANCELLED; a partly paid one is CANNOT_CANCEL_PAID_INVOICE);
+`/_sandbox/invoices/{id}/pay` records the buyer's PayPal payment (PAID, INVOICING.INVOICE.PAID).
+`detail.payment_term` gets its `due_date` worked out (invoice date + NET days, or the date given
+with DUE_ON_DATE_SPECIFIED). `apply_payment` is the one way a payment lands on an invoice, for
+the recipient's payments (`pay`, part payments as `configuration.partial_payment` allows) and
+the merchant's recorded ones (billing_invoices.py): PARTIALLY_PAID until nothing is due.
 """
 
 from __future__ import annotations
 
 import copy
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -24,6 +29,7 @@ from .records import JSON
 from .store import Store
 
 _SENT = ("SENT", "UNPAID")
+PAYABLE = ("SENT", "UNPAID", "PARTIALLY_PAID")
 # Issue descriptions as the specification's `invoices.create-400` enumerates them.
 _CURRENCY_LENGTH = "Currency code length should be 3 characters."
 _NUMBER_LENGTH = "Invoice number length should be less than 25 characters."
@@ -32,6 +38,11 @@ _KEPT = ("invoicer", "primary_recipients", "additional_recipients", "configurati
 
 def invoice_url(base_url: str, invoice_id: str) -> str:
     return f"{base_url}/v2/invoicing/invoices/{invoice_id}"
+
+
+def payer_url(base_url: str, invoice_id: str) -> str:
+    """The recipient's page for paying the invoice (billing_invoices.py serves it)."""
+    return f"{base_url}/invoice/p/{invoice_id}"
 
 
 def create(store: Store, call: Call) -> Reply:
@@ -58,6 +69,7 @@ def create(store: Store, call: Call) -> Reply:
     detail = copy.deepcopy(detail_in)
     detail.update(invoice_number=number, currency_code=currency)
     detail.setdefault("invoice_date", identifiers.today())
+    _payment_term(detail)
     detail["metadata"] = {"create_time": now, "last_update_time": now}
     invoice: JSON = {"id": identifiers.invoice_id(), "status": "DRAFT", "detail": detail}
     invoice.update({k: copy.deepcopy(body[k]) for k in _KEPT if k in body})
@@ -73,6 +85,41 @@ def create(store: Store, call: Call) -> Reply:
     invoice["due_amount"] = money.amount(total, currency)
     store.state.invoices[invoice["id"]] = invoice
     return Reply(201, render(invoice, call.base_url))
+
+
+# Days from the invoice date to the due date, per `payment_term_type`.
+_NET_DAYS = {"DUE_ON_RECEIPT": 0, "NET_10": 10, "NET_15": 15, "NET_30": 30, "NET_45": 45}
+_NET_DAYS.update(NET_60=60, NET_90=90)
+_TERMS = (*_NET_DAYS, "DUE_ON_DATE_SPECIFIED", "NO_DUE_DATE")
+
+
+def _payment_term(detail: JSON) -> None:
+    """PayPal works the due date out from the term: invoice date + NET days, or the date given."""
+    term = detail.get("payment_term")
+    if term is None:
+        return
+    field = "/detail/payment_term"
+    if not isinstance(term, dict):
+        raise invalid(field, None, "INVALID_PARAMETER_SYNTAX")
+    kind = term.get("term_type", "DUE_ON_DATE_SPECIFIED" if "due_date" in term else None)
+    if kind not in _TERMS:
+        raise invalid(f"{field}/term_type", kind)
+    try:
+        invoice_date = date.fromisoformat(str(detail["invoice_date"]))
+        due = date.fromisoformat(str(term["due_date"])) if "due_date" in term else None
+    except ValueError as exc:
+        raise invalid("/detail/invoice_date", None, "INVALID_PARAMETER_SYNTAX") from exc
+    if kind in _NET_DAYS:
+        due = invoice_date + timedelta(days=_NET_DAYS[kind])
+    if kind == "DUE_ON_DATE_SPECIFIED" and due is None:
+        raise missing(f"{field}/due_date")
+    if kind == "NO_DUE_DATE":
+        due = None
+    detail["payment_term"] = {"term_type": kind}
+    if due is not None:
+        if due < invoice_date:
+            raise invalid(f"{field}/due_date", due.isoformat())
+        detail["payment_term"]["due_date"] = due.isoformat()
 
 
 def _spec_error(issue: str, field: str, description: str) -> InvalidRequest:
@@ -127,6 +174,8 @@ def render(invoice: JSON, base_url: str) -> JSON:
         links.append(link(f"{url}/send", "send", "POST"))
     if out["status"] in _SENT:
         links.append(link(f"{url}/cancel", "cancel", "POST"))
+    if out["status"] in PAYABLE:
+        links.append(link(f"{url}/payments", "record-payment", "POST"))
     out["links"] = links
     return out
 
@@ -143,7 +192,10 @@ def send(store: Store, call: Call) -> Reply:
     invoice["status"] = "SENT" if to_recipient else "UNPAID"
     now = identifiers.timestamp()
     invoice["detail"]["metadata"].update(
-        first_sent_time=now, last_sent_time=now, last_update_time=now
+        first_sent_time=now,
+        last_sent_time=now,
+        last_update_time=now,
+        recipient_view_url=payer_url(call.base_url, invoice["id"]),
     )
     return Reply(200, link(invoice_url(call.base_url, invoice["id"]), "self"))
 
@@ -154,6 +206,7 @@ def cancel(store: Store, call: Call) -> Reply:
     refusals = {
         "DRAFT": "CANNOT_CANCEL_DRAFT_INVOICE",
         "PAID": "CANNOT_CANCEL_PAID_INVOICE",
+        "PARTIALLY_PAID": "CANNOT_CANCEL_PAID_INVOICE",
         "MARKED_AS_PAID": "CANNOT_CANCEL_PAID_INVOICE",
         "CANCELLED": "INVOICE_CANCELED_ALREADY",
     }
@@ -171,27 +224,70 @@ def cancel(store: Store, call: Call) -> Reply:
     return Reply(204)
 
 
-def pay(store: Store, invoice_id: str, base_url: str) -> JSON:
-    """The test buyer pays the whole invoice with PayPal."""
+def pay(store: Store, invoice_id: str, base_url: str, minor: int | None = None) -> JSON:
+    """The test buyer (the recipient) pays the invoice with PayPal: all that is due, or `minor`.
+
+    A part payment needs the invoice's `configuration.partial_payment.allow_partial_payment`
+    and at least its `minimum_amount_due` (or the whole balance, if that is less).
+    """
     invoice = store.invoice(invoice_id)
-    if invoice["status"] not in _SENT:
+    if invoice["status"] not in PAYABLE:
         raise UnprocessableEntity(Issue("INVALID_PARAMETER_VALUE", field="status", location="path"))
-    due = copy.deepcopy(invoice["due_amount"])
-    invoice["status"] = "PAID"
-    invoice["payments"] = {
-        "paid_amount": copy.deepcopy(due),
-        "transactions": [
-            {
-                "payment_id": identifiers.resource_id(),
-                "payment_date": identifiers.today(),
-                "method": "PAYPAL",
-                "type": "PAYPAL",
-                "amount": due,
-            }
-        ],
+    currency = invoice["due_amount"]["currency_code"]
+    due = money.parse(invoice["due_amount"]["value"], currency)
+    amount = due if minor is None else minor
+    if amount < due:
+        partial = invoice.get("configuration", {}).get("partial_payment", {})
+        floor = partial.get("minimum_amount_due")
+        least = money.parse(floor["value"], currency) if isinstance(floor, dict) else 1
+        if partial.get("allow_partial_payment") is not True or amount < min(least, due):
+            raise UnprocessableEntity(
+                Issue("INVALID_PARAMETER_VALUE", field="amount", location="body")
+            )
+    return apply_payment(store, invoice, amount, method="PAYPAL", base_url=base_url)[1]
+
+
+def apply_payment(
+    store: Store,
+    invoice: JSON,
+    minor: int,
+    *,
+    method: str,
+    base_url: str,
+    external: bool = False,
+    payment_date: str | None = None,
+    note: str | None = None,
+) -> tuple[str, JSON]:
+    """Record a payment of `minor` (at most what is due): PARTIALLY_PAID, or PAID (MARKED_AS_PAID
+    when the merchant recorded the last of it), `payments.transactions`, INVOICING.INVOICE.PAID
+    (PayPal sends it for part payments too). Returns the payment id and the invoice."""
+    currency = invoice["due_amount"]["currency_code"]
+    due = money.parse(invoice["due_amount"]["value"], currency)
+    if not 0 < minor <= due:
+        raise ValueError("a payment is more than zero and at most what is due")
+    payments = invoice.setdefault(
+        "payments", {"paid_amount": money.amount(0, currency), "transactions": []}
+    )
+    payment_id = ("EXTR-" if external else "") + identifiers.resource_id()
+    entry: JSON = {
+        "payment_id": payment_id,
+        "payment_date": payment_date or identifiers.today(),
+        "method": method,
+        "type": "EXTERNAL" if external else "PAYPAL",
+        "amount": money.amount(minor, currency),
     }
-    invoice["due_amount"] = {**due, "value": money.format_minor(0, due["currency_code"])}
+    if note:
+        entry["note"] = note
+    payments["transactions"].append(entry)
+    paid = money.parse(payments["paid_amount"]["value"], currency) + minor
+    payments["paid_amount"] = money.amount(paid, currency)
+    invoice["due_amount"] = money.amount(due - minor, currency)
+    if due - minor > 0:
+        invoice["status"] = "PARTIALLY_PAID"
+    else:
+        invoice["status"] = "MARKED_AS_PAID" if external else "PAID"
     invoice["detail"]["metadata"]["last_update_time"] = identifiers.timestamp()
     rendered = render(invoice, base_url)
-    store.emit("INVOICING.INVOICE.PAID", rendered, summary="An invoice was paid", base_url=base_url)
-    return rendered
+    summary = "An invoice was paid" if due == minor else "An invoice was partially paid"
+    store.emit("INVOICING.INVOICE.PAID", rendered, summary=summary, base_url=base_url)
+    return payment_id, rendered

@@ -17,6 +17,7 @@ from typing import TypeVar
 from eventpay.sandbox.plumbing.state import LockedStore
 
 from . import events, identifiers
+from .billing_records import SubscriptionRecord
 from .errors import ResourceNotFound
 from .records import (
     JSON,
@@ -47,6 +48,11 @@ class _State:
     events: dict[str, EventRecord] = field(default_factory=dict)
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     invoice_numbers: int = 0
+    # Billing (billing_*.py): catalog products, plans, subscriptions and their v1 sales.
+    products: dict[str, JSON] = field(default_factory=dict)
+    plans: dict[str, JSON] = field(default_factory=dict)
+    subscriptions: dict[str, SubscriptionRecord] = field(default_factory=dict)
+    sales: dict[str, JSON] = field(default_factory=dict)
 
 
 class Store(LockedStore[_State]):
