@@ -59,7 +59,7 @@ class Container:
     retry: RetryPolicy
     metrics: Metrics
     clock: Clock = utc_now
-    order_expiry: timedelta = field(default=timedelta(minutes=60))
+    order_expiry: timedelta = field(default=timedelta(minutes=15))
     return_urls: ReturnUrls | None = None
     # Readiness probes of the configured providers, each `() -> ProviderStatus`.
     probes: dict[ProviderName, Callable[[], ProviderStatus]] = field(default_factory=dict)

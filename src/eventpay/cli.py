@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from eventpay.catalog_command import add_catalog_command
 from eventpay.config import Environment, Settings
 from eventpay.ledger_command import add_ledger_command, add_reconcile_command
 from eventpay.payouts_command import add_payouts_command
@@ -264,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_reconcile_command(sub, settings=_settings, require_migrated=_require_migrated)
     add_payouts_command(sub, settings=_settings, require_migrated=_require_migrated)
     add_statement_command(sub, settings=_settings, require_migrated=_require_migrated)
+    add_catalog_command(sub, settings=_settings, require_migrated=_require_migrated)
 
     token = sub.add_parser("token", help="print a development JWT (refused in production)")
     token.add_argument(

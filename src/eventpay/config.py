@@ -82,7 +82,8 @@ class Settings(BaseSettings):
     # The global platform fee; organizers and events may set their own (the event's wins).
     platform_fee_percent: Decimal = Field(default=Decimal("5.0"), ge=0, le=100)
     platform_fee_fixed_minor: int = Field(default=50, ge=0, le=1_000_000)
-    order_expiry_minutes: int = 60
+    # How long an order holds its places unpaid (its reservation), then expires.
+    order_expiry_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60)
 
     # Per-process budgets per caller (docs/operations.md): reads per user id, and per client IP
     # on the public routes; money-moving POSTs per user id. A bucket holds a minute's budget, so

@@ -15,11 +15,13 @@ services and it may not.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from eventpay.domain import CompetitionClass, Event, FeePayer, FeePolicy, Money, Organizer
-from eventpay.ports import UnitOfWorkFactory
+from eventpay.domain.merchandise import VariantDraft
+from eventpay.ports import Principal, Role, UnitOfWorkFactory
 from eventpay.sample_ids import (
     CLOSED_EVENT,
     CONNECT_EVENT_A,
@@ -36,7 +38,8 @@ from eventpay.sample_ids import (
     UNCLAIMED_EVENT,
     UNCLAIMED_ORGANIZER_ID,
 )
-from eventpay.services import catalog
+from eventpay.services import catalog, merchandise, passes, promo_codes, series, teams
+from eventpay.services.errors import Conflict
 
 __all__ = ["MEMBER_ID", "NON_MEMBER_ID", "ORGANIZER", "SUMMER_FEE_POLICY", "sample_events", "seed"]
 
@@ -63,12 +66,48 @@ _THEIR_EVENTS = (
     (CONNECT_ORGANIZER_B, CONNECT_EVENT_B, "Midwest dB Drag Finals", "America/Chicago", 16),
 )
 
+SUMMER_PLACES = 60
+"""The later event's SPL lanes (its SQ class has half as many): a capacity buyers can see."""
+SAMPLE_PROMO = promo_codes.PromoCodeInput(
+    code="SUNDOWN10", percent_off=Decimal("10"), max_uses=500, max_uses_per_buyer=1
+)
+"""10 % off the Sundown Showdown's entries, for the first 500 buyers, once each."""
+
+PASS_EVENT = UNCLAIMED_EVENT
+"""The weekend event whose gate sells spectator passes (three days, in Chicago)."""
+GATE_PLACES_PER_DAY = 300
+PASSES = (("Friday only", 1500, 1), ("Friday and Saturday", 2500, 2), ("Full weekend", 3500, 3))
+"""Its pass types: name, price in cents, and how many of its first days they admit to."""
+VIP_PLACES = 25
+VIP_PRICES = {"spring-spl": 9500, "spring-sq": 8500}
+"""The open event's full VIP entry price per class: an upgrade pays the difference."""
+MERCH = (
+    merchandise.ProductInput(
+        name="Spring Sound-Off T-shirt",
+        description="Black tee with this year's lineup on the back.",
+        variants=tuple(
+            VariantDraft(sku=f"SSO-TEE-{size}", size=size, colour="black", price=2500, stock=40)
+            for size in ("S", "M", "L", "XL")
+        ),
+        flat_rate=800,
+        pickup=True,
+    ),
+    merchandise.ProductInput(
+        name="Sticker pack",
+        variants=(VariantDraft(sku="SSO-STICKERS", price=500),),
+        pickup=True,
+    ),
+)
+"""The open event's merchandise: shirts shipped ($8 flat) or picked up, stickers picked up."""
+
 # A partner rate negotiated for one event; the organizer still pays it, so buyers' totals are the
 # same as under the platform's policy and only the platform's share differs.
 SUMMER_FEE_POLICY = FeePolicy(percent=Decimal("3.5"), fixed_minor=25, payer=FeePayer.ORGANIZER)
 
 
-def _classes(prefix: str, early_bird_deadline: datetime | None) -> tuple[CompetitionClass, ...]:
+def _classes(
+    prefix: str, early_bird_deadline: datetime | None, *, capacity: int | None = None
+) -> tuple[CompetitionClass, ...]:
     def usd(amount: int) -> Money:
         return Money(amount, "usd")
 
@@ -82,6 +121,7 @@ def _classes(prefix: str, early_bird_deadline: datetime | None) -> tuple[Competi
             additional_class_price=usd(2500),
             early_bird_price=usd(4000) if early_bird_deadline else None,
             early_bird_deadline=early_bird_deadline,
+            capacity=capacity,
         ),
         CompetitionClass(
             id=f"{prefix}-sq",
@@ -92,6 +132,7 @@ def _classes(prefix: str, early_bird_deadline: datetime | None) -> tuple[Competi
             additional_class_price=usd(2000),
             early_bird_price=usd(3500) if early_bird_deadline else None,
             early_bird_deadline=early_bird_deadline,
+            capacity=None if capacity is None else capacity // 2,
         ),
     )
 
@@ -125,7 +166,7 @@ def sample_events(now: datetime) -> list[Event]:
             registration_opens_at=now + 30 * day,
             registration_closes_at=now + 230 * day,
             refund_cutoff_at=now + 220 * day,
-            classes=_classes("summer", early_bird_deadline=None),
+            classes=_classes("summer", early_bird_deadline=None, capacity=SUMMER_PLACES),
             fee_policy=SUMMER_FEE_POLICY,
         ),
         Event(
@@ -190,4 +231,109 @@ def seed(*, uow_factory: UnitOfWorkFactory, now: datetime) -> list[str]:
         valid_from=now - timedelta(days=1),
         valid_until=now + timedelta(days=365),
     )
+    if PAYOUT_EVENT in added:
+        _seed_promo(uow_factory, now)
+        _seed_vip(uow_factory, now)
+        _seed_merch(uow_factory, now)
+    if PASS_EVENT in added:
+        _seed_passes(uow_factory, now)
+    if TEAM_EVENT in added:
+        _seed_teams(uow_factory, now)
+    if SERIES_EVENTS[0] in added:
+        _seed_series(uow_factory, now)
     return added
+
+
+def _seed_promo(uow_factory: UnitOfWorkFactory, now: datetime) -> None:
+    seeder = Principal(user_id="sample-data", role=Role.ADMIN)
+    # Seeded with its event, which was new: a code of that name can only be left from an earlier
+    # seed of a database whose event was since deleted.
+    with suppress(Conflict):
+        promo_codes.create_promo_code(
+            uow_factory=uow_factory,
+            caller=seeder,
+            event_id=PAYOUT_EVENT,
+            asked=SAMPLE_PROMO,
+            now=now,
+        )
+
+
+def _seed_vip(uow_factory: UnitOfWorkFactory, now: datetime) -> None:
+    passes.set_vip(
+        uow_factory=uow_factory,
+        caller=Principal(user_id="sample-data", role=Role.ADMIN),
+        event_id=OPEN_EVENT,
+        capacity=VIP_PLACES,
+        prices={class_id: passes.PriceInput(amount) for class_id, amount in VIP_PRICES.items()},
+        now=now,
+    )
+
+
+def _seed_merch(uow_factory: UnitOfWorkFactory, now: datetime) -> None:
+    for product in MERCH:
+        merchandise.create_product(
+            uow_factory=uow_factory,
+            caller=Principal(user_id="sample-data", role=Role.ADMIN),
+            event_id=OPEN_EVENT,
+            asked=product,
+            now=now,
+        )
+
+
+def _seed_passes(uow_factory: UnitOfWorkFactory, now: datetime) -> None:
+    seeder = Principal(user_id="sample-data", role=Role.ADMIN)
+    offer = passes.set_gate_capacity(
+        uow_factory=uow_factory,
+        caller=seeder,
+        event_id=PASS_EVENT,
+        capacity=GATE_PLACES_PER_DAY,
+        now=now,
+    )
+    days = [day.day.isoformat() for day in offer.days]
+    for name, price, first_days in PASSES:
+        passes.create_pass_type(
+            uow_factory=uow_factory,
+            caller=seeder,
+            event_id=PASS_EVENT,
+            asked=passes.PassInput(name, passes.PriceInput(price), days[:first_days]),
+            now=now,
+        )
+
+
+TEAM_EVENT = CONNECT_EVENT_A
+"""The weekend event with a team competition: teams of 2 to 4 enter its SQ class."""
+TEAM_SETUP = teams.TeamSetup(
+    class_id=f"{CONNECT_EVENT_A}-sq",
+    fee_mode="per_member",
+    fee=3000,
+    min_members=2,
+    max_members=4,
+    capacity=12,
+)
+"""$30 per member, 12 team slots."""
+SERIES_EVENTS = (OPEN_EVENT, PAYOUT_EVENT)
+SERIES = series.SeriesSetup(
+    name="Spring-Sundown Double",
+    event_ids=SERIES_EVENTS,
+    prices={"SPL": 9000, "SQ": 8000},
+)
+"""Both open events at a package price per class (two organizers: created by an admin)."""
+
+
+def _seed_teams(uow_factory: UnitOfWorkFactory, now: datetime) -> None:
+    teams.configure_teams(
+        uow_factory=uow_factory,
+        caller=Principal(user_id="sample-data", role=Role.ADMIN),
+        event_id=TEAM_EVENT,
+        asked=TEAM_SETUP,
+        now=now,
+    )
+
+
+def _seed_series(uow_factory: UnitOfWorkFactory, now: datetime) -> None:
+    series.create_series(
+        uow_factory=uow_factory,
+        caller=Principal(user_id="sample-data", role=Role.ADMIN),
+        asked=SERIES,
+        now=now,
+    )

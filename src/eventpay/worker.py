@@ -77,6 +77,9 @@ class Worker:
             "close_superseded": lambda: open_attempts.close_superseded(
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
             ),
+            "release_expired": lambda: janitor.release_expired(
+                uow_factory=c.uow_factory, clock=c.clock
+            ),
             "check_payouts": lambda: payouts.check_due(
                 uow_factory=c.uow_factory, rails=c.payout_rails, clock=c.clock
             ),

@@ -41,6 +41,14 @@ SCENARIOS = (
     "payout-reserve-held-until-after-event",
     "paypal-payout-batch",
     "payout-unclaimed-returns",
+    "capacity-no-oversell",
+    "promo-code-last-use-race",
+    "reservation-expired-payment-refunded",
+    "team-registration",
+    "series-package",
+    "vip-upgrade",
+    "gate-and-multi-day-pass",
+    "merch-with-variants",
     "reconcile-detects-mismatch",
     "ledger-verify",
     "reconcile-clean",
@@ -88,6 +96,21 @@ def test_every_scenario_passes_against_its_own_stack(
     for name in SCENARIOS:
         assert f"PASS {name} (" in out, out
     assert f"{len(SCENARIOS)} passed, 0 failed, 0 skipped" in out
+
+
+@pytest.mark.slow
+def test_a_second_run_against_the_same_service_passes_too(
+    running_stack: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One competitor holds a class once: a run that bought as the competitors of the run
+    # before would be refused (409 already_registered) on every paid scenario.
+    base_url = f"http://127.0.0.1:{running_stack.port}"
+    for run in ("first", "second"):
+        status = run_selftest_for(running_stack, base_url=base_url)
+
+        out = capsys.readouterr().out
+        assert status == 0, f"{run} run:\n{out}"
+        assert f"{len(SCENARIOS)} passed, 0 failed, 0 skipped" in out, f"{run} run:\n{out}"
 
 
 @pytest.mark.slow

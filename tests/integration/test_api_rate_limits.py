@@ -36,6 +36,7 @@ TABLES = (
     "api_idempotency_keys",
 )
 MONEY_ROUTES = {
+    ("POST", "/v1/sandbox/orders/{order_id}/expire"),
     ("POST", "/v1/orders"),
     ("POST", "/v1/orders/{order_id}/payments"),
     ("POST", "/v1/orders/{order_id}/refunds"),
@@ -47,6 +48,23 @@ MONEY_ROUTES = {
     ("DELETE", "/v1/organizers/{organizer_id}/payout-hold"),
     ("POST", "/v1/events/{event_id}/reserve-release"),
     ("POST", "/v1/organizers/{organizer_id}/stripe-account"),
+    # Promo codes change what buyers pay.
+    ("POST", "/v1/events/{event_id}/promo-codes"),
+    ("DELETE", "/v1/events/{event_id}/promo-codes/{code}"),
+    # Spectator passes and VIP upgrades: capacities and prices.
+    ("PUT", "/v1/events/{event_id}/gate"),
+    ("POST", "/v1/events/{event_id}/passes"),
+    ("PUT", "/v1/events/{event_id}/vip"),
+    # Team competitions and series packages: their prices and team slots.
+    ("PUT", "/v1/events/{event_id}/teams"),
+    ("POST", "/v1/series"),
+    # Merchandise: its prices and stock.
+    ("POST", "/v1/events/{event_id}/products"),
+    ("PATCH", "/v1/events/{event_id}/products/{product_id}"),
+    # Catalog set-up: what every order is priced from.
+    ("POST", "/v1/events"),
+    ("PATCH", "/v1/events/{event_id}"),
+    ("DELETE", "/v1/events/{event_id}"),
 }
 
 

@@ -19,14 +19,14 @@ from eventpay.domain.ledger import Account, AccountKind, LedgerTransaction, Post
 from eventpay.ports import Principal, Role
 from eventpay.services import books
 from support.books_oracle import per_order_problems
-from support.paid_orders import paid_order
+from support.paid_orders import new_buyer, paid_order
 
 BUYER = Principal(user_id="competitor-sums", role=Role.COMPETITOR)
 AT = datetime(2026, 12, 3, 12, tzinfo=UTC)
 
 
 def _orders(c: Container, sandbox: str, n: int) -> list[str]:
-    return sorted(paid_order(c, sandbox, buyer=BUYER) for _ in range(n))
+    return sorted(paid_order(c, sandbox, buyer=new_buyer(BUYER.user_id)) for _ in range(n))
 
 
 def _sums(c: Container) -> dict[tuple[str, str, str, str], int]:

@@ -20,13 +20,13 @@ from eventpay.ports import Principal, ProviderName, Role
 from eventpay.sample_ids import ORGANIZER_ID
 from eventpay.services import books
 from support.api import bearer
-from support.paid_orders import paid_order
+from support.paid_orders import new_buyer, paid_order
 
 BUYER = Principal(user_id="competitor-ledger", role=Role.COMPETITOR)
 
 
 def _paid_order(c: Container, sandbox: str) -> str:
-    return paid_order(c, sandbox, buyer=BUYER)
+    return paid_order(c, sandbox, buyer=new_buyer(BUYER.user_id))
 
 
 def test_a_payment_posts_one_balanced_transaction_and_the_books_verify(

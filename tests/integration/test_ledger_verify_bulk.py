@@ -21,14 +21,14 @@ from eventpay.bootstrap import Container
 from eventpay.ports import Principal, Role
 from eventpay.services import books, withdrawals
 from support.books_oracle import per_order_problems
-from support.paid_orders import paid_order
+from support.paid_orders import new_buyer, paid_order
 
 BUYER = Principal(user_id="competitor-books", role=Role.COMPETITOR)
 ADMIN = Principal(user_id="ops-books", role=Role.ADMIN)
 
 
 def _paid_order(c: Container, sandbox: str) -> str:
-    return paid_order(c, sandbox, buyer=BUYER)
+    return paid_order(c, sandbox, buyer=new_buyer(BUYER.user_id))
 
 
 def _books(c: Container, sandbox: str) -> list[str]:

@@ -30,7 +30,13 @@ from eventpay.services import reconciliation
 from eventpay.services.refunds import execute_pending_refunds
 from eventpay.services.settlement import request_refund
 from support.api import confirm_at_sandbox
-from support.paid_orders import new_order, paid_order, record_read, start_card_payment
+from support.paid_orders import (
+    new_buyer,
+    new_order,
+    paid_order,
+    record_read,
+    start_card_payment,
+)
 from support.stack import make_settings, seeded_container
 
 BUYER = Principal(user_id="competitor-bulk", role=Role.COMPETITOR)
@@ -105,7 +111,7 @@ def _sql(c: Container, statement: str, **params: object) -> None:
 
 def _paid_without_its_fee(c: Container, sandbox: str) -> PaymentRecord:
     """A card payment recorded from its success alone (as a webhook says it: no fee yet)."""
-    order_id = paid_order(c, sandbox, buyer=BUYER, with_fee=False)
+    order_id = paid_order(c, sandbox, buyer=new_buyer(BUYER.user_id), with_fee=False)
     with c.uow_factory() as uow:
         (found,) = uow.payments.list_for_order(order_id)
     return found
@@ -113,7 +119,7 @@ def _paid_without_its_fee(c: Container, sandbox: str) -> PaymentRecord:
 
 def test_the_report_and_the_pages_give_the_same_run(own: Container, sandbox: str) -> None:
     since = datetime.now(UTC) - timedelta(minutes=1)
-    paid = [paid_order(own, sandbox, buyer=BUYER) for _ in range(4)]
+    paid = [paid_order(own, sandbox, buyer=new_buyer(BUYER.user_id)) for _ in range(4)]
     late_fee = _paid_without_its_fee(own, sandbox)
     paid.append(late_fee.order_id)
     _refund(own, paid[0], 1000)

@@ -144,13 +144,15 @@ def test_stripe_transfers_reversals_and_payout_transfers_agree_then_differences_
     )
     assert refund.status_code == 201, refund.text
     _send(own)
-    # A destination charge: Stripe transfers it itself, and reverses it with the refund.
-    single = create_order(web, BUYER, registration(EVENT_B, f"{EVENT_B}-sq"))
-    single_payment = pay(web, own, stripe_own, single["id"])
+    # A destination charge: Stripe transfers it itself, and reverses it with the refund. By
+    # another competitor: the first still holds their SQ place (only half was refunded).
+    other = f"{BUYER}-2"
+    single = create_order(web, other, registration(EVENT_B, f"{EVENT_B}-sq"))
+    single_payment = pay(web, own, stripe_own, single["id"], buyer=other)
     back = web.post(
         f"/v1/orders/{single['id']}/refunds",
         json={"reason": "cannot attend"},
-        headers=bearer(BUYER),
+        headers=bearer(other),
     )
     assert back.status_code == 201, back.text
 

@@ -110,9 +110,11 @@ def onboard(client: TestClient, container: Container, sandbox: str, org: str) ->
     return account_id
 
 
-def pay(client: TestClient, container: Container, sandbox: str, order_id: str) -> dict[str, Any]:
+def pay(
+    client: TestClient, container: Container, sandbox: str, order_id: str, *, buyer: str = BUYER
+) -> dict[str, Any]:
     started = client.post(
-        f"/v1/orders/{order_id}/payments", json={"provider": "stripe"}, headers=bearer(BUYER)
+        f"/v1/orders/{order_id}/payments", json={"provider": "stripe"}, headers=bearer(buyer)
     )
     assert started.status_code == 201, started.text
     payment: dict[str, Any] = started.json()

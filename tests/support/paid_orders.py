@@ -3,11 +3,16 @@
 The core's own path, without a web client or a worker: create the order, start the Stripe
 payment, confirm it as Stripe.js would, then record the provider's answer (the read includes
 the charge's balance transaction, so Stripe's fee is booked too).
+
+One competitor holds a class of an event once (issue 9): a second order of theirs for it is
+refused once the first is paid. `paid_order` therefore buys as a new competitor each time
+unless told whom (`new_buyer`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from datetime import timedelta
 
 from eventpay.bootstrap import Container
@@ -18,6 +23,11 @@ from eventpay.services.settlement import record_provider_answer
 from support.api import confirm_at_sandbox
 
 BUYER = Principal(user_id="competitor-ledger", role=Role.COMPETITOR)
+
+
+def new_buyer(prefix: str = BUYER.user_id) -> Principal:
+    """A competitor who holds no place yet (`prefix-` and a random suffix)."""
+    return Principal(user_id=f"{prefix}-{uuid.uuid4().hex[:8]}", role=Role.COMPETITOR)
 
 
 def new_order(
@@ -73,13 +83,14 @@ def paid_order(
     c: Container,
     sandbox: str,
     *,
-    buyer: Principal = BUYER,
+    buyer: Principal | None = None,
     event_id: str = "spring-sound-off",
     class_id: str = "spring-spl",
     with_fee: bool = True,
 ) -> str:
     """The id of a new order of one entry (Spring SPL unless told), paid by card and recorded
-    as succeeded (with Stripe's fee unless told)."""
+    as succeeded (with Stripe's fee unless told), by `buyer` or else a new competitor."""
+    buyer = buyer or new_buyer()
     order_id = new_order(c, buyer=buyer, event_id=event_id, class_id=class_id)
     started = start_card_payment(c, order_id, buyer=buyer)
     confirm_at_sandbox(sandbox, str(started.client_secret), "pm_card_visa").raise_for_status()

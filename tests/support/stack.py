@@ -24,6 +24,22 @@ WEBHOOK_SECRET = "whsec_test_primary"
 OLD_WEBHOOK_SECRET = "whsec_test_rotated_out"
 
 TABLES = (
+    "pass_types",
+    "vip_prices",
+    "merch_deliveries",
+    "merch_variants",
+    "merch_products",
+    "team_members",
+    "teams",
+    "team_competitions",
+    "series_prices",
+    "series_events",
+    "series",
+    "promo_buyer_uses",
+    "promo_code_uses",
+    "promo_codes",
+    "places",
+    "stock_items",
     "connect_transfer_reversals",
     "connect_transfers",
     "connect_charges",

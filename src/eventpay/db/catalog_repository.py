@@ -11,11 +11,26 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
-from eventpay.db.models import CompetitionClassRow, EventRow, MembershipRow, OrganizerRow
+from eventpay.db.models import (
+    CompetitionClassRow,
+    EventRow,
+    MembershipRow,
+    OrderLineRow,
+    OrganizerRow,
+    RegistrationRow,
+)
+from eventpay.db.stock_models import (
+    PlaceRow,
+    PromoBuyerUseRow,
+    PromoCodeRow,
+    PromoCodeUseRow,
+    StockItemRow,
+)
 from eventpay.domain import (
     CompetitionClass,
     Event,
@@ -25,13 +40,52 @@ from eventpay.domain import (
     Organizer,
     Rounding,
 )
+from eventpay.domain.places import class_stock_id
 
 
 def _money(amount: int | None, currency: str) -> Money | None:
     return None if amount is None else Money(amount, currency)
 
 
-def _to_event(row: EventRow, classes: Sequence[CompetitionClassRow]) -> Event:
+def _amount(money: Money | None) -> int | None:
+    return None if money is None else money.amount
+
+
+def _event_columns(event: Event) -> dict[str, Any]:
+    """Every column an event's values decide (not its id, creation time or released reserve);
+    `reserve_until` follows its end and reserve days on every write."""
+    return {
+        "organizer_id": event.organizer_id,
+        "name": event.name,
+        "timezone": event.timezone,
+        "currency": event.currency,
+        "starts_at": event.starts_at,
+        "registration_opens_at": event.registration_opens_at,
+        "registration_closes_at": event.registration_closes_at,
+        "refund_cutoff_at": event.refund_cutoff_at,
+        "late_refund_fee_bps": _basis_points(event.late_refund_fee_percent),
+        "ends_at": event.ends_at,
+        "payout_reserve_days": event.payout_reserve_days,
+        "reserve_until": event.reserve_until,
+        **_fee_columns(event.fee_policy),
+    }
+
+
+def _class_columns(c: CompetitionClass) -> dict[str, Any]:
+    return {
+        "code": c.code,
+        "name": c.name,
+        "member_price": c.member_price.amount,
+        "non_member_price": c.non_member_price.amount,
+        "additional_class_price": _amount(c.additional_class_price),
+        "early_bird_price": _amount(c.early_bird_price),
+        "early_bird_deadline": c.early_bird_deadline,
+    }
+
+
+def _to_event(
+    row: EventRow, classes: Sequence[CompetitionClassRow], capacities: dict[str, int | None]
+) -> Event:
     cur = row.currency
     return Event(
         id=row.id,
@@ -59,6 +113,7 @@ def _to_event(row: EventRow, classes: Sequence[CompetitionClassRow]) -> Event:
                 additional_class_price=_money(c.additional_class_price, cur),
                 early_bird_price=_money(c.early_bird_price, cur),
                 early_bird_deadline=c.early_bird_deadline,
+                capacity=capacities.get(class_stock_id(c.id)),
             )
             for c in sorted(classes, key=lambda c: c.position)
         ),
@@ -115,16 +170,26 @@ class SqlCatalogRepository:
                 by_event[row.event_id].append(row)
         return by_event
 
+    def _capacities(self, event_ids: Sequence[str]) -> dict[str, int | None]:
+        if not event_ids:
+            return {}
+        stmt = select(StockItemRow.id, StockItemRow.capacity).where(
+            StockItemRow.event_id.in_(event_ids)
+        )
+        return {stock_id: capacity for stock_id, capacity in self._s.execute(stmt)}
+
     def list_events(self) -> Sequence[Event]:
         rows = list(self._s.scalars(select(EventRow).order_by(EventRow.starts_at, EventRow.id)))
-        classes = self._classes_for([r.id for r in rows])
-        return [_to_event(r, classes[r.id]) for r in rows]
+        ids = [r.id for r in rows]
+        classes = self._classes_for(ids)
+        capacities = self._capacities(ids)
+        return [_to_event(r, classes[r.id], capacities) for r in rows]
 
     def get_event(self, event_id: str) -> Event | None:
         row = self._s.get(EventRow, event_id)
         if row is None:
             return None
-        return _to_event(row, self._classes_for([row.id])[row.id])
+        return _to_event(row, self._classes_for([row.id])[row.id], self._capacities([row.id]))
 
     def get_organizer(self, organizer_id: str) -> Organizer | None:
         row = self._s.get(OrganizerRow, organizer_id)
@@ -147,48 +212,106 @@ class SqlCatalogRepository:
         self._s.flush()
 
     def add_event(self, event: Event, *, created_at: datetime) -> None:
-        self._s.add(
-            EventRow(
-                id=event.id,
-                organizer_id=event.organizer_id,
-                name=event.name,
-                timezone=event.timezone,
-                currency=event.currency,
-                starts_at=event.starts_at,
-                registration_opens_at=event.registration_opens_at,
-                registration_closes_at=event.registration_closes_at,
-                refund_cutoff_at=event.refund_cutoff_at,
-                late_refund_fee_bps=_basis_points(event.late_refund_fee_percent),
-                ends_at=event.ends_at,
-                payout_reserve_days=event.payout_reserve_days,
-                reserve_until=event.reserve_until,
-                created_at=created_at,
-                **_fee_columns(event.fee_policy),
-            )
-        )
+        self._s.add(EventRow(id=event.id, created_at=created_at, **_event_columns(event)))
         self._s.flush()
         for position, c in enumerate(event.classes):
             self._s.add(
                 CompetitionClassRow(
-                    id=c.id,
+                    id=c.id, event_id=event.id, position=position, **_class_columns(c)
+                )
+            )
+            self._s.add(
+                StockItemRow(
+                    id=class_stock_id(c.id),
                     event_id=event.id,
-                    position=position,
-                    code=c.code,
-                    name=c.name,
-                    member_price=c.member_price.amount,
-                    non_member_price=c.non_member_price.amount,
-                    additional_class_price=(
-                        None
-                        if c.additional_class_price is None
-                        else c.additional_class_price.amount
-                    ),
-                    early_bird_price=None
-                    if c.early_bird_price is None
-                    else c.early_bird_price.amount,
-                    early_bird_deadline=c.early_bird_deadline,
+                    kind="class",
+                    capacity=c.capacity,
+                    taken=0,
                 )
             )
         self._s.flush()
+
+    def update_organizer(self, organizer: Organizer) -> None:
+        row = self._s.get(OrganizerRow, organizer.id)
+        if row is None:
+            raise LookupError(f"no organizer {organizer.id!r}")
+        row.name = organizer.name
+        row.paypal_email = organizer.paypal_email
+        self._s.flush()
+
+    def lock_event(self, event_id: str) -> Event | None:
+        stmt = select(EventRow).where(EventRow.id == event_id).with_for_update()
+        row = self._s.scalars(stmt).one_or_none()
+        if row is None:
+            return None
+        return _to_event(row, self._classes_for([row.id])[row.id], self._capacities([row.id]))
+
+    def update_event(self, event: Event) -> None:
+        row = self._s.get(EventRow, event.id)
+        if row is None:
+            raise LookupError(f"no event {event.id!r}")
+        columns = _event_columns(event)
+        if event.fee_policy is None:
+            columns.update(fee_percent_bps=None, fee_fixed_minor=None, fee_payer=None)
+            columns["fee_rounding"] = None
+        for name, value in columns.items():
+            setattr(row, name, value)
+        stored = {c.id: c for c in self._classes_for([event.id])[event.id]}
+        wanted = {c.id for c in event.classes}
+        gone = [class_id for class_id in stored if class_id not in wanted]
+        if gone:
+            self._s.execute(
+                delete(StockItemRow).where(StockItemRow.id.in_([class_stock_id(c) for c in gone]))
+            )
+            self._s.execute(delete(CompetitionClassRow).where(CompetitionClassRow.id.in_(gone)))
+        for position, c in enumerate(event.classes):
+            class_row = stored.get(c.id)
+            if class_row is None:
+                self._s.add(
+                    CompetitionClassRow(
+                        id=c.id, event_id=event.id, position=position, **_class_columns(c)
+                    )
+                )
+                continue
+            class_row.position = position
+            for name, value in _class_columns(c).items():
+                setattr(class_row, name, value)
+        self._s.flush()
+
+    def delete_event(self, event_id: str) -> None:
+        codes = select(PromoCodeRow.id).where(PromoCodeRow.event_id == event_id)
+        self._s.execute(delete(PromoBuyerUseRow).where(PromoBuyerUseRow.promo_code_id.in_(codes)))
+        self._s.execute(delete(PromoCodeUseRow).where(PromoCodeUseRow.promo_code_id.in_(codes)))
+        self._s.execute(delete(PromoCodeRow).where(PromoCodeRow.event_id == event_id))
+        self._s.execute(delete(StockItemRow).where(StockItemRow.event_id == event_id))
+        self._s.execute(delete(CompetitionClassRow).where(CompetitionClassRow.event_id == event_id))
+        self._s.execute(delete(EventRow).where(EventRow.id == event_id))
+        self._s.expire_all()
+
+    def event_has_orders(self, event_id: str) -> bool:
+        stock = select(StockItemRow.id).where(StockItemRow.event_id == event_id)
+        stmt = select(
+            exists().where(OrderLineRow.event_id == event_id)
+            | exists().where(RegistrationRow.event_id == event_id)
+            | exists().where(PlaceRow.stock_id.in_(stock))
+        )
+        return bool(self._s.scalar(stmt))
+
+    def taken_class_ids(self, class_ids: Sequence[str]) -> set[str]:
+        if not class_ids:
+            return set()
+        stmt = select(CompetitionClassRow.id).where(CompetitionClassRow.id.in_(class_ids))
+        return set(self._s.scalars(stmt))
+
+    def classes_with_orders(self, class_ids: Sequence[str]) -> set[str]:
+        if not class_ids:
+            return set()
+        lines = select(OrderLineRow.class_id).where(OrderLineRow.class_id.in_(class_ids))
+        found = {class_id for class_id in self._s.scalars(lines.distinct()) if class_id}
+        by_stock = {class_stock_id(c): c for c in class_ids}
+        places = select(PlaceRow.stock_id).where(PlaceRow.stock_id.in_(by_stock))
+        found |= {by_stock[stock_id] for stock_id in self._s.scalars(places.distinct())}
+        return found
 
     def is_member(self, user_id: str, *, at: datetime) -> bool:
         stmt = (

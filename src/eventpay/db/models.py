@@ -173,6 +173,8 @@ class OrderLineRow(Base):
     event_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     class_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     price_rule: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # This line's share of the order's discount (a promo code), in the order's minor units.
+    discount: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class RegistrationRow(Base):

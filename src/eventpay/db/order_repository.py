@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from eventpay.db.models import OrderLineRow, OrderRow, RefundRow, RegistrationRow
@@ -70,6 +70,7 @@ class SqlOrderRepository:
                     event_id=line.event_id,
                     class_id=line.class_id,
                     price_rule=line.price_rule,
+                    discount=line.discount,
                 )
             )
         for reg in order.registrations:
@@ -134,10 +135,19 @@ class SqlOrderRepository:
                     event_id=ln.event_id,
                     class_id=ln.class_id,
                     price_rule=ln.price_rule,
+                    discount=ln.discount,
                 )
                 for ln in lines
             ],
             registrations=[_registration(r) for r in regs],
+        )
+
+    def expire(self, order_id: str, *, at: datetime) -> None:
+        self._s.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order_id)
+            .values(expires_at=at, updated_at=at)
+            .execution_options(synchronize_session=False)
         )
 
     def set_registration_status(

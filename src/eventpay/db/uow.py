@@ -12,10 +12,15 @@ from eventpay.db.catalog_repository import SqlCatalogRepository
 from eventpay.db.connect_repository import SqlConnectRepository
 from eventpay.db.ledger_checks import SqlLedgerCheckRepository
 from eventpay.db.ledger_repository import SqlLedgerRepository
+from eventpay.db.merch_repository import SqlMerchandiseRepository
 from eventpay.db.order_repository import SqlOrderRepository, SqlRefundRepository
+from eventpay.db.pass_repository import SqlPassRepository
 from eventpay.db.payment_repository import SqlAuditRepository, SqlPaymentRepository
 from eventpay.db.payout_repository import SqlPayoutRepository
+from eventpay.db.place_repository import SqlPlaceRepository
+from eventpay.db.promo_repository import SqlPromoRepository
 from eventpay.db.reconciliation_repository import SqlReconciliationRepository
+from eventpay.db.team_repository import SqlTeamRepository
 from eventpay.db.webhook_repository import SqlIdempotencyRepository, SqlWebhookEventRepository
 from eventpay.ports import (
     AuditRepository,
@@ -30,8 +35,13 @@ from eventpay.ports import (
     UnitOfWork,
     WebhookEventRepository,
 )
+from eventpay.ports.merchandise import MerchandiseRepository
+from eventpay.ports.passes import PassRepository
 from eventpay.ports.payouts import PayoutRepository
+from eventpay.ports.places import PlaceRepository
+from eventpay.ports.promos import PromoRepository
 from eventpay.ports.repositories import LedgerCheckRepository
+from eventpay.ports.teams import TeamRepository
 
 
 class SqlUnitOfWork:
@@ -54,6 +64,11 @@ class SqlUnitOfWork:
         self.ledger_checks: LedgerCheckRepository = SqlLedgerCheckRepository(session)
         self.payouts: PayoutRepository = SqlPayoutRepository(session)
         self.connect: ConnectRepository = SqlConnectRepository(session)
+        self.places: PlaceRepository = SqlPlaceRepository(session)
+        self.promos: PromoRepository = SqlPromoRepository(session)
+        self.teams: TeamRepository = SqlTeamRepository(session)
+        self.passes: PassRepository = SqlPassRepository(session)
+        self.merchandise: MerchandiseRepository = SqlMerchandiseRepository(session)
         return self
 
     def __exit__(

@@ -31,6 +31,8 @@ from eventpay.domain.fee_policy import FeePolicy
 from eventpay.domain.money import Money
 from eventpay.domain.refund_policy import RefundTerms
 
+MAX_CAPACITY = 1_000_000
+"""More places than any car-audio event has: a capacity above it is a typing error."""
 DEFAULT_RESERVE_DAYS = 7
 """What an event's orders earned is held this many days after it ends, unless set per event."""
 MAX_RESERVE_DAYS = 365
@@ -60,7 +62,8 @@ class CompetitionClass:
     """One class a competitor can enter at an event (SPL, SQ, ...) and its prices.
 
     ``additional_class_price`` is what this class costs when entered besides a more expensive
-    one; the early-bird price applies strictly before ``early_bird_deadline``.
+    one; the early-bird price applies strictly before ``early_bird_deadline``. ``capacity``
+    is how many competitors can enter it (None: no limit).
     """
 
     id: str
@@ -71,8 +74,11 @@ class CompetitionClass:
     additional_class_price: Money | None = None
     early_bird_price: Money | None = None
     early_bird_deadline: datetime | None = None
+    capacity: int | None = None
 
     def __post_init__(self) -> None:
+        if self.capacity is not None and not 0 <= self.capacity <= MAX_CAPACITY:
+            raise ValueError(f"class {self.id!r}: capacity must be 0 to {MAX_CAPACITY}")
         currency = self.member_price.currency
         for price in self.prices():
             if price.currency != currency:

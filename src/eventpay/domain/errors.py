@@ -13,7 +13,19 @@ HTTP status; codes are a contract, messages are for humans and may change)::
     │   ├── DuplicateClass           duplicate_class      (.class_id)
     │   ├── NoClassesSelected        no_classes_selected
     │   └── RegistrationClosed       registration_not_open | registration_closed  (.reason)
-    └── PricingError                 pricing_error
+    ├── MembershipError              membership_error     (in membership_tiers: a tier not sold,
+    │                                                      a free tier renewed, a change across
+    │                                                      billing intervals)
+    ├── PricingError                 pricing_error
+    └── PromoError                   promo_error
+        ├── InvalidPromoCode         invalid_promo_code   (.field: the input refused)
+        └── PromoRefused             promo_refused        (.promo_code, normalized)
+            ├── UnknownPromoCode         unknown_promo_code
+            ├── PromoCodeNotYetValid     promo_code_not_yet_valid
+            ├── PromoCodeExpired         promo_code_expired
+            ├── PromoCodeNotApplicable   promo_code_not_applicable
+            ├── PromoCodeUsedUp          promo_code_used_up
+            └── PromoCodeLimitReached    promo_code_limit_reached   (this buyer's uses)
 
 Only business refusals live here. A caller's programming mistake (a naive datetime, a ratio
 list that is empty, an unknown time zone in catalog data) raises the built-in ``ValueError`` or
@@ -161,3 +173,80 @@ class PricingError(DomainError):
     """An order could not be priced (for example, it has no lines)."""
 
     code = "pricing_error"
+
+
+class PromoError(DomainError):
+    """A promo code was refused: its terms when created, or its use on an order."""
+
+    code = "promo_error"
+
+
+class InvalidPromoCode(PromoError):
+    """A promo code's text or terms are not acceptable; ``field`` names the input refused."""
+
+    code = "invalid_promo_code"
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+    @property
+    def details(self) -> dict[str, str]:
+        return {"field": self.field}
+
+
+class PromoRefused(PromoError):
+    """A buyer's code cannot be used on this order; ``promo_code`` (normalized) names it."""
+
+    code = "promo_refused"
+    message = "promo code refused"
+
+    def __init__(self, promo_code: str) -> None:
+        self.promo_code = promo_code
+        super().__init__(f"{self.message}: {promo_code!r}")
+
+    @property
+    def details(self) -> dict[str, str]:
+        return {"promo_code": self.promo_code}
+
+
+class UnknownPromoCode(PromoRefused):
+    """No event of the order has this code (or its organizer disabled it)."""
+
+    code = "unknown_promo_code"
+    message = "unknown promo code"
+
+
+class PromoCodeNotYetValid(PromoRefused):
+    """The code's validity window has not started."""
+
+    code = "promo_code_not_yet_valid"
+    message = "promo code not valid yet"
+
+
+class PromoCodeExpired(PromoRefused):
+    """The code's validity window has ended."""
+
+    code = "promo_code_expired"
+    message = "promo code expired"
+
+
+class PromoCodeNotApplicable(PromoRefused):
+    """No line of the order is one the code discounts."""
+
+    code = "promo_code_not_applicable"
+    message = "promo code does not apply to this order"
+
+
+class PromoCodeUsedUp(PromoRefused):
+    """Every use of the code is taken (``max_uses``)."""
+
+    code = "promo_code_used_up"
+    message = "promo code used up"
+
+
+class PromoCodeLimitReached(PromoRefused):
+    """This buyer holds as many uses of the code as it allows (``max_uses_per_buyer``)."""
+
+    code = "promo_code_limit_reached"
+    message = "promo code limit reached for this buyer"

@@ -14,14 +14,18 @@ Three steps, all pure:
    (``fee_shares``): an event's fee is the same whether it is bought alone or in a basket with
    other events (docs/decisions.md, "Platform fee policies").
 
-What must not live here: promo codes, tax rules and refunds (the ``discount`` and ``tax`` fields
-exist so later rules can fill them without changing the shape of a quote).
+A line may carry a ``discount`` (its share of a promo code's, ``promotions.allocate_discount``):
+the platform fee is charged on what the buyer pays for the line, its amount less its discount.
+
+What must not live here: which promo code applies and how its discount splits (``promotions``),
+tax rules and refunds (the ``tax`` field exists so a later rule can fill it without changing the
+shape of a quote).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -45,6 +49,12 @@ class LineKind(StrEnum):
 
     REGISTRATION = "registration"
     FEE = "fee"
+    PASS = "pass"  # noqa: S105 - a line kind, not a password
+    VIP_UPGRADE = "vip_upgrade"
+    TEAM = "team"
+    SERIES = "series"
+    MERCHANDISE = "merchandise"
+    SHIPPING = "shipping"
 
 
 class PriceRule(StrEnum):
@@ -66,6 +76,25 @@ class QuoteLine:
     event_id: str | None = None
     class_id: str | None = None
     price_rule: PriceRule | None = None
+    discount: Money | None = None  # None: no discount on this line
+
+    @property
+    def net(self) -> Money:
+        """What the buyer pays for this line: its amount less its discount."""
+        return self.amount if self.discount is None else self.amount - self.discount
+
+
+def with_discounts(lines: Sequence[QuoteLine], discounts: Sequence[Money]) -> tuple[QuoteLine, ...]:
+    """``lines`` with ``discounts`` (one per line, adding to any discount already there)."""
+    if len(lines) != len(discounts):
+        raise PricingError("one discount per line")
+    out = []
+    for line, extra in zip(lines, discounts, strict=True):
+        total = extra if line.discount is None else line.discount + extra
+        out.append(
+            line if total.is_zero() and line.discount is None else replace(line, discount=total)
+        )
+    return tuple(out)
 
 
 def unit_price(
@@ -219,7 +248,7 @@ def fee_shares(
     policies = event_policies or {}
     groups: dict[str | None, list[Money]] = {}
     for line in lines:
-        groups.setdefault(line.event_id, []).append(line.amount)
+        groups.setdefault(line.event_id, []).append(line.net)
     shares = []
     for event_id, amounts in groups.items():
         policy = fee_policy if event_id is None else policies.get(event_id, fee_policy)
@@ -252,7 +281,15 @@ def quote_order(
             raise PricingError("fee lines are computed by quote_order, not passed in")
         if line.amount.is_negative():
             raise PricingError(f"line amounts must not be negative: {line.description!r}")
+        if line.discount is not None:
+            if line.discount.currency != currency:
+                raise CurrencyMismatch(currency, line.discount.currency)
+            if line.discount.is_negative() or line.discount > line.amount:
+                raise PricingError(
+                    f"a line's discount must be 0 to its amount: {line.description!r}"
+                )
     subtotal = sum_money((line.amount for line in lines), currency)
+    discount = sum_money((line.discount for line in lines if line.discount is not None), currency)
     shares = fee_shares(
         currency=currency, lines=lines, fee_policy=fee_policy, event_policies=event_policies
     )
@@ -264,12 +301,12 @@ def quote_order(
     if not buyer_fees.is_zero():
         priced += (QuoteLine(kind=LineKind.FEE, description="Service fee", amount=buyer_fees),)
     zero = Money.zero(currency)
-    total = subtotal + buyer_fees
+    total = subtotal - discount + buyer_fees
     return Quote(
         currency=currency,
         lines=priced,
         subtotal=subtotal,
-        discount=zero,
+        discount=discount,
         fees=buyer_fees,
         tax=zero,
         total=total,

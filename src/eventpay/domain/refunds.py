@@ -65,6 +65,9 @@ class RefundKind(StrEnum):
     """An admin returned money outside the terms, for a stated reason."""
     EXTERNAL = "external"
     """Made at the provider itself (a dashboard), recorded from its event."""
+    SOLD_OUT = "sold_out"
+    """Automatic: the payment came after the order's reservation expired, and its places had
+    been sold to someone else meanwhile."""
 
 
 def combined_refund_status(statuses: Iterable[RefundStatus]) -> RefundStatus:

@@ -23,6 +23,7 @@ class OrderLineRecord:
     event_id: str | None = None
     class_id: str | None = None
     price_rule: str | None = None
+    discount: int = 0  # this line's share of the order's discount (a promo code)
 
 
 @dataclass(slots=True)

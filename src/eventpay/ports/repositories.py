@@ -20,7 +20,11 @@ from eventpay.domain.orders import RegistrationStatus
 from eventpay.domain.reconciliation import Movement, MovementRow
 from eventpay.ports.connect import ConnectRepository
 from eventpay.ports.identity import ProviderName
+from eventpay.ports.merchandise import MerchandiseRepository
+from eventpay.ports.passes import PassRepository
 from eventpay.ports.payouts import PayoutRepository
+from eventpay.ports.places import PlaceRepository
+from eventpay.ports.promos import PromoRepository
 from eventpay.ports.records import (
     AuditEntry,
     IdempotencyRecord,
@@ -31,6 +35,7 @@ from eventpay.ports.records import (
     WebhookEventRecord,
     WebhookStatus,
 )
+from eventpay.ports.teams import TeamRepository
 
 
 class CatalogRepository(Protocol):
@@ -39,6 +44,29 @@ class CatalogRepository(Protocol):
     def get_organizer(self, organizer_id: str) -> Organizer | None: ...
     def add_organizer(self, organizer: Organizer, *, created_at: datetime) -> None: ...
     def add_event(self, event: Event, *, created_at: datetime) -> None: ...
+    def update_organizer(self, organizer: Organizer) -> None: ...
+    def lock_event(self, event_id: str) -> Event | None:
+        """The event, its row locked until the transaction ends (edits queue behind it)."""
+        ...
+
+    def update_event(self, event: Event) -> None:
+        """Store the event's fields and classes as given (added, changed, removed classes);
+        capacities are the places port's (`ensure_stock`), not this method's."""
+        ...
+
+    def delete_event(self, event_id: str) -> None:
+        """Remove the event with its classes, stock items and promo codes."""
+        ...
+
+    def event_has_orders(self, event_id: str) -> bool: ...
+    def taken_class_ids(self, class_ids: Sequence[str]) -> set[str]:
+        """Those of `class_ids` some event (any organizer's) already has."""
+        ...
+
+    def classes_with_orders(self, class_ids: Sequence[str]) -> set[str]:
+        """Those of `class_ids` that an order line or a place references."""
+        ...
+
     def is_member(self, user_id: str, *, at: datetime) -> bool: ...
     def add_membership(
         self, *, user_id: str, valid_from: datetime, valid_until: datetime
@@ -51,6 +79,9 @@ class OrderRepository(Protocol):
     def set_registration_status(
         self, registration_id: str, status: RegistrationStatus, *, at: datetime
     ) -> None: ...
+    def expire(self, order_id: str, *, at: datetime) -> None:
+        """Bring the order's expiry forward to `at` (sandbox control: a test clock)."""
+        ...
 
 
 class PaymentRepository(Protocol):
@@ -257,6 +288,11 @@ class UnitOfWork(Protocol):
     # Stripe Connect; only reached when a provider has the capability (`Capabilities.connect`).
     connect: ConnectRepository
     payouts: PayoutRepository
+    places: PlaceRepository
+    promos: PromoRepository
+    teams: TeamRepository
+    passes: PassRepository
+    merchandise: MerchandiseRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -5,12 +5,17 @@ imports nothing of the service; what its operator knows (secrets) comes in as `C
 The sandboxes' addresses, the publishable key and the PayPal client id come from
 `GET /v1/payment-config`, as a browser learns them. What a scenario checks lives in the
 *_scenarios modules, not here.
+
+One competitor holds a class of an event once: a second order of theirs for it is refused
+once the first is paid. The self-test runs again and again against one service, so each
+scenario buys as a competitor never seen before (`new_buyer`), not as a fixed sample user.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -21,7 +26,6 @@ import httpx
 from eventpay.sample_ids import (
     CLOSED_CLASS,
     CLOSED_EVENT,
-    MEMBER_ID,
     NON_MEMBER_ID,
     OPEN_CLASSES,
     OPEN_EVENT,
@@ -220,11 +224,19 @@ class ServiceUnderTest:
         self.webhook_secret = credentials.stripe_webhook_secret
         self.paypal_secret = credentials.paypal_client_secret
         self.paypal_webhook_id = credentials.paypal_webhook_id
-        self.buyer = credentials.token(MEMBER_ID, COMPETITOR)
+        self._credentials = credentials
+        self.buyer = ""
+        self.new_buyer()
         self.other_buyer = credentials.token(NON_MEMBER_ID, COMPETITOR)
         self.admin = credentials.token(ADMIN_ID, ADMIN)
         self._sandbox: Sandbox | None = None
         self._paypal: PayPalSandbox | None = None
+
+    def new_buyer(self) -> str:
+        """Buy from now on as a competitor of a subject never used before; their token."""
+        subject = f"competitor-st-{uuid.uuid4().hex[:10]}"
+        self.buyer = self._credentials.token(subject, COMPETITOR)
+        return self.buyer
 
     def __enter__(self) -> Self:
         return self

@@ -2,9 +2,10 @@
 
 The service runs elsewhere: whoever calls this (the `eventpay selftest` command) either names a
 running one or starts a throwaway demo stack first, and hands over the operator's
-`Credentials`. Scenarios are independent (each makes its own order) and run in order; one
-failing or crashing never stops the others. A scenario that needs PayPal is skipped, with the
-reason, against a service whose `/v1/payment-config` says PayPal is off.
+`Credentials`. Scenarios are independent (each makes its own orders, as a buyer of its own,
+so that a run can follow another against the same service) and run in order; one failing or
+crashing never stops the others. A scenario that needs PayPal is skipped, with the reason,
+against a service whose `/v1/payment-config` says PayPal is off.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from enum import StrEnum
 import httpx
 
 from eventpay.selftest import (
+    capacity_scenarios,
     connect_scenarios,
     contract_scenarios,
     double_payment_scenarios,
@@ -25,6 +27,7 @@ from eventpay.selftest import (
     payout_scenarios,
     paypal_scenarios,
     paypal_webhook_scenarios,
+    product_scenarios,
     refund_scenarios,
     webhook_scenarios,
 )
@@ -42,6 +45,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     *contract_scenarios.SCENARIOS,
     *connect_scenarios.SCENARIOS,
     *payout_scenarios.SCENARIOS,
+    *capacity_scenarios.SCENARIOS,
+    *product_scenarios.SCENARIOS,
     *ledger_scenarios.SCENARIOS,
 )
 
@@ -93,6 +98,7 @@ def run_selftest(
             if scenario.needs_paypal and paypal_off is not None:
                 outcome, line = Outcome.SKIPPED, f"SKIP {scenario.name}: {paypal_off}"
             else:
+                sut.new_buyer()
                 outcome, line = run_scenario(scenario, sut)
             outcomes[outcome] += 1
             print(line, flush=True)

@@ -7,12 +7,13 @@ orders are charged under, with the same rule `orders.create_order` prices by.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from eventpay.domain import Event, FeePolicy, Organizer
+from eventpay.domain.places import class_stock_id
 from eventpay.domain.pricing import fee_policy_for
-from eventpay.ports import UnitOfWorkFactory
+from eventpay.ports import UnitOfWork, UnitOfWorkFactory
 from eventpay.services.errors import NotFound
 
 
@@ -27,6 +28,40 @@ def get_event(*, uow_factory: UnitOfWorkFactory, event_id: str) -> Event:
     if event is None:
         raise NotFound("event_not_found", "No such event.", {"event_id": event_id})
     return event
+
+
+PlacesLeft = Mapping[str, int | None]
+"""Places left by class id: capacity less the places paid for or reserved (None: no limit)."""
+
+
+def _places_left(uow: UnitOfWork, events: Sequence[Event]) -> list[PlacesLeft]:
+    ids = [class_stock_id(c.id) for event in events for c in event.classes]
+    levels = uow.places.levels(ids)
+    out: list[PlacesLeft] = []
+    for event in events:
+        left: dict[str, int | None] = {}
+        for c in event.classes:
+            level = levels.get(class_stock_id(c.id))
+            left[c.id] = c.capacity if level is None else level.left
+        out.append(left)
+    return out
+
+
+def list_events_with_places(*, uow_factory: UnitOfWorkFactory) -> list[tuple[Event, PlacesLeft]]:
+    """The catalog with each class's places left, read in one unit of work."""
+    with uow_factory() as uow:
+        events = uow.catalog.list_events()
+        return list(zip(events, _places_left(uow, events), strict=True))
+
+
+def get_event_with_places(
+    *, uow_factory: UnitOfWorkFactory, event_id: str
+) -> tuple[Event, PlacesLeft]:
+    with uow_factory() as uow:
+        event = uow.catalog.get_event(event_id)
+        if event is None:
+            raise NotFound("event_not_found", "No such event.", {"event_id": event_id})
+        return event, _places_left(uow, [event])[0]
 
 
 def fee_policy_of(

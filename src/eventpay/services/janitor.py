@@ -15,6 +15,8 @@ the others and never blocks them. A task never filters its batch in Python after
 - `send_refunds`: pending refunds, sent or read (`refunds.execute_pending_refunds`).
 - `send_transfers`: transfers of separate charges to connected accounts
   (`transfers.send_due_transfers`).
+- `release_expired`: places of orders whose reservation expired unpaid are given back
+  (`settlement.places.sweep_expired`), and their promo code uses.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from eventpay.ports import (
 from eventpay.services.captures import capture_payment
 from eventpay.services.payment_calls import ReturnUrls, call_provider
 from eventpay.services.refunds import execute_pending_refunds
-from eventpay.services.settlement import record_provider_answer, reschedule_payment
+from eventpay.services.settlement import places, record_provider_answer, reschedule_payment
 from eventpay.services.transfers import send_due_reversals, send_due_transfers
 
 log = structlog.get_logger(__name__)
@@ -322,3 +324,9 @@ def send_transfers(
     their refunds call for; how many of either were made."""
     sent = send_due_transfers(uow_factory=uow_factory, providers=providers, clock=clock)
     return sent + send_due_reversals(uow_factory=uow_factory, providers=providers, clock=clock)
+
+
+def release_expired(*, uow_factory: UnitOfWorkFactory, clock: Clock, limit: int = BATCH) -> int:
+    """Give back the places of reservations that expired unpaid (longest expired first, at
+    most `limit` places' orders per run); how many places were released."""
+    return places.sweep_expired(uow_factory, actor=SYSTEM_ACTOR, now=clock(), limit=limit)

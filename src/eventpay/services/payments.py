@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from eventpay.domain import Money, OrderStatus, PaymentStatus, first_check_at
+from eventpay.domain.places import PlaceStatus
 from eventpay.ports import (
     Clock,
     OrderRecord,
@@ -70,6 +71,15 @@ def _prepare(
                 code,
                 f"The order cannot be paid: it is {view.status.value}.",
                 {"status": view.status.value},
+            )
+        released = [p for p in uow.places.for_order(order.id) if p.status is PlaceStatus.RELEASED]
+        if released:
+            # Still awaiting payment, so its places went to the buyer's newer order for them:
+            # taking money now would only mean refunding it.
+            raise Conflict(
+                "order_superseded",
+                "This order's places were released for a newer order of yours; pay that one.",
+                {"released": [p.stock_id for p in released]},
             )
         in_flight = [p.id for p in view.payments if p.status is PaymentStatus.PROCESSING]
         if in_flight:

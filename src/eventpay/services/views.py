@@ -86,6 +86,21 @@ def view_of(uow: UnitOfWork, order: OrderRecord, *, now: datetime) -> OrderView:
     )
 
 
+def view_of_new(order: OrderRecord, *, now: datetime) -> OrderView:
+    """The view of an order just placed: no attempts yet, so nothing to read."""
+    total = order.money(order.total)
+    status = derive_order_status(
+        total=total,
+        payments=[],
+        refunds=[],
+        cancelled=order.cancelled_at is not None,
+        expires_at=order.expires_at,
+        now=now,
+    )
+    summary = summarize(total=total, payments=[], refunds=[])
+    return OrderView(order=order, status=status, summary=summary, payments=[], refunds=[])
+
+
 def load_owned(
     uow: UnitOfWork, *, order_id: str, caller: Principal, for_update: bool = False
 ) -> OrderRecord:

@@ -15,15 +15,22 @@ from eventpay.config import Settings
 from eventpay.web import errors
 from eventpay.web.rate_limits import RateLimits
 from eventpay.web.routes import (
+    catalog_admin,
     connect,
     events,
     health,
     ledger,
+    merchandise,
     orders,
     organizers,
+    passes,
     payments,
     payouts,
+    promo_codes,
     reconciliation,
+    sandbox_controls,
+    series,
+    teams,
     webhooks,
 )
 
@@ -57,15 +64,22 @@ def create_app(
     errors.install(app)
     routers = (
         events.router,
+        catalog_admin.router,
         orders.router,
         payments.router,
         organizers.router,
         connect.router,
         payouts.router,
+        promo_codes.router,
+        teams.router,
+        series.router,
+        passes.router,
+        merchandise.router,
         ledger.router,
         reconciliation.router,
         webhooks.router,
         health.router,
+        sandbox_controls.router,
     )
     for router in routers:
         app.include_router(router)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -21,6 +21,7 @@ from eventpay.services.orders import OrderView
 from eventpay.services.organizer_money import CurrencyStatement, OrganizerBalance
 from eventpay.services.payable import HeldNow
 from eventpay.services.withdrawals import WithdrawalQuote
+from eventpay.web.order_items import OrderItemIn
 
 
 class Strict(BaseModel):
@@ -36,14 +37,8 @@ class MoneyOut(BaseModel):
         return cls(amount=money.amount, currency=money.currency)
 
 
-class RegistrationItemIn(Strict):
-    kind: Literal["registration"]
-    event_id: str = Field(min_length=1, max_length=64)
-    class_ids: list[str] = Field(min_length=1, max_length=20)
-
-
 class OrderCreate(Strict):
-    items: list[RegistrationItemIn] = Field(min_length=1, max_length=20)
+    items: list[OrderItemIn] = Field(min_length=1, max_length=20)
     promo_code: str | None = Field(default=None, min_length=1, max_length=64)
 
 
@@ -78,6 +73,10 @@ class ClassOut(BaseModel):
     additional_class_price: MoneyOut | None
     early_bird_price: MoneyOut | None
     early_bird_deadline: datetime | None
+    capacity: int | None = Field(description="How many can enter this class; null: no limit.")
+    places_left: int | None = Field(
+        description="Places neither paid for nor reserved by an unexpired order; null: no limit."
+    )
 
 
 class RefundPolicyOut(BaseModel):
@@ -95,6 +94,7 @@ class EventOut(BaseModel):
     timezone: str
     currency: str
     starts_at: datetime
+    ends_at: datetime | None = Field(description="Null: a one-day event, over when it starts.")
     registration_opens_at: datetime
     registration_closes_at: datetime
     registration_status: str
@@ -106,8 +106,12 @@ def _opt(money: Money | None) -> MoneyOut | None:
     return None if money is None else MoneyOut.of(money)
 
 
-def event_out(event: Event, *, now: datetime) -> EventOut:
+def event_out(
+    event: Event, *, now: datetime, places_left: Mapping[str, int | None] | None = None
+) -> EventOut:
+    """The event as buyers see it; `places_left` by class id (absent: no limit)."""
     terms = event.refund_terms
+    left = places_left or {}
     return EventOut(
         id=event.id,
         organizer_id=event.organizer_id,
@@ -115,6 +119,7 @@ def event_out(event: Event, *, now: datetime) -> EventOut:
         timezone=event.timezone,
         currency=event.currency,
         starts_at=event.starts_at,
+        ends_at=event.ends_at,
         registration_opens_at=event.registration_opens_at,
         registration_closes_at=event.registration_closes_at,
         registration_status=event.window_state(now).value,
@@ -133,6 +138,8 @@ def event_out(event: Event, *, now: datetime) -> EventOut:
                 additional_class_price=_opt(c.additional_class_price),
                 early_bird_price=_opt(c.early_bird_price),
                 early_bird_deadline=c.early_bird_deadline,
+                capacity=c.capacity,
+                places_left=left.get(c.id, c.capacity),
             )
             for c in event.classes
         ],
@@ -146,6 +153,9 @@ class LineOut(BaseModel):
     event_id: str | None
     class_id: str | None
     price_rule: str | None
+    discount: MoneyOut | None = Field(
+        default=None, description="This line's share of the order's discount (a promo code)."
+    )
 
 
 class PaymentOut(BaseModel):
@@ -245,6 +255,7 @@ def order_out(view: OrderView) -> OrderOut:
                 event_id=ln.event_id,
                 class_id=ln.class_id,
                 price_rule=ln.price_rule,
+                discount=m(ln.discount) if ln.discount else None,
             )
             for ln in o.lines
         ],

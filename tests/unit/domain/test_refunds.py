@@ -80,7 +80,13 @@ def test_a_refund_without_parts_has_no_status() -> None:
 
 
 def test_refund_kinds_are_stable_storage_values() -> None:
-    assert [k.value for k in RefundKind] == ["overpayment", "customer", "operator", "external"]
+    assert [k.value for k in RefundKind] == [
+        "overpayment",
+        "customer",
+        "operator",
+        "external",
+        "sold_out",
+    ]
 
 
 # ---------------------------------------------------------------------------- ceilings

@@ -34,6 +34,7 @@ from eventpay.domain.ledger import (
 )
 from eventpay.domain.orders import RegistrationStatus
 from eventpay.domain.payouts import PayoutStatus
+from eventpay.domain.places import class_stock_id
 from eventpay.ports import (
     AuditEntry,
     AuditRepository,
@@ -71,6 +72,7 @@ from eventpay.ports.payouts import (
     PayoutRepository,
     PayoutSettings,
 )
+from eventpay.ports.places import PlaceRecord
 from eventpay.ports.repositories import (
     BooksClass,
     LedgerCheckRepository,
@@ -79,6 +81,12 @@ from eventpay.ports.repositories import (
 )
 from eventpay.providers.stripe import StripeProvider, stripe_client
 from eventpay.providers.stripe_webhook import SIGNATURE_HEADER, sign
+
+from .fake_merch import FakeMerchandiseRepository, MerchTables
+from .fake_passes import FakePassRepository, PassTables
+from .fake_places import FakePlaceRepository
+from .fake_promos import FakePromoRepository, PromoTables
+from .fake_teams import FakeTeamRepository, TeamTables
 
 # ---------------------------------------------------------------------------- clock
 
@@ -118,6 +126,8 @@ class Tables:
     organizers: dict[str, Organizer] = field(default_factory=dict)
     events: dict[str, Event] = field(default_factory=dict)
     memberships: list[Membership] = field(default_factory=list)
+    stock: dict[str, list[int | None]] = field(default_factory=dict)
+    places: dict[str, PlaceRecord] = field(default_factory=dict)
     orders: dict[str, OrderRecord] = field(default_factory=dict)
     payments: dict[str, PaymentRecord] = field(default_factory=dict)
     refunds: dict[str, RefundRecord] = field(default_factory=dict)
@@ -130,6 +140,10 @@ class Tables:
     payouts: dict[str, PayoutRecord] = field(default_factory=dict)
     payout_holds: dict[str, str | None] = field(default_factory=dict)  # organizer -> reason
     reserves_released: dict[str, datetime] = field(default_factory=dict)  # event -> when
+    promos: PromoTables = field(default_factory=PromoTables)
+    teams: TeamTables = field(default_factory=TeamTables)
+    passes: PassTables = field(default_factory=PassTables)
+    merch: MerchTables = field(default_factory=MerchTables)
 
 
 class FakeStore:
@@ -209,6 +223,40 @@ class FakeCatalogRepository(_Repository):
         if event.organizer_id not in self._t.organizers:
             raise FakeIntegrityError(f"organizer {event.organizer_id} does not exist")
         self._t.events[event.id] = event
+        for competition_class in event.classes:
+            self._t.stock[class_stock_id(competition_class.id)] = [competition_class.capacity, 0]
+
+    def update_organizer(self, organizer: Organizer) -> None:
+        if organizer.id not in self._t.organizers:
+            raise LookupError(organizer.id)
+        self._t.organizers[organizer.id] = organizer
+
+    def lock_event(self, event_id: str) -> Event | None:
+        return self.get_event(event_id)
+
+    def update_event(self, event: Event) -> None:
+        old = self._t.events[event.id]
+        kept = {c.id for c in event.classes}
+        for gone in (c.id for c in old.classes if c.id not in kept):
+            self._t.stock.pop(class_stock_id(gone), None)
+        self._t.events[event.id] = event
+
+    def delete_event(self, event_id: str) -> None:
+        for competition_class in self._t.events.pop(event_id).classes:
+            self._t.stock.pop(class_stock_id(competition_class.id), None)
+
+    def event_has_orders(self, event_id: str) -> bool:
+        return any(
+            line.event_id == event_id for o in self._t.orders.values() for line in o.lines
+        ) or any(r.event_id == event_id for o in self._t.orders.values() for r in o.registrations)
+
+    def taken_class_ids(self, class_ids: Sequence[str]) -> set[str]:
+        return {c.id for e in self._t.events.values() for c in e.classes} & set(class_ids)
+
+    def classes_with_orders(self, class_ids: Sequence[str]) -> set[str]:
+        used = {ln.class_id or "" for o in self._t.orders.values() for ln in o.lines}
+        used |= {p.stock_id.removeprefix("class:") for p in self._t.places.values()}
+        return used & set(class_ids)
 
     def is_member(self, user_id: str, *, at: datetime) -> bool:
         return any(
@@ -232,6 +280,9 @@ class FakeOrderRepository(_Repository):
         self._fault("get")
         order = self._t.orders.get(order_id)
         return None if order is None else copy.deepcopy(order)
+
+    def expire(self, order_id: str, *, at: datetime) -> None:
+        self._t.orders[order_id].expires_at = at
 
     def set_registration_status(
         self, registration_id: str, status: RegistrationStatus, *, at: datetime
@@ -923,6 +974,11 @@ class FakeUnitOfWork:
         self.ledger_checks: LedgerCheckRepository = FakeLedgerCheckRepository(self)
         self.payouts: PayoutRepository = FakePayoutRepository(self)
         self.connect = FakeConnectRepository(self)
+        self.places = FakePlaceRepository(self)
+        self.promos = FakePromoRepository(self)
+        self.teams = FakeTeamRepository(self)
+        self.passes = FakePassRepository(self)
+        self.merchandise = FakeMerchandiseRepository(self)
 
     @property
     def tables(self) -> Tables:
@@ -931,7 +987,7 @@ class FakeUnitOfWork:
         return self._tables
 
     def _begin(self) -> None:
-        self._tables = copy.deepcopy(self.store.tables)
+        self._tables = _snapshot(self.store.tables)
         self._base_version = self.store.version
 
     def __enter__(self) -> Self:
@@ -954,7 +1010,7 @@ class FakeUnitOfWork:
             # Whole-state swap: a commit by another unit of work since this one began would be
             # silently lost. The services never interleave writers; fail loudly if one does.
             raise RuntimeError("concurrent commit: another unit of work committed meanwhile")
-        self.store.tables = copy.deepcopy(tables)
+        self.store.tables = _snapshot(tables)
         self.store.version += 1
         self.store.commits += 1
         self._base_version = self.store.version
@@ -962,6 +1018,16 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         self.tables  # noqa: B018 - raises outside a block
         self._begin()
+
+
+def _snapshot(tables: Tables) -> Tables:
+    """A copy of `tables` that shares what is never changed in place (frozen catalog values,
+    audit rows, which are only ever appended): copying those on every unit of work made long
+    Hypothesis runs quadratic in the audit log's length."""
+    memo: dict[int, Any] = {}
+    for shared in (*tables.events.values(), *tables.organizers.values(), *tables.audit):
+        memo[id(shared)] = shared
+    return copy.deepcopy(tables, memo)
 
 
 class FakeUnitOfWorkFactory:

@@ -4,6 +4,11 @@ Shortcuts go through the public service functions only (place an order, start a 
 deliver a signed webhook, run the worker), so a test's setup exercises the same paths a request
 would. The Hypothesis property builds a fresh `World` per example; the fixtures in conftest.py
 build one per test.
+
+One competitor holds a class of an event once (issue 9): a second order of theirs for it
+supersedes the first while that is unpaid, and is refused once it is paid. A test that pays
+several orders for one class gives each its own buyer (`World.new_buyer`); `start` and `pay`
+act as the order's buyer unless told otherwise.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from itertools import count
 from typing import Any
 
 from eventpay import sample_data
@@ -47,6 +53,11 @@ STRANGER = Principal(user_id="competitor-3003", role=Role.COMPETITOR)
 ADMIN = Principal(user_id="admin-1", role=Role.ADMIN)
 
 
+def competitor(n: int) -> Principal:
+    """The `n`th competitor of a test's own, a non-member like `BUYER`, from the same address."""
+    return Principal(user_id=f"competitor-t{n}", role=Role.COMPETITOR, ip_address=BUYER.ip_address)
+
+
 def item(event_id: str = SPRING, *class_ids: str) -> RegistrationItem:
     prefix = event_id.split("-")[0]
     return RegistrationItem(event_id=event_id, class_ids=class_ids or (f"{prefix}-spl",))
@@ -66,6 +77,15 @@ class World:
         self.verifier = StripeWebhookVerifier([WEBHOOK_SECRET])
         self.seeded_at = self.clock()
         sample_data.seed(uow_factory=self.uow_factory, now=self.seeded_at)
+        self.buyers: dict[str, Principal] = {}
+        self._buyer_numbers = count(1)
+
+    def new_buyer(self) -> Principal:
+        """A competitor who holds no place yet in this world."""
+        return competitor(next(self._buyer_numbers))
+
+    def buyer_of(self, order_id: str) -> Principal:
+        return self.buyers.get(order_id, BUYER)
 
     @property
     def providers(self) -> ProviderRegistry:
@@ -79,7 +99,7 @@ class World:
         buyer: Principal = BUYER,
         promo_code: str | None = None,
     ) -> OrderView:
-        return orders.create_order(
+        placed = orders.create_order(
             uow=self.uow_factory(),
             buyer=buyer,
             items=items or (item(),),
@@ -88,6 +108,13 @@ class World:
             now=self.clock(),
             expires_in=EXPIRES_IN,
         )
+        self.buyers[placed.order.id] = buyer
+        return placed
+
+    def place_paid(self, *items: RegistrationItem) -> tuple[OrderView, PaymentRecord]:
+        """An order of a new buyer, paid in full."""
+        placed = self.place_order(*items, buyer=self.new_buyer())
+        return placed, self.pay(placed.order.id)
 
     def view(self, order_id: str, *, caller: Principal = ADMIN) -> OrderView:
         return orders.get_order(
@@ -98,13 +125,13 @@ class World:
         self,
         order_id: str,
         *,
-        buyer: Principal = BUYER,
+        buyer: Principal | None = None,
         provider: ProviderName = ProviderName.STRIPE,
     ) -> PaymentStart:
         return payments.start_payment(
             uow_factory=self.uow_factory,
             providers=self.providers,
-            caller=buyer,
+            caller=buyer or self.buyer_of(order_id),
             order_id=order_id,
             provider=provider,
             return_url=None,
@@ -160,7 +187,7 @@ class World:
         }[status]
         return self.provider.event(ref, event_type, **changes)
 
-    def pay(self, order_id: str, *, buyer: Principal = BUYER) -> PaymentRecord:
+    def pay(self, order_id: str, *, buyer: Principal | None = None) -> PaymentRecord:
         """Start a payment, let the customer pay, deliver and apply the success webhook."""
         started = self.start(order_id, buyer=buyer)
         ref = started.payment.provider_ref

@@ -36,11 +36,9 @@ BACKFILLED_AT = datetime(2026, 12, 1, tzinfo=UTC)
 def _books() -> tuple[Tables, tuple[str, ...]]:
     """Committed tables with five orders: paid, double paid, half refunded, paid, unpaid."""
     world = World()
-    paid = world.place_order().order.id
-    world.pay(paid)
+    paid = world.place_paid()[0].order.id
     doubled, _, _ = _overpay(world)
-    refunded = world.place_order().order.id
-    world.pay(refunded)
+    refunded = world.place_paid()[0].order.id
     withdrawals.request(
         uow_factory=world.uow_factory,
         providers=world.providers,
@@ -51,9 +49,8 @@ def _books() -> tuple[Tables, tuple[str, ...]]:
         method=withdrawals.RefundMethod.ORIGINAL,
         clock=world.clock,
     )
-    other = world.place_order().order.id
-    world.pay(other)
-    world.place_order()  # never paid: not part of the books
+    other = world.place_paid()[0].order.id
+    world.place_order(buyer=world.new_buyer())  # never paid: not part of the books
     return copy.deepcopy(world.store.tables), (paid, doubled, refunded, other)
 
 

@@ -34,7 +34,9 @@ LOST = ProviderOutcomeUnknown("timeout", "the answer was lost")
 
 
 def _paid_orders(world: World, n: int) -> list[PaymentRecord]:
-    return [world.pay(world.place_order().order.id) for _ in range(n)]
+    """`n` paid orders for one class, each by its own buyer, the first by `BUYER`."""
+    buyers = [BUYER, *(world.new_buyer() for _ in range(n - 1))]
+    return [world.pay(world.place_order(buyer=b).order.id) for b in buyers]
 
 
 def _refund(world: World, payment: PaymentRecord, amount: int = 100) -> str:
@@ -216,7 +218,7 @@ def test_an_unknown_create_older_than_the_key_window_is_found_not_made_again(
 
 
 def test_unknown_attempts_behind_a_full_batch_are_still_resolved(world: World) -> None:
-    stuck_orders = [world.place_order().order.id for _ in range(6)]
+    stuck_orders = [world.place_order(buyer=world.new_buyer()).order.id for _ in range(6)]
     world.provider.fail_next(LOST, times=6)
     for order_id in stuck_orders:
         with pytest.raises(Unavailable):
@@ -260,7 +262,7 @@ def test_a_new_approval_is_captured_behind_more_stuck_captures_than_a_batch(
 ) -> None:
     paypal = _paypal_world(world)
     providers = {ProviderName.STRIPE: world.provider, ProviderName.PAYPAL: paypal}
-    orders_ = [world.place_order().order.id for _ in range(7)]
+    orders_ = [world.place_order(buyer=world.new_buyer()).order.id for _ in range(7)]
     for order_id in orders_:
         payments_start(world, providers, order_id)
     refs = {p.id: p.provider_ref for p in world.store.payments}
@@ -292,7 +294,7 @@ def payments_start(
     payments.start_payment(
         uow_factory=world.uow_factory,
         providers=providers,  # type: ignore[arg-type]
-        caller=BUYER,
+        caller=world.buyer_of(order_id),
         order_id=order_id,
         provider=ProviderName.PAYPAL,
         return_url=None,

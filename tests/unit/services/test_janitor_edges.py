@@ -160,7 +160,7 @@ def test_an_attempt_waiting_in_the_browser_is_read_while_it_may_still_be_paid(
 
     assert world.view(order_id).status is OrderStatus.PAID
     world.clock.advance(days=4)  # an abandoned checkout is not read for ever
-    other = world.start(world.place_order().order.id).payment
+    other = world.start(world.place_order(buyer=world.new_buyer()).order.id).payment
     world.clock.advance(days=4)
     assert world.payment(other.id).status is PaymentStatus.CREATED
     assert janitor.read_in_flight(clock=world.clock, **kwargs) == 0

@@ -143,7 +143,7 @@ def test_a_broken_attempt_does_not_starve_the_janitor(world: World) -> None:
 
     order_id, _, _ = _overpay(world)
     # Another order whose create answer was lost: the janitor will ask the provider again...
-    other = world.place_order().order
+    other = world.place_order(buyer=world.new_buyer()).order
     world.provider.fail_next(ProviderOutcomeUnknown("timeout", "lost"))
     with pytest.raises(Unavailable):
         world.start(other.id)

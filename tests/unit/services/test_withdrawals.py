@@ -139,9 +139,7 @@ def test_the_same_request_key_refunds_once_even_if_the_first_answer_was_lost(
 
 
 def test_one_request_key_on_two_orders_makes_two_refunds(world: World) -> None:
-    orders = [world.place_order().order for _ in range(2)]
-    for order in orders:
-        world.pay(order.id)
+    orders = [world.place_paid()[0].order for _ in range(2)]
 
     parts = [
         _ask(

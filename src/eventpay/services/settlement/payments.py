@@ -11,7 +11,7 @@ next looks at the attempt (`domain.first_check_at`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from eventpay.domain import (
     transition,
 )
 from eventpay.ports import (
+    OrderRecord,
     PaymentRecord,
     PaymentUpdate,
     Principal,
@@ -41,10 +42,14 @@ from eventpay.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from eventpay.ports.places import PlaceRecord
 from eventpay.services import audit
-from eventpay.services.settlement import ledger
+from eventpay.services.settlement import ledger, places
 from eventpay.services.settlement.refunds import request_refund
-from eventpay.services.settlement.registrations import confirm_registrations
+from eventpay.services.settlement.registrations import (
+    cancel_registrations,
+    confirm_registrations,
+)
 from eventpay.services.views import counted_amount, view_of
 
 log = structlog.get_logger(__name__)
@@ -128,24 +133,73 @@ def _settle_order(
     view = view_of(uow, order, now=now)
     ledger.payment_succeeded(uow, order, payment, net_after=view.summary.net_paid.amount, now=now)
     over = size_overpayment(received=order.money(counted_amount(payment)), summary=view.summary)
+    becomes_paid = not over.order_was_paid and view.status is OrderStatus.PAID
+    if becomes_paid:
+        audit.record(
+            uow,
+            entity_type="order",
+            entity_id=order.id,
+            order_id=order.id,
+            payment_id=payment.id,
+            action="order.paid",
+            actor=actor,
+            now=now,
+            details={"total": order.total, "currency": order.currency, "payment_id": payment.id},
+        )
+        lost = places.confirm(uow, order, actor=actor, now=now)
+        if lost:
+            # The whole payment goes back, its excess over the total included.
+            _refund_places_gone(uow, order, payment, lost, actor=actor, now=now)
+            return
     if over.excess.is_positive():
         _refund_excess(
             uow, payment, over.excess, was_paid=over.order_was_paid, actor=actor, now=now
         )
-    if over.order_was_paid or view.status is not OrderStatus.PAID:
-        return
+    if becomes_paid:
+        confirm_registrations(uow, view, payment_id=payment.id, actor=actor, now=now)
+
+
+def _refund_places_gone(
+    uow: UnitOfWork,
+    order: OrderRecord,
+    payment: PaymentRecord,
+    lost: Sequence[PlaceRecord],
+    *,
+    actor: Principal | str,
+    now: datetime,
+) -> None:
+    """The payment landed after the reservation expired and its places were sold meanwhile:
+    the order cannot be honoured, so the payment goes back whole, and the buyer reads why."""
+    reason = (
+        "automatic: the payment arrived after this order's reservation expired, and its places "
+        "were taken by other buyers meanwhile (sold out)"
+    )
     audit.record(
         uow,
         entity_type="order",
         entity_id=order.id,
         order_id=order.id,
         payment_id=payment.id,
-        action="order.paid",
+        action="order.places_gone",
         actor=actor,
         now=now,
-        details={"total": order.total, "currency": order.currency, "payment_id": payment.id},
+        details={
+            "reason": reason,
+            "expired_at": None if order.expires_at is None else order.expires_at.isoformat(),
+            "lost": [{"stock_id": p.stock_id, "holder": p.holder} for p in lost],
+        },
     )
-    confirm_registrations(uow, view, payment_id=payment.id, actor=actor, now=now)
+    log.warning("order.places_gone", order_id=order.id, payment_id=payment.id)
+    request_refund(
+        uow,
+        payment=payment,
+        amount=counted_amount(payment),
+        kind=RefundKind.SOLD_OUT,
+        reason=reason,
+        actor=actor,
+        now=now,
+    )
+    cancel_registrations(uow, order, actor=actor, now=now, reason="sold out after expiry")
 
 
 def _refund_excess(

@@ -14,13 +14,17 @@ from eventpay.domain import RefundKind, withdrawal_settled
 from eventpay.domain.orders import RegistrationStatus, registration_status_for
 from eventpay.ports import OrderRecord, Principal, UnitOfWork
 from eventpay.services import audit
+from eventpay.services.settlement import places
 from eventpay.services.views import OrderView, view_of
 
 
 def cancel_registrations(
     uow: UnitOfWork, order: OrderRecord, *, actor: Principal | str, now: datetime, reason: str
 ) -> None:
-    """Cancel the order's registrations still held, each with a `registration.cancelled` row."""
+    """Cancel the order's registrations still held, each with a `registration.cancelled` row,
+    and give their places back."""
+    released = places.release(uow, order.id, now=now)
+    places.audit_released(uow, order.id, released, actor=actor, now=now, reason=reason)
     for reg in order.registrations:
         if reg.status is RegistrationStatus.CANCELLED:
             continue
@@ -38,9 +42,15 @@ def cancel_registrations(
 
 
 def confirm_registrations(
-    uow: UnitOfWork, view: OrderView, *, payment_id: str, actor: Principal | str, now: datetime
+    uow: UnitOfWork,
+    view: OrderView,
+    *,
+    payment_id: str | None,
+    actor: Principal | str,
+    now: datetime,
 ) -> None:
-    """Confirm the pending registrations of an order that has just become paid."""
+    """Confirm the pending registrations of an order that has just become paid (by a payment,
+    or on creation when it costs nothing: `payment_id` None)."""
     if registration_status_for(view.status) is not RegistrationStatus.CONFIRMED:
         return
     order = view.order

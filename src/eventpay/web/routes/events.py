@@ -20,10 +20,13 @@ router = APIRouter(
 @router.get("", response_model=list[EventOut])
 def list_events(container: ContainerDep) -> list[EventOut]:
     now = container.clock()
-    return [event_out(e, now=now) for e in catalog.list_events(uow_factory=container.uow_factory)]
+    listed = catalog.list_events_with_places(uow_factory=container.uow_factory)
+    return [event_out(event, now=now, places_left=left) for event, left in listed]
 
 
 @router.get("/{event_id}", response_model=EventOut)
 def get_event(event_id: str, container: ContainerDep) -> EventOut:
-    event = catalog.get_event(uow_factory=container.uow_factory, event_id=event_id)
-    return event_out(event, now=container.clock())
+    event, left = catalog.get_event_with_places(
+        uow_factory=container.uow_factory, event_id=event_id
+    )
+    return event_out(event, now=container.clock(), places_left=left)

@@ -38,10 +38,7 @@ async def create_order(
         view = orders.create_order(
             uow=container.uow_factory(),
             buyer=caller,
-            items=[
-                orders.RegistrationItem(event_id=i.event_id, class_ids=tuple(i.class_ids))
-                for i in body.items
-            ],
+            items=[item.to_item() for item in body.items],
             promo_code=body.promo_code,
             fee_policy=container.fee_policy,
             now=container.clock(),

@@ -1,0 +1,166 @@
+"""Places in SQL: one conditional statement per count change (`db.stock_models`).
+
+`take` is `UPDATE stock_items SET taken = taken + n WHERE id = ? AND (capacity IS NULL OR
+taken + n <= capacity)`: on PostgreSQL the row lock of the update makes concurrent takers wait
+for each other and re-check the condition, and on SQLite every writer is serialized by `BEGIN
+IMMEDIATE`, so the count can never pass the capacity. A reservation row is added inside a
+savepoint, so a holder who already holds the item (the partial unique index) is an answer
+(`False`), not a broken transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from eventpay.db.stock_models import PlaceRow, StockItemRow
+from eventpay.domain.places import PlaceStatus
+from eventpay.ports.places import PlaceRecord, StockLevel
+
+
+def _record(row: PlaceRow) -> PlaceRecord:
+    return PlaceRecord(
+        id=row.id,
+        order_id=row.order_id,
+        registration_id=row.registration_id,
+        stock_id=row.stock_id,
+        holder=row.holder,
+        quantity=row.quantity,
+        status=PlaceStatus(row.status),
+        expires_at=row.expires_at,
+    )
+
+
+def _rowcount(result: object) -> int:
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
+class SqlPlaceRepository:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def ensure_stock(
+        self, stock_id: str, *, event_id: str | None, kind: str, capacity: int | None
+    ) -> bool:
+        row = self._s.get(StockItemRow, stock_id)
+        if row is None:
+            self._s.add(
+                StockItemRow(id=stock_id, event_id=event_id, kind=kind, capacity=capacity, taken=0)
+            )
+            self._s.flush()
+            return True
+        stmt = update(StockItemRow).where(StockItemRow.id == stock_id)
+        if capacity is not None:
+            stmt = stmt.where(StockItemRow.taken <= capacity)
+        changed = self._s.execute(
+            stmt.values(capacity=capacity).execution_options(synchronize_session=False)
+        )
+        self._s.expire(row)
+        return _rowcount(changed) == 1
+
+    def take(self, stock_id: str, quantity: int) -> bool:
+        result = self._s.execute(
+            update(StockItemRow)
+            .where(StockItemRow.id == stock_id)
+            .where(
+                StockItemRow.capacity.is_(None)
+                | (StockItemRow.taken + quantity <= StockItemRow.capacity)
+            )
+            .values(taken=StockItemRow.taken + quantity)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
+    def give_back(self, stock_id: str, quantity: int) -> None:
+        self._s.execute(
+            update(StockItemRow)
+            .where(StockItemRow.id == stock_id)
+            .values(taken=StockItemRow.taken - quantity)
+            .execution_options(synchronize_session=False)
+        )
+
+    def add(self, place: PlaceRecord, *, now: datetime) -> bool:
+        try:
+            with self._s.begin_nested():
+                self._s.add(
+                    PlaceRow(
+                        id=place.id,
+                        order_id=place.order_id,
+                        registration_id=place.registration_id,
+                        stock_id=place.stock_id,
+                        holder=place.holder,
+                        quantity=place.quantity,
+                        status=place.status.value,
+                        expires_at=place.expires_at,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def active_holder(self, stock_id: str, holder: str) -> PlaceRecord | None:
+        row = self._s.scalar(
+            select(PlaceRow)
+            .where(PlaceRow.stock_id == stock_id)
+            .where(PlaceRow.holder == holder)
+            .where(PlaceRow.status.in_((PlaceStatus.HELD.value, PlaceStatus.CONFIRMED.value)))
+        )
+        return None if row is None else _record(row)
+
+    def for_order(self, order_id: str) -> Sequence[PlaceRecord]:
+        rows = self._s.scalars(
+            select(PlaceRow).where(PlaceRow.order_id == order_id).order_by(PlaceRow.stock_id)
+        )
+        return [_record(r) for r in rows]
+
+    def move(
+        self, place_id: str, *, source: PlaceStatus, target: PlaceStatus, now: datetime
+    ) -> bool:
+        values: dict[str, object] = {"status": target.value, "updated_at": now}
+        if target is not PlaceStatus.HELD:
+            values["expires_at"] = None
+        result = self._s.execute(
+            update(PlaceRow)
+            .where(PlaceRow.id == place_id)
+            .where(PlaceRow.status == source.value)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
+    def expired_held(
+        self, *, now: datetime, stock_ids: Sequence[str] | None = None, limit: int | None = None
+    ) -> Sequence[PlaceRecord]:
+        stmt = (
+            select(PlaceRow)
+            .where(PlaceRow.status == PlaceStatus.HELD.value)
+            .where(PlaceRow.expires_at <= now)
+            .order_by(PlaceRow.expires_at, PlaceRow.id)
+        )
+        if stock_ids is not None:
+            stmt = stmt.where(PlaceRow.stock_id.in_(list(stock_ids)))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [_record(r) for r in self._s.scalars(stmt)]
+
+    def expire_order(self, order_id: str, *, at: datetime) -> None:
+        self._s.execute(
+            update(PlaceRow)
+            .where(PlaceRow.order_id == order_id)
+            .where(PlaceRow.status == PlaceStatus.HELD.value)
+            .values(expires_at=at, updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+    def levels(self, stock_ids: Sequence[str]) -> Mapping[str, StockLevel]:
+        if not stock_ids:
+            return {}
+        rows = self._s.scalars(select(StockItemRow).where(StockItemRow.id.in_(list(stock_ids))))
+        return {r.id: StockLevel(r.id, r.capacity, r.taken) for r in rows}
