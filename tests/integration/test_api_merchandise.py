@@ -16,10 +16,8 @@ from eventpay.bootstrap import Container
 from eventpay.ports import Role
 from eventpay.sample_ids import OPEN_EVENT, ORGANIZER_ID, PAYOUT_ORGANIZER_ID
 from eventpay.services import books
-from eventpay.worker import Worker
-from support.api import bearer, confirm_at_sandbox, start_payment
-from support.events import signed_headers
-from support.stack import WEBHOOK_SECRET
+from support.api import bearer
+from support.checkout import pay_by_card
 
 OWNER = bearer("o-1", Role.ORGANIZER, organizer_id=ORGANIZER_ID)
 RIVAL = bearer("o-2", Role.ORGANIZER, organizer_id=PAYOUT_ORGANIZER_ID)
@@ -75,20 +73,7 @@ def _order(client: TestClient, buyer: str, *items: Any) -> httpx.Response:
 
 
 def _pay(client: TestClient, container: Container, sandbox: str, buyer: str, order_id: str) -> None:
-    payment = start_payment(client, buyer, order_id)
-    assert confirm_at_sandbox(sandbox, payment["client_secret"], "pm_card_visa").is_success
-    intent_id = payment["client_secret"].split("_secret_")[0]
-    events = httpx.get(
-        f"{sandbox}/v1/events",
-        params={"type": "payment_intent.succeeded", "limit": 100},
-        auth=("sk_test_lookup", ""),
-    ).json()["data"]
-    (event,) = [e for e in events if e["data"]["object"]["id"] == intent_id]
-    body = httpx.Request("POST", "http://x", json=event).content
-    assert client.post(
-        "/v1/webhooks/stripe", content=body, headers=signed_headers(body, WEBHOOK_SECRET)
-    ).is_success
-    Worker(container).run_once()
+    pay_by_card(client, container, sandbox, buyer, order_id)
 
 
 def _audit(container: Container) -> list[str]:

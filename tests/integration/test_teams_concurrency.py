@@ -7,7 +7,6 @@ captains racing for one team name end with one team of that name.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -23,6 +22,7 @@ from eventpay.sample_ids import OPEN_EVENT
 from eventpay.services import orders, teams
 from eventpay.services.basket_teams import TeamItem
 from eventpay.services.errors import Conflict
+from support.checkout import race
 from support.stack import make_settings, seeded_container
 
 POLICY = FeePolicy(percent=Decimal("5"), fixed_minor=50)
@@ -66,22 +66,6 @@ def team_for(container: Container, captain: str, name: str) -> Callable[[], str]
         return view.order.id
 
     return place
-
-
-def race(calls: list[Callable[[], str]]) -> list[str]:
-    barrier = threading.Barrier(len(calls))
-    results: list[str] = [""] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def held(container: Container, stock_id: str) -> tuple[int, int]:

@@ -63,6 +63,12 @@ class SqlPlaceRepository:
         self._s.expire(row)
         return _rowcount(changed) == 1
 
+    def lock(self, stock_id: str) -> None:
+        # SQLite has no row locks and needs none: `BEGIN IMMEDIATE` serializes its writers.
+        self._s.execute(
+            select(StockItemRow.id).where(StockItemRow.id == stock_id).with_for_update()
+        )
+
     def take(self, stock_id: str, quantity: int) -> bool:
         result = self._s.execute(
             update(StockItemRow)

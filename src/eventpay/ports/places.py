@@ -47,6 +47,12 @@ class PlaceRepository(Protocol):
         the places already taken (nothing changes then)."""
         ...
 
+    def lock(self, stock_id: str) -> None:
+        """Lock the stock item's row until the transaction ends. Every change of a place row
+        is made under its stock item's lock, so place rows are always locked after their stock
+        row, never before: the order in which two transactions take locks is the same."""
+        ...
+
     def take(self, stock_id: str, quantity: int) -> bool:
         """Take `quantity` places if that many are left; False (nothing taken) otherwise."""
         ...

@@ -41,6 +41,9 @@ class FakePlaceRepository:
         item[0] = capacity
         return True
 
+    def lock(self, stock_id: str) -> None:
+        assert stock_id in self._stock, f"no stock item {stock_id}"
+
     def take(self, stock_id: str, quantity: int) -> bool:
         capacity, taken = self._stock[stock_id]
         assert taken is not None

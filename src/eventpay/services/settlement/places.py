@@ -18,6 +18,11 @@ around the count:
 - `release` gives an order's places back (expired, cancelled, refunded), each exactly once: a
   place moves from held or confirmed to released by a conditional update, and only the update
   that moved it gives its quantity back.
+
+Locks are taken in one order everywhere: a stock item's row, then the place rows of that item
+(`PlaceRepository.lock` before any move), stock items in id order. Moving a place row first and
+then giving back to its stock row deadlocked against an order holding that stock row and
+waiting to insert a place the moved row still blocked (PostgreSQL, found by the race test).
 """
 
 from __future__ import annotations
@@ -73,6 +78,8 @@ def reserve(
     for want in sorted(wanted, key=lambda w: (w.claim.stock_id, w.item)):
         claim = want.claim
         if claim.holder is not None:
+            # The holder's places of this item change only under its lock (see `lock`).
+            uow.places.lock(claim.stock_id)
             _supersede(uow, claim, want, order_id=order_id, buyer_id=buyer_id, now=now, swept=swept)
         if not uow.places.take(claim.stock_id, claim.quantity):
             if not swept and uow.places.expired_held(now=now, stock_ids=[claim.stock_id]):
@@ -209,6 +216,7 @@ def confirm(
     for place in uow.places.for_order(order.id):
         if place.status is PlaceStatus.CONFIRMED:
             continue
+        uow.places.lock(place.stock_id)
         if place.status is PlaceStatus.HELD and uow.places.move(
             place.id, source=PlaceStatus.HELD, target=PlaceStatus.CONFIRMED, now=now
         ):
@@ -293,6 +301,7 @@ def release(
             continue
         if only_expired and not (place.status is PlaceStatus.HELD and _expired(place, now)):
             continue
+        uow.places.lock(place.stock_id)
         if uow.places.move(place.id, source=place.status, target=PlaceStatus.RELEASED, now=now):
             uow.places.give_back(place.stock_id, place.quantity)
             released.append(place)
