@@ -20,8 +20,10 @@ from sqlalchemy.engine import Engine
 from eventpay.config import Settings
 from eventpay.db import SqlUnitOfWorkFactory, make_engine
 from eventpay.domain import FeePolicy
+from eventpay.domain.membership_status import DunningPolicy
 from eventpay.metrics import Metrics
 from eventpay.ports import Clock, PaymentProvider, PayoutProvider, ProviderName, WebhookVerifier
+from eventpay.ports.capabilities import SUBSCRIPTIONS, MembershipBilling, SubscriptionProvider
 from eventpay.ports.connect import connect_of
 from eventpay.providers import (
     PayPalPostbackVerifier,
@@ -33,7 +35,9 @@ from eventpay.providers import (
     stripe_client,
 )
 from eventpay.providers.metered import MeteredProvider
+from eventpay.providers.paypal_billing import PayPalBilling
 from eventpay.providers.probes import ProviderStatus, probe_paypal, probe_stripe
+from eventpay.providers.stripe_billing import StripeBilling
 from eventpay.providers.stripe_payouts import StripeTransferPayouts
 from eventpay.services.payments import ReturnUrls
 from eventpay.services.webhooks import RetryPolicy
@@ -178,6 +182,21 @@ def _payout_rails(providers: dict[ProviderName, PaymentProvider]) -> dict[str, P
     return rails
 
 
+def _sell_memberships(
+    settings: Settings,
+    adapters: dict[ProviderName, PaymentProvider],
+    gateways: dict[ProviderName, SubscriptionProvider],
+) -> None:
+    """Expose each provider's subscriptions (`ports.capabilities.subscriptions_of`), with the
+    tiers and dunning policy from settings."""
+    tiers = settings.tiers
+    policy = DunningPolicy(grace_days=settings.membership_grace_days)
+    for name, gateway in gateways.items():
+        adapter = adapters.get(name)
+        if adapter is not None:
+            setattr(adapter, SUBSCRIPTIONS, MembershipBilling(gateway, tiers, policy))
+
+
 def build_container(settings: Settings, *, pool_size: int = 10) -> Container:
     engine = make_engine(settings.database_url, pool_size=pool_size)
     client = stripe_client(
@@ -194,6 +213,13 @@ def build_container(settings: Settings, *, pool_size: int = 10) -> Container:
     verifiers: dict[ProviderName, WebhookVerifier] = {ProviderName.STRIPE: verifier}
     if settings.paypal_enabled:
         adapters[ProviderName.PAYPAL], verifiers[ProviderName.PAYPAL] = _paypal(settings)
+    gateways: dict[ProviderName, SubscriptionProvider] = {
+        ProviderName.STRIPE: StripeBilling(client)
+    }
+    paypal = adapters.get(ProviderName.PAYPAL)
+    if isinstance(paypal, PayPalProvider):
+        gateways[ProviderName.PAYPAL] = PayPalBilling(paypal.api)
+    _sell_memberships(settings, adapters, gateways)
     metrics = Metrics()
     # Every provider call of every use case is timed here, once (`providers.metered`).
     providers: dict[ProviderName, PaymentProvider] = {

@@ -16,6 +16,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from eventpay.domain.membership_tiers import DEFAULT_TIERS_SETTING, MembershipTier, parse_tiers
+
 DEV_JWT_KEY = "eventpay-development-signing-key-not-for-production"
 STRIPE_PUBLIC_API = "https://api.stripe.com"
 PAYPAL_LIVE_APIS = ("https://api-m.paypal.com", "https://api.paypal.com")
@@ -84,6 +86,10 @@ class Settings(BaseSettings):
     platform_fee_fixed_minor: int = Field(default=50, ge=0, le=1_000_000)
     # How long an order holds its places unpaid (its reservation), then expires.
     order_expiry_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60)
+    # Membership tiers, cheapest first (`domain.membership_tiers.parse_tiers`), and the grace
+    # after the last renewal retry during which member prices still apply.
+    membership_tiers: str = DEFAULT_TIERS_SETTING
+    membership_grace_days: int = Field(default=7, ge=0, le=90)
 
     # Per-process budgets per caller (docs/operations.md): reads per user id, and per client IP
     # on the public routes; money-moving POSTs per user id. A bucket holds a minute's budget, so
@@ -136,7 +142,15 @@ class Settings(BaseSettings):
                 raise ConfigError(f"{self.environment.value} refuses live Stripe keys")
         if not self.stripe_webhook_secrets:
             raise ConfigError("at least one Stripe webhook secret is required")
+        try:
+            parse_tiers(self.membership_tiers)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         return self
+
+    @property
+    def tiers(self) -> tuple[MembershipTier, ...]:
+        return parse_tiers(self.membership_tiers)
 
     @property
     def uses_sandbox(self) -> bool:

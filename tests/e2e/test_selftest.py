@@ -49,6 +49,8 @@ SCENARIOS = (
     "vip-upgrade",
     "gate-and-multi-day-pass",
     "merch-with-variants",
+    "membership-subscribe-and-renew",
+    "membership-payment-fails-then-recovers",
     "reconcile-detects-mismatch",
     "ledger-verify",
     "reconcile-clean",

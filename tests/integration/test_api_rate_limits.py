@@ -61,6 +61,10 @@ MONEY_ROUTES = {
     # Merchandise: its prices and stock.
     ("POST", "/v1/events/{event_id}/products"),
     ("PATCH", "/v1/events/{event_id}/products/{product_id}"),
+    # Memberships: subscriptions and their tier.
+    ("POST", "/v1/me/membership"),
+    ("POST", "/v1/me/membership/cancel"),
+    ("POST", "/v1/me/membership/change"),
     # Catalog set-up: what every order is priced from.
     ("POST", "/v1/events"),
     ("PATCH", "/v1/events/{event_id}"),

@@ -24,6 +24,7 @@ WEBHOOK_SECRET = "whsec_test_primary"
 OLD_WEBHOOK_SECRET = "whsec_test_rotated_out"
 
 TABLES = (
+    "membership_subscriptions",
     "pass_types",
     "vip_prices",
     "merch_deliveries",

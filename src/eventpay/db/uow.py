@@ -12,6 +12,7 @@ from eventpay.db.catalog_repository import SqlCatalogRepository
 from eventpay.db.connect_repository import SqlConnectRepository
 from eventpay.db.ledger_checks import SqlLedgerCheckRepository
 from eventpay.db.ledger_repository import SqlLedgerRepository
+from eventpay.db.membership_repository import SqlMembershipRepository
 from eventpay.db.merch_repository import SqlMerchandiseRepository
 from eventpay.db.order_repository import SqlOrderRepository, SqlRefundRepository
 from eventpay.db.pass_repository import SqlPassRepository
@@ -35,6 +36,7 @@ from eventpay.ports import (
     UnitOfWork,
     WebhookEventRepository,
 )
+from eventpay.ports.memberships import MembershipRepository
 from eventpay.ports.merchandise import MerchandiseRepository
 from eventpay.ports.passes import PassRepository
 from eventpay.ports.payouts import PayoutRepository
@@ -69,6 +71,7 @@ class SqlUnitOfWork:
         self.teams: TeamRepository = SqlTeamRepository(session)
         self.passes: PassRepository = SqlPassRepository(session)
         self.merchandise: MerchandiseRepository = SqlMerchandiseRepository(session)
+        self.memberships: MembershipRepository = SqlMembershipRepository(session)
         return self
 
     def __exit__(

@@ -15,6 +15,9 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from eventpay.domain import Money
+from eventpay.domain.membership_status import DunningPolicy
+from eventpay.domain.membership_tiers import MembershipTier
+from eventpay.domain.memberships import MembershipFact
 from eventpay.domain.reconciliation import Movement, MovementRow
 
 
@@ -167,3 +170,78 @@ class InvoiceProvider(Protocol):
     def send_invoice(self, invoice_id: str, *, idempotency_key: str) -> Invoice: ...
     def cancel_invoice(self, invoice_id: str, *, idempotency_key: str) -> Invoice: ...
     def get_invoice(self, invoice_id: str) -> Invoice: ...
+
+
+# ---------------------------------------------------------------------------- subscriptions
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionStart:
+    """A subscription just created: the buyer finishes it with ``client_secret`` (Stripe: the
+    first invoice's PaymentIntent, confirmed like any card payment, 3-D Secure included) or at
+    ``approve_url`` (PayPal)."""
+
+    provider_subscription_id: str
+    client_secret: str | None = None
+    approve_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionEvent:
+    """What one provider event says about a membership subscription: its facts (the domain's
+    mappers made them), and the money a paid invoice or sale brought (``payment_ref`` unique
+    per provider)."""
+
+    provider_subscription_id: str
+    facts: tuple[MembershipFact, ...]
+    payment_ref: str | None = None
+    amount: Money | None = None
+
+
+class SubscriptionProvider(Protocol):
+    """Recurring memberships: one product and price (or plan) per tier, kept by the adapter."""
+
+    def start_subscription(
+        self,
+        *,
+        user_id: str,
+        tier: MembershipTier,
+        return_url: str | None,
+        cancel_url: str | None,
+        idempotency_key: str,
+    ) -> SubscriptionStart: ...
+    def cancel_at_period_end(
+        self, provider_subscription_id: str, *, idempotency_key: str
+    ) -> None: ...
+    def change_tier(
+        self, provider_subscription_id: str, tier: MembershipTier, *, idempotency_key: str
+    ) -> None: ...
+    def parse_subscription_event(
+        self, event_type: str, payload: Mapping[str, Any]
+    ) -> SubscriptionEvent | None:
+        """The event's membership meaning; None for events about no subscription."""
+        ...
+
+    def is_subscription_payment(self, event_type: str, payload: Mapping[str, Any]) -> bool:
+        """Whether a payment event is about a subscription's invoice (its invoice events
+        carry the meaning; the payment itself moves no order)."""
+        ...
+
+
+SUBSCRIPTIONS = "subscriptions"
+"""The attribute under which a payment provider exposes its `MembershipBilling`."""
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipBilling:
+    """A provider's subscriptions, with the platform's tiers and dunning policy they sell."""
+
+    gateway: SubscriptionProvider
+    tiers: tuple[MembershipTier, ...]
+    policy: DunningPolicy
+
+
+def subscriptions_of(provider: object) -> MembershipBilling | None:
+    """The provider's memberships capability, or None when it sells no memberships."""
+    found: MembershipBilling | None = getattr(provider, SUBSCRIPTIONS, None)
+    return found

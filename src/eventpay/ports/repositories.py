@@ -20,6 +20,7 @@ from eventpay.domain.orders import RegistrationStatus
 from eventpay.domain.reconciliation import Movement, MovementRow
 from eventpay.ports.connect import ConnectRepository
 from eventpay.ports.identity import ProviderName
+from eventpay.ports.memberships import MembershipRepository
 from eventpay.ports.merchandise import MerchandiseRepository
 from eventpay.ports.passes import PassRepository
 from eventpay.ports.payouts import PayoutRepository
@@ -293,6 +294,7 @@ class UnitOfWork(Protocol):
     teams: TeamRepository
     passes: PassRepository
     merchandise: MerchandiseRepository
+    memberships: MembershipRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

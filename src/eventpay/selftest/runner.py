@@ -23,6 +23,7 @@ from eventpay.selftest import (
     contract_scenarios,
     double_payment_scenarios,
     ledger_scenarios,
+    membership_scenarios,
     payment_scenarios,
     payout_scenarios,
     paypal_scenarios,
@@ -47,6 +48,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *payout_scenarios.SCENARIOS,
     *capacity_scenarios.SCENARIOS,
     *product_scenarios.SCENARIOS,
+    *membership_scenarios.SCENARIOS,
     *ledger_scenarios.SCENARIOS,
 )
 

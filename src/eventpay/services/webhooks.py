@@ -39,6 +39,7 @@ from eventpay.services.captures import capture_payment
 from eventpay.services.errors import NotFound
 from eventpay.services.settlement import apply_payment_update, apply_refund_update
 from eventpay.services.settlement import connect as settlement_connect
+from eventpay.services.settlement import memberships as settlement_memberships
 from eventpay.services.settlement.payouts import apply_item_update
 
 log = structlog.get_logger(__name__)
@@ -201,10 +202,16 @@ def _apply(
             now=now,
         ):
             return WebhookStatus.PROCESSED, None
+        if settlement_memberships.apply_provider_event(
+            uow, provider, name=event.provider, event_type=event.type, payload=payload, now=now
+        ):
+            return WebhookStatus.PROCESSED, None
         return WebhookStatus.IGNORED, None
     payment = _find_payment(uow, event, update)
     if payment is None:
-        if update.status is PaymentStatus.SUCCEEDED:
+        if update.status is PaymentStatus.SUCCEEDED and not (
+            settlement_memberships.is_subscription_payment(provider, event.type, payload)
+        ):
             raise UnmatchedPayment(f"money received for unknown {update.provider_ref}")
         return WebhookStatus.IGNORED, None
     source = {"source": "webhook", "event_id": event.event_id, "event_type": event.type}

@@ -82,6 +82,7 @@ from eventpay.ports.repositories import (
 from eventpay.providers.stripe import StripeProvider, stripe_client
 from eventpay.providers.stripe_webhook import SIGNATURE_HEADER, sign
 
+from .fake_memberships import FakeMembershipRepository, SubscriptionTables
 from .fake_merch import FakeMerchandiseRepository, MerchTables
 from .fake_passes import FakePassRepository, PassTables
 from .fake_places import FakePlaceRepository
@@ -144,6 +145,7 @@ class Tables:
     teams: TeamTables = field(default_factory=TeamTables)
     passes: PassTables = field(default_factory=PassTables)
     merch: MerchTables = field(default_factory=MerchTables)
+    subscriptions: SubscriptionTables = field(default_factory=SubscriptionTables)
 
 
 class FakeStore:
@@ -979,6 +981,7 @@ class FakeUnitOfWork:
         self.teams = FakeTeamRepository(self)
         self.passes = FakePassRepository(self)
         self.merchandise = FakeMerchandiseRepository(self)
+        self.memberships = FakeMembershipRepository(self)
 
     @property
     def tables(self) -> Tables:

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, pool
 from eventpay.db import (
     connect_models,  # noqa: F401 - registers the Connect tables on Base
     ledger_sums_models,  # noqa: F401 - registers the ledger's running sums
+    membership_models,  # noqa: F401 - registers membership subscriptions
     merch_models,  # noqa: F401 - registers merchandise
     pass_models,  # noqa: F401 - registers spectator passes and VIP upgrades
     stock_models,  # noqa: F401 - registers places and promo codes

@@ -1,0 +1,54 @@
+"""Membership subscriptions: the stored row per user and provider subscription, and its port.
+
+A subscription row keeps what the providers' facts established (``domain.memberships``'s merged
+``Membership``), never a status: the status follows from the merge and the instant asked about.
+The ``memberships`` validity-window table that pricing reads (``CatalogRepository.is_member``)
+is this row's projection, rewritten with the row (``project``): one window per subscription,
+ending when member pricing ends if nothing more is paid.
+
+What must not live here: how facts merge (domain), provider calls, SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from eventpay.domain.memberships import Membership
+from eventpay.ports.identity import ProviderName
+
+
+@dataclass
+class SubscriptionRecord:
+    """One provider subscription of a user; ``state`` is the merge of every fact so far."""
+
+    id: str
+    user_id: str
+    provider: ProviderName
+    provider_subscription_id: str
+    tier_code: str
+    state: Membership
+    created_at: datetime
+    updated_at: datetime
+
+
+class MembershipRepository(Protocol):
+    def add(self, record: SubscriptionRecord) -> None: ...
+    def save(self, record: SubscriptionRecord) -> None: ...
+    def get(
+        self, subscription_id: str, *, for_update: bool = False
+    ) -> SubscriptionRecord | None: ...
+    def by_provider_id(
+        self, provider: ProviderName, provider_subscription_id: str, *, for_update: bool = False
+    ) -> SubscriptionRecord | None: ...
+    def for_user(self, user_id: str) -> list[SubscriptionRecord]:
+        """The user's subscriptions, newest first."""
+        ...
+
+    def project(
+        self, subscription_id: str, *, user_id: str, valid_from: datetime, valid_until: datetime
+    ) -> None:
+        """Set the subscription's member-pricing window (an empty one when ``valid_until`` is
+        not after ``valid_from``)."""
+        ...

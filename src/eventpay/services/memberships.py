@@ -1,0 +1,284 @@
+"""Memberships as the member asks for them: the tiers, my membership, subscribe, cancel, change.
+
+A recipe per request: load, ask the domain, call the provider's `SubscriptionProvider`, write.
+Subscribing creates the provider subscription first (outside any transaction: a provider call
+never holds a database lock), then stores its row with nothing yet established; the first
+payment's events make it a membership (`settlement.memberships`). Cancelling and changing tier
+only ask the provider: what happened comes back as events, and the row changes then, so there
+is one way a membership ever moves. Each request is audited.
+
+What must not live here: how facts merge or what a status is (domain), event handling
+(`webhooks` → `settlement.memberships`), HTTP.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from eventpay.domain.membership_status import (
+    DunningPolicy,
+    MembershipStatus,
+    next_retry_at,
+    status_at,
+)
+from eventpay.domain.membership_tiers import MembershipError, MembershipTier, tier_named
+from eventpay.domain.memberships import Membership
+from eventpay.ports import UnitOfWorkFactory
+from eventpay.ports.capabilities import SubscriptionProvider, SubscriptionStart, subscriptions_of
+from eventpay.ports.identity import Clock, Principal, ProviderName
+from eventpay.ports.memberships import SubscriptionRecord
+from eventpay.ports.providers import ProviderError, ProviderRegistry
+from eventpay.services import audit
+from eventpay.services.errors import Conflict, InvalidRequest, NotFound, Unavailable
+from eventpay.services.settlement.memberships import member_pricing_until, project
+
+# A subscription still waiting for its first payment blocks a second one until the provider
+# says it expired (Stripe: after 23 hours).
+_LIVE_STATUSES = frozenset(
+    {
+        MembershipStatus.ACTIVE,
+        MembershipStatus.PAST_DUE,
+        MembershipStatus.IN_GRACE,
+        MembershipStatus.INCOMPLETE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRules:
+    """The platform's tiers and dunning policy, from settings."""
+
+    tiers: Sequence[MembershipTier]
+    policy: DunningPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipView:
+    """One subscription as its member sees it at ``at``."""
+
+    record: SubscriptionRecord
+    status: MembershipStatus
+    tier: MembershipTier
+    member_pricing_until: datetime | None
+    next_payment_at: datetime | None
+
+
+def view_of(record: SubscriptionRecord, at: datetime, rules: MembershipRules) -> MembershipView:
+    state = record.state
+    status = status_at(state, at, rules.policy)
+    next_payment = next_retry_at(state, at, rules.policy)
+    if next_payment is None and status is MembershipStatus.ACTIVE:
+        next_payment = state.paid_through
+    until = member_pricing_until(state, tiers=rules.tiers, policy=rules.policy)
+    return MembershipView(
+        record=record,
+        status=status,
+        tier=_tier(rules, state.current_tier_code),
+        member_pricing_until=None if until is None or until <= at else until,
+        next_payment_at=next_payment,
+    )
+
+
+def _tier(rules: MembershipRules, code: str) -> MembershipTier:
+    try:
+        return tier_named(rules.tiers, code)
+    except MembershipError as exc:
+        raise InvalidRequest("unknown_tier", str(exc), {"tier": code}) from None
+
+
+def _gateway(providers: ProviderRegistry, name: ProviderName) -> SubscriptionProvider:
+    billing = subscriptions_of(providers.get(name))
+    if billing is None:
+        raise InvalidRequest("unsupported_provider", f"{name.value} sells no memberships")
+    return billing.gateway
+
+
+def _unavailable(exc: ProviderError) -> Unavailable:
+    return Unavailable("provider_unavailable", f"the provider did not answer: {exc.code}")
+
+
+def my_memberships(
+    *, uow_factory: UnitOfWorkFactory, caller: Principal, rules: MembershipRules, clock: Clock
+) -> list[MembershipView]:
+    """The caller's subscriptions, newest first, as of now."""
+    now = clock()
+    with uow_factory() as uow:
+        records = uow.memberships.for_user(caller.user_id)
+    return [view_of(r, now, rules) for r in records]
+
+
+def _current(
+    records: Sequence[SubscriptionRecord], now: datetime, rules: MembershipRules
+) -> SubscriptionRecord | None:
+    for record in records:
+        if status_at(record.state, now, rules.policy) in _LIVE_STATUSES:
+            return record
+    return None
+
+
+def subscribe(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    provider: ProviderName,
+    caller: Principal,
+    tier_code: str,
+    return_url: str | None,
+    cancel_url: str | None,
+    rules: MembershipRules,
+    clock: Clock,
+    idempotency_key: str | None = None,
+) -> tuple[MembershipView, SubscriptionStart]:
+    """Start a paid membership at ``provider``; the buyer pays with what comes back."""
+    tier = _tier(rules, tier_code)
+    if tier.is_free:
+        raise InvalidRequest("free_tier", f"the {tier.name} tier needs no subscription")
+    subscriptions = _gateway(providers, provider)
+    now = clock()
+    with uow_factory() as uow:
+        live = _current(uow.memberships.for_user(caller.user_id), now, rules)
+    if live is not None:
+        raise Conflict(
+            "already_subscribed",
+            "you already have a membership; change its tier instead",
+            {"membership_id": live.id},
+        )
+    key = idempotency_key or uuid.uuid4().hex
+    try:
+        start = subscriptions.start_subscription(
+            user_id=caller.user_id,
+            tier=tier,
+            return_url=return_url,
+            cancel_url=cancel_url,
+            idempotency_key=f"membership:{caller.user_id}:{key}",
+        )
+    except ProviderError as exc:
+        raise _unavailable(exc) from None
+    now = clock()
+    with uow_factory() as uow:
+        record = uow.memberships.by_provider_id(provider, start.provider_subscription_id)
+        if record is None:
+            record = SubscriptionRecord(
+                id=f"ms_{uuid.uuid4().hex}",
+                user_id=caller.user_id,
+                provider=provider,
+                provider_subscription_id=start.provider_subscription_id,
+                tier_code=tier.code,
+                state=Membership(tier_code=tier.code),
+                created_at=now,
+                updated_at=now,
+            )
+            uow.memberships.add(record)
+            project(uow, record, tiers=rules.tiers, policy=rules.policy)
+            audit.record(
+                uow,
+                entity_type="membership",
+                entity_id=record.id,
+                action="membership.subscribed",
+                actor=caller,
+                now=now,
+                details={
+                    "tier": tier.code,
+                    "provider": provider.value,
+                    "provider_subscription_id": start.provider_subscription_id,
+                },
+            )
+            uow.commit()
+    return view_of(record, now, rules), start
+
+
+def _mine(
+    uow_factory: UnitOfWorkFactory, caller: Principal, rules: MembershipRules, now: datetime
+) -> SubscriptionRecord:
+    with uow_factory() as uow:
+        records = uow.memberships.for_user(caller.user_id)
+    current = _current(records, now, rules)
+    if current is None:
+        raise NotFound("no_membership", "you have no membership to change")
+    return current
+
+
+def cancel(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    caller: Principal,
+    rules: MembershipRules,
+    clock: Clock,
+) -> MembershipView:
+    """Ask the provider to end the membership at the paid period's end (nothing is refunded)."""
+    record = _mine(uow_factory, caller, rules, clock())
+    gateway = _gateway(providers, record.provider)
+    try:
+        gateway.cancel_at_period_end(
+            record.provider_subscription_id, idempotency_key=f"membership-cancel:{record.id}"
+        )
+    except ProviderError as exc:
+        raise _unavailable(exc) from None
+    now = clock()
+    with uow_factory() as uow:
+        audit.record(
+            uow,
+            entity_type="membership",
+            entity_id=record.id,
+            action="membership.cancel_requested",
+            actor=caller,
+            now=now,
+            details={"provider": record.provider.value},
+        )
+        uow.commit()
+    return view_of(record, now, rules)
+
+
+def change_tier(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    caller: Principal,
+    tier_code: str,
+    rules: MembershipRules,
+    clock: Clock,
+) -> MembershipView:
+    """Move the membership to another paid tier; the provider prorates the difference."""
+    tier = _tier(rules, tier_code)
+    if tier.is_free:
+        raise InvalidRequest("free_tier", "cancel the membership to go back to the free tier")
+    now = clock()
+    record = _mine(uow_factory, caller, rules, now)
+    current = _tier(rules, record.state.current_tier_code)
+    if record.tier_code == tier.code:
+        raise Conflict("same_tier", f"the membership is already {tier.name}")
+    if current.interval is not tier.interval:
+        raise InvalidRequest(
+            "interval_change", "a tier billed over another interval is a new membership"
+        )
+    gateway = _gateway(providers, record.provider)
+    try:
+        gateway.change_tier(
+            record.provider_subscription_id,
+            tier,
+            idempotency_key=f"membership-change:{record.id}:{tier.code}:{record.updated_at.isoformat()}",
+        )
+    except ProviderError as exc:
+        raise _unavailable(exc) from None
+    now = clock()
+    with uow_factory() as uow:
+        stored = uow.memberships.get(record.id, for_update=True)
+        assert stored is not None
+        stored.tier_code = tier.code
+        stored.updated_at = now
+        uow.memberships.save(stored)
+        audit.record(
+            uow,
+            entity_type="membership",
+            entity_id=record.id,
+            action="membership.tier_changed",
+            actor=caller,
+            now=now,
+            details={"from": current.code, "to": tier.code},
+        )
+        uow.commit()
+    return view_of(stored, now, rules)

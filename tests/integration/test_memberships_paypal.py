@@ -1,0 +1,151 @@
+"""Memberships through PayPal subscriptions, on SQLite and PostgreSQL: subscribe, approve at
+PayPal, active from the first sale; a year later the renewal's sale posts to the ledger once.
+
+The PayPal sandbox delivers its signed webhooks to the running API over HTTP; the test runs the
+worker until the membership shows what the events said."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from eventpay.bootstrap import Container
+from eventpay.sandbox.paypal import BackgroundServer, RetryPolicy
+from eventpay.sandbox.paypal import create_app as create_paypal
+from eventpay.serving import ThreadedServer, free_port
+from eventpay.web import create_app
+from eventpay.worker import Worker
+from support.api import bearer
+from support.stack import make_settings, seeded_container
+
+WEBHOOK_ID = "WH-MEMBERSHIP-TEST"
+RETURN = "https://app.example.test/membership"
+
+
+@dataclass
+class World:
+    api: httpx.Client
+    paypal: str
+    container: Container
+
+    def until(self, check: Callable[[], bool], what: str, timeout_s: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            Worker(self.container).run_once()
+            if check():
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            time.sleep(0.05)
+
+    def mine(self, user: str) -> dict[str, Any]:
+        answer = self.api.get("/v1/me/membership", headers=bearer(user))
+        assert answer.status_code == 200, answer.text
+        data: dict[str, Any] = answer.json()
+        return data
+
+    def causes(self) -> list[str]:
+        with self.container.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT cause FROM ledger_transactions WHERE kind = 'membership_paid'")
+            ).scalars()
+            return sorted(str(r) for r in rows)
+
+
+@pytest.fixture
+def world(database_url: str, stripe_sandbox: str) -> Iterator[World]:
+    api_port = free_port()
+    hook = f"http://127.0.0.1:{api_port}/v1/webhooks/paypal"
+    sandbox_app = create_paypal(
+        environment="test",
+        webhooks=[(hook, WEBHOOK_ID)],
+        webhook_retry=RetryPolicy(base_delay_s=0.1, max_attempts=5),
+    )
+    with BackgroundServer(sandbox_app) as paypal:
+        settings = make_settings(
+            database_url,
+            stripe_sandbox,
+            host="127.0.0.1",
+            port=api_port,
+            paypal_api_base=paypal.base_url,
+            paypal_webhook_id=WEBHOOK_ID,
+            worker_janitor_interval_s=0.0,
+        )
+        with seeded_container(settings) as container:
+            app = create_app(container=container)
+            with (
+                ThreadedServer(app, port=api_port) as api,
+                httpx.Client(base_url=api.url, timeout=10) as client,
+            ):
+                yield World(api=client, paypal=paypal.base_url, container=container)
+
+
+def _subscribed(world: World, user: str) -> tuple[str, dict[str, Any]]:
+    started = world.api.post(
+        "/v1/me/membership",
+        json={"tier": "pro", "provider": "paypal", "return_url": RETURN},
+        headers=bearer(user),
+    )
+    assert started.status_code == 201, started.text
+    body = started.json()
+    assert body["client_secret"] is None
+    assert body["approve_url"].startswith(world.paypal)
+    with world.container.engine.connect() as conn:
+        sub_id = conn.execute(
+            text(
+                "SELECT provider_subscription_id FROM membership_subscriptions WHERE user_id = :u"
+            ),
+            {"u": user},
+        ).scalar_one()
+
+    approved = httpx.post(f"{world.paypal}/_sandbox/billing/subscriptions/{sub_id}/approve")
+    assert approved.is_success, approved.text
+    world.until(lambda: world.mine(user)["membership"]["status"] == "active", "active")
+    return str(sub_id), world.mine(user)["membership"]
+
+
+def test_subscribe_approve_renew(world: World) -> None:
+    user = "paypal-member"
+    sub_id, first = _subscribed(world, user)
+    assert first["provider"] == "paypal"
+    assert first["member_pricing_until"] is not None
+    with world.container.uow_factory() as uow:
+        assert uow.catalog.is_member(user, at=world.container.clock())
+    world.until(lambda: len(world.causes()) == 1, "the first sale posted")
+
+    advanced = httpx.post(
+        f"{world.paypal}/_sandbox/billing/subscriptions/{sub_id}/advance", json={"days": 366}
+    )
+    assert advanced.is_success, advanced.text
+    world.until(lambda: len(world.causes()) == 2, "the renewal posted")
+    renewed = world.mine(user)["membership"]
+    assert datetime.fromisoformat(renewed["paid_through"]) > datetime.fromisoformat(
+        first["paid_through"]
+    )
+    assert all(c.startswith("membership:paypal:") for c in world.causes())
+    with world.container.engine.connect() as conn:
+        stuck = conn.execute(
+            text("SELECT type FROM webhook_events WHERE status IN ('retrying', 'dead')")
+        ).all()
+    assert stuck == []
+
+
+def test_cancel_stops_renewals_and_keeps_the_paid_year(world: World) -> None:
+    user = "paypal-leaver"
+    _, first = _subscribed(world, user)
+    answer = world.api.post("/v1/me/membership/cancel", headers=bearer(user))
+    assert answer.status_code == 200, answer.text
+    world.until(
+        lambda: world.mine(user)["membership"]["status"] == "cancel_at_period_end", "cancelling"
+    )
+    mine = world.mine(user)["membership"]
+    assert mine["member_pricing_until"] == first["paid_through"]
+    with world.container.uow_factory() as uow:
+        assert uow.catalog.is_member(user, at=world.container.clock())

@@ -1,0 +1,74 @@
+"""In-memory membership subscriptions: the same answers as `db.membership_repository`, on the
+fake unit of work's tables (`subscriptions`), projecting into the fake catalog's memberships."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from eventpay.ports.identity import ProviderName
+from eventpay.ports.memberships import SubscriptionRecord
+
+
+@dataclass
+class SubscriptionTables:
+    rows: dict[str, SubscriptionRecord] = field(default_factory=dict)
+    windows: dict[str, tuple[str, datetime, datetime]] = field(default_factory=dict)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SubscriptionTables:
+        return SubscriptionTables({k: replace(v) for k, v in self.rows.items()}, dict(self.windows))
+
+
+class FakeMembershipRepository:
+    def __init__(self, uow: Any) -> None:
+        self._uow = uow
+
+    @property
+    def _t(self) -> SubscriptionTables:
+        tables: SubscriptionTables = self._uow.tables.subscriptions
+        return tables
+
+    def add(self, record: SubscriptionRecord) -> None:
+        assert record.id not in self._t.rows
+        key = (record.provider, record.provider_subscription_id)
+        assert all((r.provider, r.provider_subscription_id) != key for r in self._t.rows.values())
+        self._t.rows[record.id] = replace(record)
+
+    def save(self, record: SubscriptionRecord) -> None:
+        if record.id not in self._t.rows:
+            raise LookupError(record.id)
+        self._t.rows[record.id] = replace(record)
+
+    def get(self, subscription_id: str, *, for_update: bool = False) -> SubscriptionRecord | None:
+        found = self._t.rows.get(subscription_id)
+        return None if found is None else replace(found)
+
+    def by_provider_id(
+        self, provider: ProviderName, provider_subscription_id: str, *, for_update: bool = False
+    ) -> SubscriptionRecord | None:
+        for row in self._t.rows.values():
+            if (
+                row.provider is provider
+                and row.provider_subscription_id == provider_subscription_id
+            ):
+                return replace(row)
+        return None
+
+    def for_user(self, user_id: str) -> list[SubscriptionRecord]:
+        rows = [replace(r) for r in self._t.rows.values() if r.user_id == user_id]
+        return sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
+
+    def project(
+        self, subscription_id: str, *, user_id: str, valid_from: datetime, valid_until: datetime
+    ) -> None:
+        from .fakes import Membership
+
+        tables = self._uow.tables
+        old = self._t.windows.get(subscription_id)
+        if old is not None:
+            stale = Membership(*old)
+            tables.memberships = [m for m in tables.memberships if m != stale]
+        window = (user_id, valid_from, max(valid_from, valid_until))
+        self._t.windows[subscription_id] = window
+        tables.memberships.append(Membership(*window))

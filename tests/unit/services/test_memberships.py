@@ -1,0 +1,297 @@
+"""Memberships with in-memory fakes: subscribing, settling provider events in any order and any
+number of times, the projection pricing reads, the ledger posted once per paid invoice."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from eventpay.domain import Money
+from eventpay.domain.membership_status import DEFAULT_DUNNING
+from eventpay.domain.membership_tiers import DEFAULT_TIERS, MembershipTier
+from eventpay.domain.memberships import FactKind, MembershipFact, Period
+from eventpay.ports import Principal, ProviderName, Role
+from eventpay.ports.capabilities import (
+    SUBSCRIPTIONS,
+    MembershipBilling,
+    SubscriptionEvent,
+    SubscriptionStart,
+)
+from eventpay.services import memberships
+from eventpay.services.errors import Conflict, InvalidRequest, NotFound
+from eventpay.services.memberships import MembershipRules
+from eventpay.services.settlement.memberships import apply_subscription_event
+
+from .fakes import FakeClock, FakeUnitOfWorkFactory
+
+RULES = MembershipRules(tiers=DEFAULT_TIERS, policy=DEFAULT_DUNNING)
+YEAR = timedelta(days=365)
+
+
+@dataclass
+class FakeGateway:
+    started: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    changed: list[tuple[str, str]] = field(default_factory=list)
+
+    def start_subscription(
+        self,
+        *,
+        user_id: str,
+        tier: MembershipTier,
+        return_url: str | None,
+        cancel_url: str | None,
+        idempotency_key: str,
+    ) -> SubscriptionStart:
+        self.started.append((user_id, tier.code))
+        return SubscriptionStart(f"sub_{len(self.started)}", client_secret="pi_1_secret_x")
+
+    def cancel_at_period_end(self, provider_subscription_id: str, *, idempotency_key: str) -> None:
+        self.cancelled.append(provider_subscription_id)
+
+    def change_tier(
+        self, provider_subscription_id: str, tier: MembershipTier, *, idempotency_key: str
+    ) -> None:
+        self.changed.append((provider_subscription_id, tier.code))
+
+    def parse_subscription_event(
+        self, event_type: str, payload: Mapping[str, Any]
+    ) -> SubscriptionEvent | None:
+        return None
+
+    def is_subscription_payment(self, event_type: str, payload: Mapping[str, Any]) -> bool:
+        return False
+
+
+@dataclass
+class FakeStripe:
+    subscriptions: MembershipBilling
+
+
+@pytest.fixture
+def gateway() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture
+def uow_factory() -> FakeUnitOfWorkFactory:
+    return FakeUnitOfWorkFactory()
+
+
+def _buyer(n: int = 1) -> Principal:
+    return Principal(user_id=f"member-{n}", role=Role.COMPETITOR)
+
+
+def _providers(gateway: FakeGateway) -> dict[ProviderName, Any]:
+    billing = MembershipBilling(gateway, DEFAULT_TIERS, DEFAULT_DUNNING)
+    stripe = FakeStripe(billing)
+    assert getattr(stripe, SUBSCRIPTIONS) is billing
+    return {ProviderName.STRIPE: stripe}
+
+
+def _subscribe(
+    uow_factory: FakeUnitOfWorkFactory, gateway: FakeGateway, clock: FakeClock, n: int = 1
+) -> str:
+    view, start = memberships.subscribe(
+        uow_factory=uow_factory,
+        providers=_providers(gateway),
+        provider=ProviderName.STRIPE,
+        caller=_buyer(n),
+        tier_code="pro",
+        return_url=None,
+        cancel_url=None,
+        rules=RULES,
+        clock=clock,
+    )
+    assert view.status.value == "incomplete"
+    assert start.client_secret == "pi_1_secret_x"
+    return start.provider_subscription_id
+
+
+def _paid(
+    sub_id: str, start: datetime, kind: FactKind, ref: str, tier: str = "pro"
+) -> SubscriptionEvent:
+    period = Period(start, start + YEAR)
+    fact = MembershipFact(kind, start, period, tier)
+    return SubscriptionEvent(sub_id, (fact,), payment_ref=ref, amount=Money(2900, "usd"))
+
+
+def _settle(uow_factory: FakeUnitOfWorkFactory, event: SubscriptionEvent, now: datetime) -> bool:
+    with uow_factory() as uow:
+        known = apply_subscription_event(
+            uow,
+            event,
+            provider=ProviderName.STRIPE,
+            tiers=DEFAULT_TIERS,
+            policy=DEFAULT_DUNNING,
+            actor="stripe-webhook",
+            now=now,
+        )
+        uow.commit()
+    return known
+
+
+def _is_member(uow_factory: FakeUnitOfWorkFactory, user: str, at: datetime) -> bool:
+    with uow_factory() as uow:
+        return uow.catalog.is_member(user, at=at)
+
+
+def _causes(uow_factory: FakeUnitOfWorkFactory) -> list[str]:
+    return [c for c in uow_factory.store.tables.ledger if c.startswith("membership:")]
+
+
+def test_a_paid_first_invoice_makes_a_member_and_posts_once(
+    uow_factory: FakeUnitOfWorkFactory, gateway: FakeGateway, clock: FakeClock
+) -> None:
+    sub_id = _subscribe(uow_factory, gateway, clock)
+    assert not _is_member(uow_factory, "member-1", clock())
+
+    paid = _paid(sub_id, clock(), FactKind.FIRST_PAYMENT_SUCCEEDED, "in_1")
+    assert _settle(uow_factory, paid, clock())
+    assert _settle(uow_factory, paid, clock())
+
+    assert _is_member(uow_factory, "member-1", clock() + timedelta(days=1))
+    assert _causes(uow_factory) == ["membership:stripe:in_1"]
+    transaction = uow_factory.store.tables.ledger["membership:stripe:in_1"]
+    assert sum(p.amount for p in transaction.postings) == 0
+    assert {p.account.kind.value: p.amount for p in transaction.postings} == {
+        "provider_clearing": 2900,
+        "platform_fee_revenue": -2900,
+    }
+    actions = [e.action for e in uow_factory.store.tables.audit if e.entity_type == "membership"]
+    assert actions == [
+        "membership.subscribed",
+        "membership.facts_applied",
+        "membership.payment_posted",
+    ]
+    (view,) = memberships.my_memberships(
+        uow_factory=uow_factory, caller=_buyer(), rules=RULES, clock=clock
+    )
+    assert view.status.value == "active"
+    assert view.next_payment_at == clock() + YEAR
+
+
+def test_events_in_any_order_give_the_same_membership(
+    uow_factory: FakeUnitOfWorkFactory, gateway: FakeGateway, clock: FakeClock
+) -> None:
+    start = clock()
+    first_sub = _subscribe(uow_factory, gateway, clock, 1)
+    second_sub = _subscribe(uow_factory, gateway, clock, 2)
+    events = [
+        _paid("?", start, FactKind.FIRST_PAYMENT_SUCCEEDED, "in_a"),
+        _paid("?", start + YEAR, FactKind.RENEWAL_PAID, "in_b"),
+    ]
+    for sub_id, ordered in ((first_sub, events), (second_sub, events[::-1])):
+        for event in ordered:
+            _settle(uow_factory, SubscriptionEvent(sub_id, event.facts), start)
+    with uow_factory() as uow:
+        one = uow.memberships.by_provider_id(ProviderName.STRIPE, first_sub)
+        two = uow.memberships.by_provider_id(ProviderName.STRIPE, second_sub)
+    assert one is not None
+    assert two is not None
+    assert one.state == two.state
+    assert one.state.paid_through == start + 2 * YEAR
+
+
+def test_a_failed_renewal_keeps_member_prices_through_the_grace_only(
+    uow_factory: FakeUnitOfWorkFactory, gateway: FakeGateway, clock: FakeClock
+) -> None:
+    start = clock()
+    sub_id = _subscribe(uow_factory, gateway, clock)
+    _settle(uow_factory, _paid(sub_id, start, FactKind.FIRST_PAYMENT_SUCCEEDED, "in_1"), start)
+    due = start + YEAR
+    failed = MembershipFact(FactKind.RENEWAL_FAILED, due, Period(due, due + YEAR), attempt=1)
+    _settle(uow_factory, SubscriptionEvent(sub_id, (failed,)), due)
+
+    clock.now = due + timedelta(hours=1)
+    (view,) = memberships.my_memberships(
+        uow_factory=uow_factory, caller=_buyer(), rules=RULES, clock=clock
+    )
+    assert view.status.value == "past_due"
+    assert view.member_pricing_until == due + timedelta(days=14)
+    assert _is_member(uow_factory, "member-1", due + timedelta(days=13))
+    assert not _is_member(uow_factory, "member-1", due + timedelta(days=14))
+
+    recovered = _paid(sub_id, due, FactKind.PAYMENT_RECOVERED, "in_2")
+    _settle(uow_factory, recovered, due + timedelta(days=3))
+    assert _is_member(uow_factory, "member-1", due + timedelta(days=100))
+    assert len(_causes(uow_factory)) == 2
+
+
+def test_an_unknown_subscription_changes_nothing(
+    uow_factory: FakeUnitOfWorkFactory, clock: FakeClock
+) -> None:
+    event = _paid("sub_elsewhere", clock(), FactKind.FIRST_PAYMENT_SUCCEEDED, "in_x")
+    assert _settle(uow_factory, event, clock()) is False
+    assert _causes(uow_factory) == []
+
+
+def test_refusals_and_requests_to_the_provider(
+    uow_factory: FakeUnitOfWorkFactory, gateway: FakeGateway, clock: FakeClock
+) -> None:
+    providers = _providers(gateway)
+    with pytest.raises(NotFound):
+        memberships.cancel(
+            uow_factory=uow_factory, providers=providers, caller=_buyer(), rules=RULES, clock=clock
+        )
+    with pytest.raises(InvalidRequest) as free:
+        memberships.subscribe(
+            uow_factory=uow_factory,
+            providers=providers,
+            provider=ProviderName.STRIPE,
+            caller=_buyer(),
+            tier_code="competitor",
+            return_url=None,
+            cancel_url=None,
+            rules=RULES,
+            clock=clock,
+        )
+    assert free.value.code == "free_tier"
+    with pytest.raises(InvalidRequest) as paypal:
+        memberships.subscribe(
+            uow_factory=uow_factory,
+            providers=providers,
+            provider=ProviderName.PAYPAL,
+            caller=_buyer(),
+            tier_code="pro",
+            return_url=None,
+            cancel_url=None,
+            rules=RULES,
+            clock=clock,
+        )
+    assert paypal.value.code == "unsupported_provider"
+
+    sub_id = _subscribe(uow_factory, gateway, clock)
+    with pytest.raises(Conflict):
+        _subscribe(uow_factory, gateway, clock)
+    memberships.change_tier(
+        uow_factory=uow_factory,
+        providers=providers,
+        caller=_buyer(),
+        tier_code="retailer",
+        rules=RULES,
+        clock=clock,
+    )
+    memberships.cancel(
+        uow_factory=uow_factory, providers=providers, caller=_buyer(), rules=RULES, clock=clock
+    )
+    assert gateway.changed == [(sub_id, "retailer")]
+    assert gateway.cancelled == [sub_id]
+    assert gateway.started == [("member-1", "pro")]
+
+
+def test_cancelled_at_period_end_stops_member_prices_at_the_end(
+    uow_factory: FakeUnitOfWorkFactory, gateway: FakeGateway, clock: FakeClock
+) -> None:
+    start = clock()
+    sub_id = _subscribe(uow_factory, gateway, clock)
+    _settle(uow_factory, _paid(sub_id, start, FactKind.FIRST_PAYMENT_SUCCEEDED, "in_1"), start)
+    word = MembershipFact(FactKind.CANCEL_REQUESTED, start + timedelta(days=10))
+    _settle(uow_factory, SubscriptionEvent(sub_id, (word,)), start + timedelta(days=10))
+    end = start + YEAR
+    assert _is_member(uow_factory, "member-1", end - timedelta(seconds=1))
+    assert not _is_member(uow_factory, "member-1", end)
