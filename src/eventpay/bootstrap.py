@@ -25,6 +25,7 @@ from eventpay.metrics import Metrics
 from eventpay.ports import Clock, PaymentProvider, PayoutProvider, ProviderName, WebhookVerifier
 from eventpay.ports.capabilities import SUBSCRIPTIONS, MembershipBilling, SubscriptionProvider
 from eventpay.ports.connect import connect_of
+from eventpay.ports.sponsorships import SPONSOR_INVOICES
 from eventpay.providers import (
     PayPalPostbackVerifier,
     PayPalProvider,
@@ -36,8 +37,10 @@ from eventpay.providers import (
 )
 from eventpay.providers.metered import MeteredProvider
 from eventpay.providers.paypal_billing import PayPalBilling
+from eventpay.providers.paypal_sponsor_invoices import PayPalSponsorInvoices
 from eventpay.providers.probes import ProviderStatus, probe_paypal, probe_stripe
 from eventpay.providers.stripe_billing import StripeBilling
+from eventpay.providers.stripe_invoicing import StripeSponsorInvoices
 from eventpay.providers.stripe_payouts import StripeTransferPayouts
 from eventpay.services.payments import ReturnUrls
 from eventpay.services.webhooks import RetryPolicy
@@ -220,6 +223,10 @@ def build_container(settings: Settings, *, pool_size: int = 10) -> Container:
     if isinstance(paypal, PayPalProvider):
         gateways[ProviderName.PAYPAL] = PayPalBilling(paypal.api)
     _sell_memberships(settings, adapters, gateways)
+    # Sponsor invoices (`ports.sponsorships.sponsor_invoices_of`).
+    setattr(adapters[ProviderName.STRIPE], SPONSOR_INVOICES, StripeSponsorInvoices(client))
+    if isinstance(paypal, PayPalProvider):
+        setattr(paypal, SPONSOR_INVOICES, PayPalSponsorInvoices(paypal.api))
     metrics = Metrics()
     # Every provider call of every use case is timed here, once (`providers.metered`).
     providers: dict[ProviderName, PaymentProvider] = {

@@ -51,6 +51,7 @@ SCENARIOS = (
     "merch-with-variants",
     "membership-subscribe-and-renew",
     "membership-payment-fails-then-recovers",
+    "sponsor-invoice-paid",
     "reconcile-detects-mismatch",
     "ledger-verify",
     "reconcile-clean",
@@ -64,6 +65,7 @@ def _settings(tmp_path: Path) -> Settings:
 
 
 PAYPAL_SCENARIOS = {name for name in SCENARIOS if "paypal" in name} | {
+    "sponsor-invoice-paid",
     "double-payment-refunded",
     "payout-unclaimed-returns",
 }

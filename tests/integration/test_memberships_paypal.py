@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -149,3 +149,22 @@ def test_cancel_stops_renewals_and_keeps_the_paid_year(world: World) -> None:
     assert mine["member_pricing_until"] == first["paid_through"]
     with world.container.uow_factory() as uow:
         assert uow.catalog.is_member(user, at=world.container.clock())
+
+
+def test_an_abandoned_approval_stops_blocking_a_new_membership(world: World) -> None:
+    # Found in review: PayPal sends nothing for an approval never given, so the unpaid
+    # subscription blocked every later subscribe (409) and its cancel answered 503, forever.
+    user = "paypal-abandons"
+    started = world.api.post(
+        "/v1/me/membership",
+        json={"tier": "pro", "provider": "paypal", "return_url": RETURN},
+        headers=bearer(user),
+    )
+    assert started.status_code == 201, started.text
+    body = {"tier": "pro", "provider": "stripe"}
+    soon = world.api.post("/v1/me/membership", json=body, headers=bearer(user))
+    assert soon.json()["error"]["code"] == "already_subscribed"
+    later = world.container.clock() + timedelta(days=2)
+    world.container.clock = lambda: later
+    again = world.api.post("/v1/me/membership", json=body, headers=bearer(user))
+    assert again.status_code == 201, again.text

@@ -150,6 +150,14 @@ def _ledger_causes(container: Container) -> list[str]:
         return sorted(str(r) for r in rows)
 
 
+def _charges(container: Container) -> list[tuple[str, int, str]]:
+    with container.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT provider, amount, currency FROM membership_charges ORDER BY created_at")
+        ).all()
+    return [(p, a, c) for p, a, c in rows]
+
+
 def test_tiers_are_public(client: TestClient) -> None:
     tiers = client.get("/v1/membership-tiers").json()["tiers"]
     assert [t["code"] for t in tiers] == [
@@ -177,6 +185,8 @@ def test_subscribe_by_card_then_member_prices_and_a_renewal_posted_once(
     assert mine["member_pricing_until"] is not None
     assert _order_subtotal(client, user) == 4500
     assert len(_ledger_causes(container)) == 1
+    # The charge that paid the invoice is ours for reconciliation (it was "missing here").
+    assert _charges(container) == [("stripe", 2900, "usd")]
 
     sub = _subscription(stripe_sandbox, sub_id)
     clock = _clock(stripe_sandbox, sub["customer"])
@@ -188,6 +198,7 @@ def test_subscribe_by_card_then_member_prices_and_a_renewal_posted_once(
 
     causes = _ledger_causes(container)
     assert len(causes) == 2, causes
+    assert _charges(container) == [("stripe", 2900, "usd")] * 2  # delivered twice, kept once
     assert all(c.startswith("membership:stripe:in_") for c in causes)
     container.clock = lambda: datetime.fromtimestamp(period_end + 7200, UTC)
     renewed = _mine(client, user)["membership"]
@@ -339,3 +350,61 @@ def test_an_upgrade_moves_the_subscription_to_the_new_price_with_prorations(
     ).json()["data"]
     assert any(i["proration"] for i in items), items
     assert _mine(client, user)["membership"]["status"] == "active"
+
+
+def test_two_subscribes_at_once_start_one_subscription(
+    client: TestClient, container: Container
+) -> None:
+    # Found in review: both passed the "no live membership" check and both reached Stripe.
+    import threading
+    import time
+
+    from eventpay.ports import ProviderName
+    from eventpay.ports.capabilities import subscriptions_of
+
+    billing = subscriptions_of(container.providers.get(ProviderName.STRIPE))
+    assert billing is not None
+    real = billing.gateway.start_subscription
+    at_provider = threading.Event()
+
+    def slow(**kwargs: Any) -> Any:  # the first request is still at Stripe ...
+        at_provider.set()
+        time.sleep(0.5)
+        return real(**kwargs)
+
+    billing.gateway.start_subscription = slow  # type: ignore[method-assign]
+    body = {"tier": "pro", "provider": "stripe"}
+    answers: list[int] = []
+
+    def first() -> None:
+        answers.append(
+            client.post("/v1/me/membership", json=body, headers=bearer("double")).status_code
+        )
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert at_provider.wait(timeout=10)
+    second = client.post("/v1/me/membership", json=body, headers=bearer("double"))  # ... now
+    thread.join(timeout=30)
+    assert (answers, second.status_code) == ([201], 409)
+    assert second.json()["error"]["code"] == "subscribe_in_progress"
+    with container.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT COUNT(*) FROM membership_subscriptions WHERE user_id = 'double'")
+        ).scalar_one()
+    assert rows == 1
+    again = client.post("/v1/me/membership", json=body, headers=bearer("double"))
+    assert again.json()["error"]["code"] == "already_subscribed"
+
+
+def test_a_retried_subscribe_with_its_idempotency_key_answers_the_first_response(
+    client: TestClient,
+) -> None:
+    # Found in review: a lost first answer left the buyer with 409 and no payment secret.
+    body = {"tier": "pro", "provider": "stripe"}
+    headers = bearer("retrier") | {"Idempotency-Key": "subscribe-1"}
+    first = client.post("/v1/me/membership", json=body, headers=headers)
+    retry = client.post("/v1/me/membership", json=body, headers=headers)
+    assert first.status_code == retry.status_code == 201
+    assert retry.json() == first.json()
+    assert first.json()["client_secret"]

@@ -24,9 +24,14 @@ WEBHOOK_SECRET = "whsec_test_primary"
 OLD_WEBHOOK_SECRET = "whsec_test_rotated_out"
 
 TABLES = (
+    "membership_charges",
+    "membership_claims",
     "membership_subscriptions",
     "pass_types",
     "vip_prices",
+    "sponsorship_payments",
+    "sponsorships",
+    "sponsor_packages",
     "merch_deliveries",
     "merch_variants",
     "merch_products",

@@ -6,13 +6,15 @@ the merged facts (`domain.memberships.Membership`, written by `db.membership_rep
 `paid_through` and `member_until` copy two values out of that merge for queries and listings;
 the status is never stored. The `memberships` table (`db.models.MembershipRow`) is the
 projection pricing reads: the row `sub:<id>` is this subscription's member-pricing window.
+`membership_charges` are the provider charges that paid membership invoices, one per charge;
+`membership_claims` lets one subscribe request per user talk to the provider at a time.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventpay.db.models import Base, UTCDateTime
@@ -33,3 +35,27 @@ class MembershipSubscriptionRow(Base):
     member_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MembershipChargeRow(Base):
+    """A provider's charge that paid a membership invoice or sale, as its payment event named
+    it: what `eventpay reconcile` matches the provider's movement against."""
+
+    __tablename__ = "membership_charges"
+    __table_args__ = (UniqueConstraint("provider", "ref"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(255))  # the charge (Stripe) or sale (PayPal) id
+    payment_ref: Mapped[str] = mapped_column(String(255))  # its PaymentIntent, when Stripe
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class MembershipClaimRow(Base):
+    """A subscribe request in flight for a user, until `claimed_until`: a second one at the
+    same time is refused instead of starting a second subscription at the provider."""
+
+    __tablename__ = "membership_claims"
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    claimed_until: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,13 +8,19 @@ The projection is the `memberships` row `sub:<subscription id>`: pricing reads o
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from eventpay.db.membership_models import MembershipSubscriptionRow
+from eventpay.db.membership_models import (
+    MembershipChargeRow,
+    MembershipClaimRow,
+    MembershipSubscriptionRow,
+)
 from eventpay.db.models import MembershipRow
 from eventpay.domain.memberships import (
     CancelRequest,
@@ -172,6 +178,57 @@ class SqlMembershipRepository:
             .order_by(MembershipSubscriptionRow.created_at.desc(), MembershipSubscriptionRow.id)
         )
         return [_record(row) for row in self._s.scalars(stmt)]
+
+    def claim_subscribe(self, user_id: str, *, until: datetime, now: datetime) -> bool:
+        insert = (
+            postgresql.insert(MembershipClaimRow)
+            if self._s.get_bind().dialect.name == "postgresql"
+            else sqlite.insert(MembershipClaimRow)
+        )
+        stmt = (
+            insert.values(user_id=user_id, claimed_until=until)
+            .on_conflict_do_update(
+                index_elements=[MembershipClaimRow.user_id],
+                set_={"claimed_until": until},
+                where=MembershipClaimRow.claimed_until <= now,
+            )
+            .returning(MembershipClaimRow.user_id)
+        )
+        return self._s.execute(stmt).first() is not None
+
+    def release_subscribe(self, user_id: str) -> None:
+        self._s.execute(delete(MembershipClaimRow).where(MembershipClaimRow.user_id == user_id))
+
+    def record_charge(
+        self,
+        provider: ProviderName,
+        *,
+        ref: str,
+        payment_ref: str,
+        amount: int,
+        currency: str,
+        at: datetime,
+    ) -> bool:
+        known = self._s.scalar(
+            select(MembershipChargeRow.id)
+            .where(MembershipChargeRow.provider == provider.value)
+            .where(MembershipChargeRow.ref == ref)
+        )
+        if known is not None:
+            return False
+        self._s.add(
+            MembershipChargeRow(
+                id=str(uuid.uuid4()),
+                provider=provider.value,
+                ref=ref,
+                payment_ref=payment_ref,
+                amount=amount,
+                currency=currency,
+                created_at=at,
+            )
+        )
+        self._s.flush()
+        return True
 
     def project(
         self, subscription_id: str, *, user_id: str, valid_from: datetime, valid_until: datetime

@@ -344,10 +344,11 @@ def _params(provider: ProviderName, since: datetime) -> dict[str, object]:
 
 # Our side as `services.reconciliation` builds it one record at a time: the provider's
 # succeeded payments with a capture (counted amount; the fee is what the ledger booked as the
-# provider's fee expense for that payment, `payment:<id>:fee`, none when it booked nothing) and
-# succeeded refunds with the provider's id (negative), created since `since` (`stage_ours`,
-# while the provider is still writing its report), then older ones a staged row of their kind
-# names (`disagreements`).
+# provider's fee expense for that payment, `payment:<id>:fee`, none when it booked nothing),
+# succeeded refunds with the provider's id (negative), and the charges that paid membership
+# invoices (`membership_charges`, their fee not booked: not compared), created since `since`
+# (`stage_ours`, while the provider is still writing its report), then older ones a staged row
+# of their kind names (`disagreements`).
 _OURS_IN_PERIOD = """
 INSERT INTO reconcile_ours (ref, kind, currency, amount, fee, our_id)
 WITH fees AS (
@@ -367,6 +368,10 @@ SELECT r.provider_refund_id, 'refund', r.currency, -r.amount, NULL, r.id
 FROM refunds r
 WHERE r.provider = :provider AND r.status = :refunded AND r.provider_refund_id IS NOT NULL
     AND r.created_at >= :since
+UNION ALL
+SELECT m.ref, 'payment', m.currency, m.amount, NULL, m.id
+FROM membership_charges m
+WHERE m.provider = :provider AND m.created_at >= :since
 """
 
 _OURS_OLDER = """
@@ -388,6 +393,12 @@ FROM refunds r
 WHERE r.provider = :provider AND r.status = :refunded AND r.created_at < :since
     AND r.provider_refund_id IN (SELECT ref FROM reconcile_theirs WHERE kind = 'refund')
     AND r.provider_refund_id NOT IN (SELECT ref FROM reconcile_ours)
+UNION ALL
+SELECT m.ref, 'payment', m.currency, m.amount, NULL, m.id
+FROM membership_charges m
+WHERE m.provider = :provider AND m.created_at < :since
+    AND m.ref IN (SELECT ref FROM reconcile_theirs WHERE kind = 'payment')
+    AND m.ref NOT IN (SELECT ref FROM reconcile_ours)
 """
 
 _OURS_COUNT = "SELECT COUNT(*) FROM (SELECT ref FROM reconcile_ours GROUP BY ref) AS refs"

@@ -21,6 +21,7 @@ from eventpay.db.payout_repository import SqlPayoutRepository
 from eventpay.db.place_repository import SqlPlaceRepository
 from eventpay.db.promo_repository import SqlPromoRepository
 from eventpay.db.reconciliation_repository import SqlReconciliationRepository
+from eventpay.db.sponsor_repository import SqlSponsorshipRepository
 from eventpay.db.team_repository import SqlTeamRepository
 from eventpay.db.webhook_repository import SqlIdempotencyRepository, SqlWebhookEventRepository
 from eventpay.ports import (
@@ -43,6 +44,7 @@ from eventpay.ports.payouts import PayoutRepository
 from eventpay.ports.places import PlaceRepository
 from eventpay.ports.promos import PromoRepository
 from eventpay.ports.repositories import LedgerCheckRepository
+from eventpay.ports.sponsorships import SponsorshipRepository
 from eventpay.ports.teams import TeamRepository
 
 
@@ -72,6 +74,7 @@ class SqlUnitOfWork:
         self.passes: PassRepository = SqlPassRepository(session)
         self.merchandise: MerchandiseRepository = SqlMerchandiseRepository(session)
         self.memberships: MembershipRepository = SqlMembershipRepository(session)
+        self.sponsorships: SponsorshipRepository = SqlSponsorshipRepository(session)
         return self
 
     def __exit__(

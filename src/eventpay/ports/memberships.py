@@ -46,6 +46,26 @@ class MembershipRepository(Protocol):
         """The user's subscriptions, newest first."""
         ...
 
+    def claim_subscribe(self, user_id: str, *, until: datetime, now: datetime) -> bool:
+        """Claim the user's subscribe step until `until`, unless a claim still runs at `now`;
+        one conditional statement, so two concurrent requests get one claim."""
+        ...
+
+    def release_subscribe(self, user_id: str) -> None: ...
+
+    def record_charge(
+        self,
+        provider: ProviderName,
+        *,
+        ref: str,
+        payment_ref: str,
+        amount: int,
+        currency: str,
+        at: datetime,
+    ) -> bool:
+        """Remember a charge that paid a membership invoice; False when it was known."""
+        ...
+
     def project(
         self, subscription_id: str, *, user_id: str, valid_from: datetime, valid_until: datetime
     ) -> None:

@@ -36,6 +36,7 @@ from eventpay.ports.records import (
     WebhookEventRecord,
     WebhookStatus,
 )
+from eventpay.ports.sponsorships import SponsorshipRepository
 from eventpay.ports.teams import TeamRepository
 
 
@@ -295,6 +296,7 @@ class UnitOfWork(Protocol):
     passes: PassRepository
     merchandise: MerchandiseRepository
     memberships: MembershipRepository
+    sponsorships: SponsorshipRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

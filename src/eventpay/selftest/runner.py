@@ -30,6 +30,7 @@ from eventpay.selftest import (
     paypal_webhook_scenarios,
     product_scenarios,
     refund_scenarios,
+    sponsor_scenarios,
     webhook_scenarios,
 )
 from eventpay.selftest.checks import Scenario, ScenarioFailed, ScenarioSkipped
@@ -49,6 +50,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *capacity_scenarios.SCENARIOS,
     *product_scenarios.SCENARIOS,
     *membership_scenarios.SCENARIOS,
+    *sponsor_scenarios.SCENARIOS,
     *ledger_scenarios.SCENARIOS,
 )
 

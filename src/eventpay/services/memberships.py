@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from eventpay.domain.membership_status import (
     DunningPolicy,
@@ -35,8 +35,13 @@ from eventpay.services import audit
 from eventpay.services.errors import Conflict, InvalidRequest, NotFound, Unavailable
 from eventpay.services.settlement.memberships import member_pricing_until, project
 
-# A subscription still waiting for its first payment blocks a second one until the provider
-# says it expired (Stripe: after 23 hours).
+SUBSCRIBE_CLAIM = timedelta(minutes=2)
+"""How long one subscribe request holds the user's claim (a crashed one lets go after this)."""
+FIRST_PAYMENT_WAIT = timedelta(hours=24)
+"""A subscription never paid stops blocking a new one after this (Stripe expires its own after
+23 hours; PayPal sends nothing for an approval that was abandoned)."""
+
+# A subscription still waiting for its first payment blocks a second one for a while.
 _LIVE_STATUSES = frozenset(
     {
         MembershipStatus.ACTIVE,
@@ -114,7 +119,11 @@ def _current(
     records: Sequence[SubscriptionRecord], now: datetime, rules: MembershipRules
 ) -> SubscriptionRecord | None:
     for record in records:
-        if status_at(record.state, now, rules.policy) in _LIVE_STATUSES:
+        status = status_at(record.state, now, rules.policy)
+        if status is MembershipStatus.INCOMPLETE and now - record.created_at > FIRST_PAYMENT_WAIT:
+            # Never paid, and long abandoned (a PayPal approval sends no event when dropped).
+            continue
+        if status in _LIVE_STATUSES:
             return record
     return None
 
@@ -138,14 +147,58 @@ def subscribe(
         raise InvalidRequest("free_tier", f"the {tier.name} tier needs no subscription")
     subscriptions = _gateway(providers, provider)
     now = clock()
+    # One subscribe per user at a time, across processes: two clicks must not start two
+    # subscriptions at the provider (each would charge, then renew, every year).
     with uow_factory() as uow:
-        live = _current(uow.memberships.for_user(caller.user_id), now, rules)
-    if live is not None:
-        raise Conflict(
-            "already_subscribed",
-            "you already have a membership; change its tier instead",
-            {"membership_id": live.id},
+        claimed = uow.memberships.claim_subscribe(
+            caller.user_id, until=now + SUBSCRIBE_CLAIM, now=now
         )
+        live = _current(uow.memberships.for_user(caller.user_id), now, rules)
+        uow.commit()
+    if not claimed:
+        raise Conflict(
+            "subscribe_in_progress",
+            "a membership is being started for you right now; look at it in a moment",
+            {},
+        )
+    try:
+        if live is not None:
+            raise Conflict(
+                "already_subscribed",
+                "you already have a membership; change its tier instead",
+                {"membership_id": live.id},
+            )
+        return _start(
+            uow_factory=uow_factory,
+            subscriptions=subscriptions,
+            provider=provider,
+            caller=caller,
+            tier=tier,
+            return_url=return_url,
+            cancel_url=cancel_url,
+            rules=rules,
+            clock=clock,
+            idempotency_key=idempotency_key,
+        )
+    finally:
+        with uow_factory() as uow:
+            uow.memberships.release_subscribe(caller.user_id)
+            uow.commit()
+
+
+def _start(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    subscriptions: SubscriptionProvider,
+    provider: ProviderName,
+    caller: Principal,
+    tier: MembershipTier,
+    return_url: str | None,
+    cancel_url: str | None,
+    rules: MembershipRules,
+    clock: Clock,
+    idempotency_key: str | None,
+) -> tuple[MembershipView, SubscriptionStart]:
     key = idempotency_key or uuid.uuid4().hex
     try:
         start = subscriptions.start_subscription(

@@ -40,6 +40,7 @@ from eventpay.services.errors import NotFound
 from eventpay.services.settlement import apply_payment_update, apply_refund_update
 from eventpay.services.settlement import connect as settlement_connect
 from eventpay.services.settlement import memberships as settlement_memberships
+from eventpay.services.settlement import sponsorships as settlement_sponsorships
 from eventpay.services.settlement.payouts import apply_item_update
 
 log = structlog.get_logger(__name__)
@@ -206,11 +207,22 @@ def _apply(
             uow, provider, name=event.provider, event_type=event.type, payload=payload, now=now
         ):
             return WebhookStatus.PROCESSED, None
+        if settlement_sponsorships.apply_provider_event(
+            uow, provider, name=event.provider, event_type=event.type, payload=payload, now=now
+        ):
+            return WebhookStatus.PROCESSED, None
         return WebhookStatus.IGNORED, None
     payment = _find_payment(uow, event, update)
     if payment is None:
+        if settlement_memberships.is_subscription_payment(provider, event.type, payload):
+            if update.status is PaymentStatus.SUCCEEDED:
+                settlement_memberships.record_subscription_charge(
+                    uow, provider=event.provider, update=update, now=now
+                )
+                return WebhookStatus.PROCESSED, None
+            return WebhookStatus.IGNORED, None
         if update.status is PaymentStatus.SUCCEEDED and not (
-            settlement_memberships.is_subscription_payment(provider, event.type, payload)
+            settlement_sponsorships.is_invoice_payment(provider, event.type, payload)
         ):
             raise UnmatchedPayment(f"money received for unknown {update.provider_ref}")
         return WebhookStatus.IGNORED, None

@@ -31,6 +31,7 @@ from eventpay.web.routes import (
     reconciliation,
     sandbox_controls,
     series,
+    sponsorships,
     teams,
     webhooks,
 )
@@ -77,6 +78,7 @@ def create_app(
         passes.router,
         merchandise.router,
         memberships.router,
+        sponsorships.router,
         ledger.router,
         reconciliation.router,
         webhooks.router,

@@ -15,9 +15,12 @@ from eventpay.ports.memberships import SubscriptionRecord
 class SubscriptionTables:
     rows: dict[str, SubscriptionRecord] = field(default_factory=dict)
     windows: dict[str, tuple[str, datetime, datetime]] = field(default_factory=dict)
+    charges: dict[tuple[str, str], tuple[str, int, str]] = field(default_factory=dict)
+    claims: dict[str, datetime] = field(default_factory=dict)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SubscriptionTables:
-        return SubscriptionTables({k: replace(v) for k, v in self.rows.items()}, dict(self.windows))
+        rows = {k: replace(v) for k, v in self.rows.items()}
+        return SubscriptionTables(rows, dict(self.windows), dict(self.charges), dict(self.claims))
 
 
 class FakeMembershipRepository:
@@ -58,6 +61,32 @@ class FakeMembershipRepository:
     def for_user(self, user_id: str) -> list[SubscriptionRecord]:
         rows = [replace(r) for r in self._t.rows.values() if r.user_id == user_id]
         return sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
+
+    def claim_subscribe(self, user_id: str, *, until: datetime, now: datetime) -> bool:
+        held = self._t.claims.get(user_id)
+        if held is not None and held > now:
+            return False
+        self._t.claims[user_id] = until
+        return True
+
+    def release_subscribe(self, user_id: str) -> None:
+        self._t.claims.pop(user_id, None)
+
+    def record_charge(
+        self,
+        provider: ProviderName,
+        *,
+        ref: str,
+        payment_ref: str,
+        amount: int,
+        currency: str,
+        at: datetime,
+    ) -> bool:
+        key = (provider.value, ref)
+        if key in self._t.charges:
+            return False
+        self._t.charges[key] = (payment_ref, amount, currency)
+        return True
 
     def project(
         self, subscription_id: str, *, user_id: str, valid_from: datetime, valid_until: datetime

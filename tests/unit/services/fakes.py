@@ -87,6 +87,7 @@ from .fake_merch import FakeMerchandiseRepository, MerchTables
 from .fake_passes import FakePassRepository, PassTables
 from .fake_places import FakePlaceRepository
 from .fake_promos import FakePromoRepository, PromoTables
+from .fake_sponsorships import FakeSponsorshipRepository, SponsorTables
 from .fake_teams import FakeTeamRepository, TeamTables
 
 # ---------------------------------------------------------------------------- clock
@@ -146,6 +147,7 @@ class Tables:
     passes: PassTables = field(default_factory=PassTables)
     merch: MerchTables = field(default_factory=MerchTables)
     subscriptions: SubscriptionTables = field(default_factory=SubscriptionTables)
+    sponsorships: SponsorTables = field(default_factory=SponsorTables)
 
 
 class FakeStore:
@@ -982,6 +984,7 @@ class FakeUnitOfWork:
         self.passes = FakePassRepository(self)
         self.merchandise = FakeMerchandiseRepository(self)
         self.memberships = FakeMembershipRepository(self)
+        self.sponsorships = FakeSponsorshipRepository(self)
 
     @property
     def tables(self) -> Tables:

@@ -11,6 +11,7 @@ from eventpay.db import (
     membership_models,  # noqa: F401 - registers membership subscriptions
     merch_models,  # noqa: F401 - registers merchandise
     pass_models,  # noqa: F401 - registers spectator passes and VIP upgrades
+    sponsor_models,  # noqa: F401 - registers sponsor packages and sponsorships
     stock_models,  # noqa: F401 - registers places and promo codes
     team_models,  # noqa: F401 - registers teams and series
 )

@@ -28,7 +28,7 @@ from eventpay.domain.membership_status import (
 )
 from eventpay.domain.membership_tiers import MembershipTier, tier_named
 from eventpay.domain.memberships import Membership, apply_fact
-from eventpay.ports import UnitOfWork
+from eventpay.ports import PaymentUpdate, UnitOfWork
 from eventpay.ports.capabilities import SubscriptionEvent, subscriptions_of
 from eventpay.ports.identity import ProviderName
 from eventpay.ports.memberships import SubscriptionRecord
@@ -187,3 +187,28 @@ def is_subscription_payment(provider: object, event_type: str, payload: Mapping[
     """Whether a payment event pays a subscription's invoice (its own events settle it)."""
     billing = subscriptions_of(provider)
     return billing is not None and billing.gateway.is_subscription_payment(event_type, payload)
+
+
+def record_subscription_charge(
+    uow: UnitOfWork,
+    *,
+    provider: ProviderName,
+    update: PaymentUpdate,
+    now: datetime,
+) -> bool:
+    """A charge that paid a membership invoice (its invoice event settles the membership):
+    remember it, so reconciliation finds the provider's movement ours; False when known."""
+    ref = update.capture_id or update.provider_ref
+    amount = update.amount_received
+    if amount is None and update.amount is not None:
+        amount = update.amount.amount
+    if amount is None or update.amount is None:
+        return False
+    return uow.memberships.record_charge(
+        provider,
+        ref=ref,
+        payment_ref=update.provider_ref,
+        amount=amount,
+        currency=update.amount.currency,
+        at=now,
+    )

@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from eventpay.bootstrap import Container
@@ -22,7 +23,8 @@ from eventpay.domain.membership_tiers import MembershipTier
 from eventpay.ports import ProviderName
 from eventpay.services import memberships
 from eventpay.services.memberships import MembershipRules, MembershipView
-from eventpay.web.deps import CallerDep, ContainerDep
+from eventpay.web.deps import CallerDep, ContainerDep, RawBodyDep
+from eventpay.web.idempotency import respond_idempotently
 from eventpay.web.rate_limits import (
     PUBLIC_BUDGET,
     RATE_LIMITED_RESPONSE,
@@ -177,11 +179,22 @@ async def my_membership(container: ContainerDep, caller: CallerDep) -> MyMembers
     response_model=SubscribedOut,
     dependencies=[WRITE_BUDGET],
 )
-async def subscribe(body: SubscribeIn, container: ContainerDep, caller: CallerDep) -> SubscribedOut:
-    """Start a paid membership; 409 `already_subscribed` while one is live."""
+async def subscribe(
+    body: SubscribeIn,
+    request: Request,
+    container: ContainerDep,
+    caller: CallerDep,
+    raw: RawBodyDep,
+) -> Response:
+    """Start a paid membership; 409 `already_subscribed` while one is live,
+    `subscribe_in_progress` while another request of the caller is starting one. With an
+    `Idempotency-Key`, a retry answers the first response again (and the provider is asked
+    with a key derived from it)."""
     default = f"{container.settings.base_url}/v1/me/membership"
-    view, start = await run_in_threadpool(
-        lambda: memberships.subscribe(
+    key = request.headers.get("idempotency-key")
+
+    def handler() -> tuple[int, SubscribedOut]:
+        view, start = memberships.subscribe(
             uow_factory=container.uow_factory,
             providers=container.providers,
             provider=ProviderName(body.provider),
@@ -191,13 +204,15 @@ async def subscribe(body: SubscribeIn, container: ContainerDep, caller: CallerDe
             cancel_url=body.return_url or default,
             rules=rules_of(container),
             clock=container.clock,
+            idempotency_key=key,
         )
-    )
-    return SubscribedOut(
-        membership=_membership(view),
-        client_secret=start.client_secret,
-        approve_url=start.approve_url,
-    )
+        return 201, SubscribedOut(
+            membership=_membership(view),
+            client_secret=start.client_secret,
+            approve_url=start.approve_url,
+        )
+
+    return await respond_idempotently(request, container, caller, raw, handler)
 
 
 @router.post("/me/membership/cancel", response_model=MembershipOut, dependencies=[WRITE_BUDGET])

@@ -42,8 +42,29 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_membership_subscriptions_user_id"), "membership_subscriptions", ["user_id"]
     )
+    op.create_table(
+        "membership_charges",
+        sa.Column("id", sa.String(64), nullable=False),
+        sa.Column("provider", sa.String(16), nullable=False),
+        sa.Column("ref", sa.String(255), nullable=False),
+        sa.Column("payment_ref", sa.String(255), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_membership_charges")),
+        sa.UniqueConstraint("provider", "ref", name=op.f("uq_membership_charges_provider_ref")),
+    )
+    op.create_index(op.f("ix_membership_charges_created_at"), "membership_charges", ["created_at"])
+    op.create_table(
+        "membership_claims",
+        sa.Column("user_id", sa.String(128), nullable=False),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_membership_claims")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("membership_claims")
+    op.drop_table("membership_charges")
     op.drop_index(op.f("ix_membership_subscriptions_user_id"), "membership_subscriptions")
     op.drop_table("membership_subscriptions")

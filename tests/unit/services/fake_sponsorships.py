@@ -1,0 +1,78 @@
+"""In-memory sponsor packages, sponsorships and their payments: the same answers as
+`db.sponsor_repository`, on the fake unit of work's tables (`sponsorships`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from eventpay.ports.identity import ProviderName
+from eventpay.ports.sponsorships import InvoicePayment, SponsorPackage, Sponsorship
+
+
+@dataclass
+class SponsorTables:
+    packages: dict[str, SponsorPackage] = field(default_factory=dict)
+    rows: dict[str, Sponsorship] = field(default_factory=dict)
+    payments: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SponsorTables:
+        rows = {k: replace(v) for k, v in self.rows.items()}
+        return SponsorTables(dict(self.packages), rows, dict(self.payments))
+
+
+class FakeSponsorshipRepository:
+    def __init__(self, uow: Any) -> None:
+        self._uow = uow
+
+    @property
+    def _t(self) -> SponsorTables:
+        tables: SponsorTables = self._uow.tables.sponsorships
+        return tables
+
+    def add_package(self, package: SponsorPackage) -> None:
+        assert package.id not in self._t.packages
+        self._t.packages[package.id] = package
+
+    def package(self, package_id: str) -> SponsorPackage | None:
+        return self._t.packages.get(package_id)
+
+    def packages_for(self, event_id: str) -> Sequence[SponsorPackage]:
+        found = [p for p in self._t.packages.values() if p.event_id == event_id]
+        return sorted(found, key=lambda p: (p.created_at, p.id))
+
+    def add(self, sponsorship: Sponsorship) -> None:
+        assert sponsorship.id not in self._t.rows
+        self._t.rows[sponsorship.id] = replace(sponsorship)
+
+    def get(self, sponsorship_id: str, *, for_update: bool = False) -> Sponsorship | None:
+        found = self._t.rows.get(sponsorship_id)
+        return None if found is None else replace(found)
+
+    def by_invoice(
+        self, provider: ProviderName, invoice_id: str, *, for_update: bool = False
+    ) -> Sponsorship | None:
+        for row in self._t.rows.values():
+            if row.provider is provider and row.provider_invoice_id == invoice_id:
+                return replace(row)
+        return None
+
+    def for_event(self, event_id: str) -> Sequence[Sponsorship]:
+        found = [replace(r) for r in self._t.rows.values() if r.event_id == event_id]
+        return sorted(found, key=lambda s: (s.created_at, s.id))
+
+    def save(self, sponsorship: Sponsorship) -> None:
+        if sponsorship.id not in self._t.rows:
+            raise LookupError(sponsorship.id)
+        self._t.rows[sponsorship.id] = replace(sponsorship)
+
+    def add_payment(
+        self, sponsorship_id: str, provider: ProviderName, payment: InvoicePayment, *, at: datetime
+    ) -> bool:
+        key = (provider.value, payment.payment_ref)
+        if key in self._t.payments:
+            return False
+        self._t.payments[key] = (sponsorship_id, payment.amount.amount)
+        return True
