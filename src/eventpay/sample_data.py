@@ -38,7 +38,15 @@ from eventpay.sample_ids import (
     UNCLAIMED_EVENT,
     UNCLAIMED_ORGANIZER_ID,
 )
-from eventpay.services import catalog, merchandise, passes, promo_codes, series, teams
+from eventpay.services import (
+    catalog,
+    merchandise,
+    passes,
+    promo_codes,
+    series,
+    sponsorships,
+    teams,
+)
 from eventpay.services.errors import Conflict
 
 __all__ = ["MEMBER_ID", "NON_MEMBER_ID", "ORGANIZER", "SUMMER_FEE_POLICY", "sample_events", "seed"]
@@ -241,7 +249,28 @@ def seed(*, uow_factory: UnitOfWorkFactory, now: datetime) -> list[str]:
         _seed_teams(uow_factory, now)
     if SERIES_EVENTS[0] in added:
         _seed_series(uow_factory, now)
+    if OPEN_EVENT in added:
+        _seed_sponsor_packages(uow_factory, now)
     return added
+
+
+SPONSOR_PACKAGES = (
+    ("title", "Title sponsor", 250_000, 1),
+    ("class", "SPL class sponsor", 75_000, 4),
+    ("booth", "Vendor booth", 30_000, 10),
+)
+"""The open event's sponsor packages: (kind, name, price in cents, how many are sold)."""
+
+
+def _seed_sponsor_packages(uow_factory: UnitOfWorkFactory, now: datetime) -> None:
+    for kind, name, price, quantity in SPONSOR_PACKAGES:
+        sponsorships.create_package(
+            uow_factory=uow_factory,
+            caller=Principal(user_id="sample-data", role=Role.ADMIN),
+            event_id=OPEN_EVENT,
+            asked=sponsorships.PackageInput(kind=kind, name=name, price=price, quantity=quantity),
+            clock=lambda: now,
+        )
 
 
 def _seed_promo(uow_factory: UnitOfWorkFactory, now: datetime) -> None:
