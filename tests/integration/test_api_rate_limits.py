@@ -36,6 +36,9 @@ TABLES = (
     "api_idempotency_keys",
 )
 MONEY_ROUTES = {
+    ("POST", "/v1/events/{event_id}/sponsor-packages"),
+    ("POST", "/v1/events/{event_id}/sponsorships"),
+    ("POST", "/v1/events/{event_id}/sponsorships/{sponsorship_id}/cancel"),
     ("POST", "/v1/sandbox/orders/{order_id}/expire"),
     ("POST", "/v1/orders"),
     ("POST", "/v1/orders/{order_id}/payments"),
