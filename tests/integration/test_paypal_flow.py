@@ -20,14 +20,11 @@ import pytest
 from eventpay.bootstrap import Container
 from eventpay.ports import Role
 from eventpay.sample_data import MEMBER_ID
-from eventpay.sandbox.paypal import BackgroundServer, RetryPolicy
-from eventpay.sandbox.paypal import create_app as create_paypal
 from eventpay.services import books, janitor
-from eventpay.serving import ThreadedServer, free_port
-from eventpay.web import create_app
+from eventpay.serving import ThreadedServer
 from eventpay.worker import Worker
 from support.api import bearer, confirm_at_sandbox, registration
-from support.stack import make_settings, seeded_container
+from support.paypal_stack import paypal_stack
 
 WEBHOOK_ID = "WH-INTEGRATION-TEST"
 CLIENT_RETURN = "https://app.example.test/checkout/done"
@@ -131,30 +128,9 @@ def wait_until(predicate: Callable[[], bool], what: str, timeout_s: float = 15.0
 
 @pytest.fixture
 def world(database_url: str, stripe_sandbox: str) -> Iterator[PayPalWorld]:
-    api_port = free_port()
-    hook = f"http://127.0.0.1:{api_port}/v1/webhooks/paypal"
-    sandbox_app = create_paypal(
-        environment="test",
-        webhooks=[(hook, WEBHOOK_ID)],
-        webhook_retry=RetryPolicy(base_delay_s=0.1, max_attempts=5),
-    )
-    with BackgroundServer(sandbox_app) as paypal:
-        settings = make_settings(
-            database_url,
-            stripe_sandbox,
-            host="127.0.0.1",
-            port=api_port,
-            paypal_api_base=paypal.base_url,
-            paypal_webhook_id=WEBHOOK_ID,
-            worker_janitor_interval_s=0.0,
-        )
-        with seeded_container(settings) as container:
-            app = create_app(container=container)
-            with (
-                ThreadedServer(app, port=api_port) as api,
-                httpx.Client(base_url=api.url, timeout=10) as client,
-            ):
-                yield PayPalWorld(api=client, paypal=paypal.base_url, container=container)
+    with paypal_stack(database_url, stripe_sandbox, webhook_id=WEBHOOK_ID) as stack:
+        client, paypal, container = stack
+        yield PayPalWorld(api=client, paypal=paypal, container=container)
 
 
 def test_buyer_return_captures_and_pays_once(world: PayPalWorld) -> None:

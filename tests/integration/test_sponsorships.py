@@ -24,16 +24,13 @@ from eventpay.bootstrap import Container
 from eventpay.ports import Role
 from eventpay.ports.identity import ProviderName
 from eventpay.sample_ids import OPEN_EVENT, ORGANIZER_ID, PAYOUT_ORGANIZER_ID
-from eventpay.sandbox.paypal import BackgroundServer, RetryPolicy
-from eventpay.sandbox.paypal import create_app as create_paypal
 from eventpay.services import books
 from eventpay.services.settlement import sponsorships as settlement
-from eventpay.serving import ThreadedServer, free_port
-from eventpay.web import create_app
 from eventpay.worker import Worker
 from support.api import bearer
 from support.events import signed_headers
-from support.stack import WEBHOOK_SECRET, make_settings, seeded_container
+from support.paypal_stack import paypal_stack
+from support.stack import WEBHOOK_SECRET
 
 OWNER = bearer("o-1", Role.ORGANIZER, organizer_id=ORGANIZER_ID)
 RIVAL = bearer("o-2", Role.ORGANIZER, organizer_id=PAYOUT_ORGANIZER_ID)
@@ -123,30 +120,9 @@ class World:
 
 @pytest.fixture
 def world(database_url: str, stripe_sandbox: str) -> Iterator[World]:
-    api_port = free_port()
-    hook = f"http://127.0.0.1:{api_port}/v1/webhooks/paypal"
-    sandbox_app = create_paypal(
-        environment="test",
-        webhooks=[(hook, WEBHOOK_ID)],
-        webhook_retry=RetryPolicy(base_delay_s=0.1, max_attempts=5),
-    )
-    with BackgroundServer(sandbox_app) as paypal:
-        settings = make_settings(
-            database_url,
-            stripe_sandbox,
-            host="127.0.0.1",
-            port=api_port,
-            paypal_api_base=paypal.base_url,
-            paypal_webhook_id=WEBHOOK_ID,
-            worker_janitor_interval_s=0.0,
-        )
-        with seeded_container(settings) as container:
-            app = create_app(container=container)
-            with (
-                ThreadedServer(app, port=api_port) as api,
-                httpx.Client(base_url=api.url, timeout=10) as client,
-            ):
-                yield World(api=client, paypal=paypal.base_url, container=container)
+    with paypal_stack(database_url, stripe_sandbox, webhook_id=WEBHOOK_ID) as stack:
+        client, paypal, container = stack
+        yield World(api=client, paypal=paypal, container=container)
 
 
 def _pay_paypal(world: World, invoice_id: str, value: str) -> None:
