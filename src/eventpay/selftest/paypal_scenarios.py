@@ -185,7 +185,8 @@ def paypal_capture_declined(sut: ServiceUnderTest) -> str:
             f"the attempt's failure_code is {code!r}; PayPal declined with one of "
             f"{sorted(reasons)} ({len(declined)} declined captures at PayPal)"
         )
-    # PayPal's approval and decline webhooks arrive afterwards; they must change nothing.
+    # The worker may have captured first (after PayPal's approval webhook); either way the
+    # return said failed, and the approval and decline webhooks change nothing.
     _delivered(sut, _event_id(sut, APPROVED, payment.token), 1)
     _delivered(sut, _event_id(sut, DECLINED, payment.token), 1)
     sut.order_stays(

@@ -1,12 +1,17 @@
 """The buyer coming back from a provider's hosted page (PayPal): capture, or cancel.
 
 Entry points for the web layer's return and cancel links. The return captures through
-`captures.capture_payment` (the same key as the webhook and the janitor); the cancel link is
-public, so it only ever ends a PayPal attempt still waiting for its buyer, and only after
-PayPal confirms the order was not approved meanwhile (in another tab).
+`captures.capture_payment` (the same key as the webhook and the janitor), waiting briefly when
+its capture is refused while another caller's may still be recording PayPal's answer, so the
+buyer's client is told that answer (a decline: `failed`), not the attempt as read before. The
+cancel link is public, so it only ever ends a PayPal attempt still waiting for its buyer, and
+only after PayPal confirms the order was not approved meanwhile (in another tab).
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 import structlog
 
@@ -35,6 +40,7 @@ def capture_for_buyer(
     payment_id: str,
     caller: Principal,
     clock: Clock,
+    wait: Callable[[float], None] = time.sleep,
 ) -> PaymentRecord:
     """`capture_payment` for an API caller, who must own the payment's order."""
     with uow_factory() as uow:
@@ -48,6 +54,7 @@ def capture_for_buyer(
         payment_id=payment_id,
         actor=caller,
         clock=clock,
+        wait=wait,
     )
 
 
@@ -58,6 +65,7 @@ def return_from_provider(
     payment_id: str,
     provider_ref: str | None,
     clock: Clock,
+    wait: Callable[[float], None] = time.sleep,
 ) -> PaymentRecord:
     """The buyer approved at PayPal and came back: capture (the link names both ids)."""
     return capture_payment(
@@ -67,6 +75,7 @@ def return_from_provider(
         actor="buyer-return",
         clock=clock,
         provider_ref=provider_ref,
+        wait=wait,
     )
 
 

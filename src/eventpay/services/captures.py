@@ -12,9 +12,18 @@ reads as the success it is.
 Approved money is only taken while the order still needs it (`collects_approved_payment`): a
 PayPal approval that arrives after the order was paid another way ends the attempt instead of
 capturing and then refunding.
+
+A declined capture is not replayed: PayPal keeps only successful answers under a request id,
+and sends the declined order back to its buyer, so whoever asks second is told
+ORDER_NOT_APPROVED while the first caller is recording the decline. A refused capture therefore
+answers the attempt as stored after the refusal, never as read before the call; and a caller
+that must tell a buyer the outcome (the return page) passes `wait`, and is answered once
+another caller's outcome is recorded, or after `SETTLE_WAIT_S` with the attempt as stored.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import structlog
 
@@ -38,6 +47,11 @@ log = structlog.get_logger(__name__)
 
 DONE = (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELED)
 WAITING_FOR_BUYER = (PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION)
+# Another caller records PayPal's answer one order read after getting it; its decline webhook
+# follows within seconds. Pauses double from the first to the longest.
+SETTLE_WAIT_S = 5.0
+FIRST_PAUSE_S = 0.05
+LONGEST_PAUSE_S = 0.5
 
 
 def capture_key(payment_id: str) -> str:
@@ -64,8 +78,13 @@ def capture_payment(
     actor: Principal | str,
     clock: Clock,
     provider_ref: str | None = None,
+    wait: Callable[[float], None] | None = None,
 ) -> PaymentRecord:
-    """Capture an approved payment; a finished one is returned unchanged."""
+    """Capture an approved payment; a finished one is returned unchanged.
+
+    With `wait` (sleeps that many seconds), a refused capture waits for another caller's
+    capture of the same attempt to be recorded (see the module docstring).
+    """
     payment = load_payment(uow_factory, payment_id, provider_ref)
     if payment.status in DONE or payment.capture_id is not None:
         # Finished, or captured already (a PENDING capture): PayPal's word settles it.
@@ -82,14 +101,38 @@ def capture_payment(
         answer = gateway.capture_payment(
             payment.provider_ref, idempotency_key=capture_key(payment.id)
         )
-    except (ProviderOutcomeUnknown, ProviderRejected) as exc:
-        # Unknown (or misconfigured): the janitor asks again with the same key. Rejected (e.g.
-        # not approved yet): nothing happened at the provider, so nothing changes here.
+    except ProviderOutcomeUnknown as exc:
+        # Unknown (or misconfigured): the janitor asks again with the same key.
         log.info("payment.capture_not_done", payment_id=payment.id, code=exc.code)
-        return payment
+        return load_payment(uow_factory, payment.id, None)
+    except ProviderRejected as exc:
+        # Nothing happened at the provider for this call: not approved yet, or another
+        # caller's capture with our key was declined and is being recorded.
+        log.info("payment.capture_not_done", payment_id=payment.id, code=exc.code)
+        return _recorded_outcome(uow_factory, payment.id, wait)
     return record_provider_answer(
         uow_factory=uow_factory, payment_id=payment.id, answer=answer, actor=actor, now=clock()
     )
+
+
+def _settled(payment: PaymentRecord) -> bool:
+    return payment.status in DONE or payment.capture_id is not None
+
+
+def _recorded_outcome(
+    uow_factory: UnitOfWorkFactory, payment_id: str, wait: Callable[[float], None] | None
+) -> PaymentRecord:
+    """The attempt as stored now; with `wait`, once settled or after `SETTLE_WAIT_S`."""
+    payment = load_payment(uow_factory, payment_id, None)
+    waited, pause = 0.0, FIRST_PAUSE_S
+    while wait is not None and not _settled(payment) and waited < SETTLE_WAIT_S:
+        step = min(pause, SETTLE_WAIT_S - waited)
+        wait(step)
+        waited, pause = waited + step, min(pause * 2, LONGEST_PAUSE_S)
+        payment = load_payment(uow_factory, payment_id, None)
+    if wait is not None and not _settled(payment):
+        log.info("payment.capture_outcome_pending", payment_id=payment_id, waited_s=waited)
+    return payment
 
 
 def _skip_capture(
