@@ -6,6 +6,7 @@ one `Container` from `Settings`; nothing builds an engine or reads the environme
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from eventpay.config import Settings
 from eventpay.db import SqlUnitOfWorkFactory, make_engine
+from eventpay.db.engine import is_postgres
 from eventpay.domain import FeePolicy
 from eventpay.domain.membership_status import DunningPolicy
 from eventpay.metrics import Metrics
@@ -75,6 +77,15 @@ class Container:
     _statuses: dict[ProviderName, tuple[float, ProviderStatus]] = field(
         default_factory=dict, init=False, repr=False
     )
+
+    @functools.cached_property
+    def read_uow_factory(self) -> SqlUnitOfWorkFactory:
+        """Units of work for a few reads that need no transaction: on PostgreSQL in autocommit
+        (no BEGIN and ROLLBACK round trips; each statement sees the latest commits), on SQLite
+        the ordinary ones (its transactions are how it serializes writers)."""
+        if not is_postgres(self.engine):
+            return self.uow_factory
+        return SqlUnitOfWorkFactory(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
 
     def database_ready(self) -> bool:
         try:

@@ -345,3 +345,35 @@ def test_the_catalog_stores_fee_policies_exactly(container: Container) -> None:
         catalog.add_event(
             uow_factory=container.uow_factory, organizer=PARTNER, event=finer, now=datetime.now(UTC)
         )
+
+
+def test_a_sold_out_class_replays_an_answered_key_and_refuses_new_buyers_early(
+    client: TestClient, container: Container
+) -> None:
+    """The buyer who took the last place retries with their key: they get their order back,
+    not the `sold_out` everyone after them is told (which is answered without claiming a key,
+    so nothing about it is stored)."""
+    with container.uow_factory() as uow:
+        assert uow.places.ensure_stock(
+            "class:spring-sq", event_id=OPEN_EVENT, kind="class", capacity=1
+        )
+        uow.commit()
+    wanted = registration(OPEN_EVENT, "spring-sq")
+    headers = {**bearer(MEMBER_ID), "Idempotency-Key": "last-place"}
+    first = client.post("/v1/orders", json=wanted, headers=headers)
+    assert first.status_code == 201, first.text
+    again = client.post("/v1/orders", json=wanted, headers=headers)
+    assert (again.status_code, again.content) == (201, first.content)
+    assert again.headers.get("idempotent-replayed") == "true"
+    before = _row_counts(container)
+    late_headers = {**bearer(NON_MEMBER_ID), "Idempotency-Key": "too-late"}
+    late = client.post("/v1/orders", json=wanted, headers=late_headers)
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "sold_out"
+    assert late.json()["error"]["details"]["places_left"] == 0
+    assert _row_counts(container) == before
+    with container.engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT COUNT(*) FROM api_idempotency_keys WHERE key = 'too-late'")
+        ).scalar_one()
+    assert stored == 0

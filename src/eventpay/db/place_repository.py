@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from eventpay.db.models import CompetitionClassRow, EventRow
 from eventpay.db.stock_models import PlaceRow, StockItemRow
-from eventpay.domain.places import PlaceStatus
-from eventpay.ports.places import PlaceRecord, StockLevel
+from eventpay.domain.places import PlaceStatus, class_stock_id
+from eventpay.ports.places import ClassGlance, PlaceRecord, StockLevel
 
 
 def _record(row: PlaceRow) -> PlaceRecord:
@@ -119,6 +120,52 @@ class SqlPlaceRepository:
             .where(PlaceRow.status.in_((PlaceStatus.HELD.value, PlaceStatus.CONFIRMED.value)))
         )
         return None if row is None else _record(row)
+
+    def class_glance(
+        self, event_id: str, class_ids: Sequence[str], *, holder: str, now: datetime
+    ) -> Mapping[str, ClassGlance]:
+        if not class_ids:
+            return {}
+        lapsed = exists().where(
+            PlaceRow.stock_id == StockItemRow.id,
+            PlaceRow.status == PlaceStatus.HELD.value,
+            PlaceRow.expires_at <= now,
+        )
+        mine = exists().where(
+            PlaceRow.stock_id == StockItemRow.id,
+            PlaceRow.holder == holder,
+            PlaceRow.status.in_((PlaceStatus.HELD.value, PlaceStatus.CONFIRMED.value)),
+        )
+        rows = self._s.execute(
+            select(
+                CompetitionClassRow.id.label("class_id"),
+                StockItemRow.id,
+                StockItemRow.capacity,
+                StockItemRow.taken,
+                lapsed.label("lapsed"),
+                mine.label("mine"),
+                EventRow.name,
+                CompetitionClassRow.code,
+                EventRow.registration_opens_at,
+                EventRow.registration_closes_at,
+            )
+            .join(CompetitionClassRow, StockItemRow.id == "class:" + CompetitionClassRow.id)
+            .join(EventRow, EventRow.id == CompetitionClassRow.event_id)
+            .where(StockItemRow.id.in_([class_stock_id(c) for c in class_ids]))
+            .where(CompetitionClassRow.id.in_(list(class_ids)))
+            .where(CompetitionClassRow.event_id == event_id)
+        )
+        return {
+            r.class_id: ClassGlance(
+                level=StockLevel(r.id, r.capacity, r.taken),
+                lapsed=bool(r.lapsed),
+                held_by_holder=bool(r.mine),
+                label=f"{r.name} — {r.code}",
+                registration_opens_at=r.registration_opens_at,
+                registration_closes_at=r.registration_closes_at,
+            )
+            for r in rows
+        }
 
     def for_order(self, order_id: str) -> Sequence[PlaceRecord]:
         rows = self._s.scalars(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, column, delete, func, select
+from sqlalchemy import Table, bindparam, column, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -249,6 +249,14 @@ class SqlIdempotencyRepository:
         row.response_status = record.response_status
         row.response_body = record.response_body
         self._s.flush()
+
+    def finish(self, principal: str, key: str, *, status: int, body: str) -> None:
+        self._s.execute(
+            update(IdempotencyKeyRow)
+            .where(IdempotencyKeyRow.principal == principal, IdempotencyKeyRow.key == key)
+            .values(response_status=status, response_body=body, locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
     def delete(self, principal: str, key: str) -> None:
         self._s.execute(

@@ -114,6 +114,15 @@ class RegistrationWindow(StrEnum):
     CLOSED = "closed"
 
 
+def window_state(opens_at: datetime, closes_at: datetime, now: datetime) -> RegistrationWindow:
+    """Where `now` falls in a registration window that opens and closes at these instants."""
+    if not has_started(opens_at, now):
+        return RegistrationWindow.NOT_YET_OPEN
+    if has_passed(closes_at, now):
+        return RegistrationWindow.CLOSED
+    return RegistrationWindow.OPEN
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """An event with its registration window, its currency and the classes it offers.
@@ -190,11 +199,7 @@ class Event:
         return ZoneInfo(self.timezone)
 
     def window_state(self, now: datetime) -> RegistrationWindow:
-        if not has_started(self.registration_opens_at, now):
-            return RegistrationWindow.NOT_YET_OPEN
-        if has_passed(self.registration_closes_at, now):
-            return RegistrationWindow.CLOSED
-        return RegistrationWindow.OPEN
+        return window_state(self.registration_opens_at, self.registration_closes_at, now)
 
     def ensure_open(self, now: datetime) -> None:
         """Raise ``RegistrationClosed`` (with its reason) unless registration is open."""

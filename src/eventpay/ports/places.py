@@ -39,6 +39,20 @@ class StockLevel:
         return None if self.capacity is None else max(self.capacity - self.taken, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class ClassGlance:
+    """One look at a class's places for an early `sold_out`: the level of its stock item,
+    whether a reservation of it lapsed unswept, whether the asking holder holds it already, and
+    how a refusal names it ("<event> — <code>") with its event's registration window."""
+
+    level: StockLevel
+    lapsed: bool
+    held_by_holder: bool
+    label: str
+    registration_opens_at: datetime
+    registration_closes_at: datetime
+
+
 class PlaceRepository(Protocol):
     def ensure_stock(
         self, stock_id: str, *, event_id: str | None, kind: str, capacity: int | None
@@ -64,6 +78,13 @@ class PlaceRepository(Protocol):
         ...
 
     def active_holder(self, stock_id: str, holder: str) -> PlaceRecord | None: ...
+
+    def class_glance(
+        self, event_id: str, class_ids: Sequence[str], *, holder: str, now: datetime
+    ) -> Mapping[str, ClassGlance]:
+        """By class id, each of `class_ids` that belongs to the event and has a stock item, in
+        one read without locks."""
+        ...
 
     def for_order(self, order_id: str) -> Sequence[PlaceRecord]: ...
 

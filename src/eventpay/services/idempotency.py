@@ -103,11 +103,5 @@ def complete(
         if status >= 500:
             uow.idempotency.delete(principal, key)
         else:
-            record = uow.idempotency.get(principal, key, for_update=True)
-            if record is None:
-                return
-            record.response_status = status
-            record.response_body = body
-            record.locked_until = None
-            uow.idempotency.save(record)
+            uow.idempotency.finish(principal, key, status=status, body=body)
         uow.commit()

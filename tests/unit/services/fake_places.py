@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from eventpay.domain.places import PlaceStatus
-from eventpay.ports.places import PlaceRecord, StockLevel
+from eventpay.domain.places import PlaceStatus, class_stock_id
+from eventpay.ports.places import ClassGlance, PlaceRecord, StockLevel
 
 _ACTIVE = (PlaceStatus.HELD, PlaceStatus.CONFIRMED)
 
@@ -102,6 +102,35 @@ class FakePlaceRepository:
         for place in list(self._places.values()):
             if place.order_id == order_id and place.status is PlaceStatus.HELD:
                 self._places[place.id] = replace(place, expires_at=at)
+
+    def class_glance(
+        self, event_id: str, class_ids: Sequence[str], *, holder: str, now: datetime
+    ) -> Mapping[str, ClassGlance]:
+        event = self._uow.tables.events.get(event_id)
+        places = self._places.values()
+        glances: dict[str, ClassGlance] = {}
+        for cls in () if event is None else event.classes:
+            sid = class_stock_id(cls.id)
+            if cls.id not in class_ids or sid not in self._stock:
+                continue
+            glances[cls.id] = ClassGlance(
+                level=self.levels([sid])[sid],
+                lapsed=any(
+                    p.stock_id == sid
+                    and p.status is PlaceStatus.HELD
+                    and p.expires_at is not None
+                    and p.expires_at <= now
+                    for p in places
+                ),
+                held_by_holder=any(
+                    p.stock_id == sid and p.holder == holder and p.status in _ACTIVE
+                    for p in places
+                ),
+                label=f"{event.name} — {cls.code}",
+                registration_opens_at=event.registration_opens_at,
+                registration_closes_at=event.registration_closes_at,
+            )
+        return glances
 
     def levels(self, stock_ids: Sequence[str]) -> Mapping[str, StockLevel]:
         return {

@@ -689,6 +689,13 @@ class FakeIdempotencyRepository(_Repository):
             raise LookupError("idempotency key does not exist")
         self._t.idempotency[(record.principal, record.key)] = copy.deepcopy(record)
 
+    def finish(self, principal: str, key: str, *, status: int, body: str) -> None:
+        record = self._t.idempotency.get((principal, key))
+        if record is not None:
+            self._t.idempotency[(principal, key)] = replace(
+                record, response_status=status, response_body=body, locked_until=None
+            )
+
     def delete(self, principal: str, key: str) -> None:
         self._t.idempotency.pop((principal, key), None)
 

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from eventpay.ports import ProviderName
 from eventpay.services import orders, payments, withdrawals
+from eventpay.services.errors import ServiceError
 from eventpay.web.deps import CallerDep, ContainerDep, RawBodyDep
 from eventpay.web.idempotency import respond_idempotently
 from eventpay.web.rate_limits import RATE_LIMITED_RESPONSE, READ_BUDGET, WRITE_BUDGET
@@ -47,7 +48,18 @@ async def create_order(
         )
         return 201, order_out(view)
 
-    return await respond_idempotently(request, container, caller, raw, handler)
+    def sold_out(key: str | None) -> ServiceError | None:
+        return orders.sold_out_early(
+            uow=container.read_uow_factory(),
+            buyer=caller,
+            items=[item.to_item() for item in body.items],
+            now=container.clock(),
+            idempotency_key=key,
+        )
+
+    return await respond_idempotently(
+        request, container, caller, raw, handler, refuse_early=sold_out
+    )
 
 
 @router.get("/{order_id}", response_model=OrderOut, dependencies=[READ_BUDGET])
