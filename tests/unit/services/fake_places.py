@@ -123,8 +123,7 @@ class FakePlaceRepository:
                     for p in places
                 ),
                 held_by_holder=any(
-                    p.stock_id == sid and p.holder == holder and p.status in _ACTIVE
-                    for p in places
+                    p.stock_id == sid and p.holder == holder and p.status in _ACTIVE for p in places
                 ),
                 label=f"{event.name} — {cls.code}",
                 registration_opens_at=event.registration_opens_at,
