@@ -1,9 +1,12 @@
 """`eventpay catalog import FILE [--dry-run] [--database-url URL]`: load or update organizers
 and events from a JSON or YAML file, the way a fresh deployment gets its catalog.
 
-The file is `{"organizers": [{id, name, paypal_email?}], "events": [{...}]}`, each event with
-the fields of `POST /v1/events` plus its `id` and `organizer_id` (read through the same
-models, so an unknown field is refused here too). Everything goes through
+The file is `{"organizers": [{id, name, paypal_email?}], "events": [{...}], "series": [...]}`,
+each event with the fields of `POST /v1/events` plus its `id` and `organizer_id`, and what it
+sells, each as its API route takes it: `gate` (PUT .../gate), `pass_types`, `vip` (PUT
+.../vip), `teams` (PUT .../teams), `merchandise`, `sponsor_packages`, `promo_codes`; a series
+as `POST /v1/series` takes it (read through the same models, so an unknown field is refused
+here too, naming its path). Everything goes through
 `services.catalog_import.import_catalog` as the operator `cli:catalog-import` (an admin): the
 same rules, the same 409s, audited, in one transaction. It is idempotent: classes are matched
 by id, else by code, and a second run reports that nothing changed and writes nothing. Classes
@@ -18,6 +21,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +38,12 @@ OPERATOR = "cli:catalog-import"
 
 def _file_model() -> type[BaseModel]:
     from eventpay.web.catalog_schemas import SLUG, EventIn
+    from eventpay.web.routes.merchandise import ProductIn
+    from eventpay.web.routes.passes import GateIn, PassIn, VipIn
+    from eventpay.web.routes.promo_codes import PromoCodeIn
+    from eventpay.web.routes.series import SeriesIn
+    from eventpay.web.routes.sponsorships import PackageIn
+    from eventpay.web.routes.teams import TeamSetupIn
 
     class OrganizerIn(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -41,12 +51,67 @@ def _file_model() -> type[BaseModel]:
         name: str = Field(min_length=1, max_length=200)
         paypal_email: str | None = Field(default=None, max_length=254)
 
+    class EventFileIn(EventIn):
+        """An event with what it sells, each product as its API route takes it."""
+
+        gate: GateIn | None = None
+        pass_types: list[PassIn] = Field(default_factory=list)
+        vip: VipIn | None = None
+        teams: TeamSetupIn | None = None
+        merchandise: list[ProductIn] = Field(default_factory=list)
+        sponsor_packages: list[PackageIn] = Field(default_factory=list)
+        promo_codes: list[PromoCodeIn] = Field(default_factory=list)
+
     class CatalogFile(BaseModel):
         model_config = ConfigDict(extra="forbid")
         organizers: list[OrganizerIn] = Field(default_factory=list)
-        events: list[EventIn] = Field(default_factory=list)
+        events: list[EventFileIn] = Field(default_factory=list)
+        series: list[SeriesIn] = Field(default_factory=list)
 
     return CatalogFile
+
+
+def _products(event: Any) -> Any:
+    """An event's products of the file as the import takes them (`EventProducts`)."""
+    from eventpay.services.catalog_products import EventProducts, GateSetup, VipSetup
+    from eventpay.services.passes import PassInput, PriceInput
+    from eventpay.services.sponsorships import PackageInput
+    from eventpay.services.teams import TeamSetup
+    from eventpay.web.schemas import MoneyIn
+
+    def price(value: Any) -> PriceInput:
+        if isinstance(value, MoneyIn):
+            return PriceInput(value.amount, value.currency)
+        return PriceInput(value)
+
+    teams = None
+    if event.teams is not None:
+        fee = price(event.teams.fee)
+        teams = TeamSetup(
+            class_id=event.teams.class_id,
+            fee_mode=event.teams.fee_mode,
+            fee=fee.amount,
+            fee_currency=fee.currency,
+            min_members=event.teams.min_members,
+            max_members=event.teams.max_members,
+            capacity=event.teams.capacity,
+        )
+    return EventProducts(
+        gate=None if event.gate is None else GateSetup(event.gate.capacity_per_day),
+        pass_types=tuple(
+            PassInput(name=p.name, price=price(p.price), days=p.days) for p in event.pass_types
+        ),
+        vip=None
+        if event.vip is None
+        else VipSetup(event.vip.capacity, {k: price(v) for k, v in event.vip.prices.items()}),
+        teams=teams,
+        merchandise=tuple(p.to_input() for p in event.merchandise),
+        sponsor_packages=tuple(
+            PackageInput(p.kind, p.name, p.price, p.quantity, p.currency)
+            for p in event.sponsor_packages
+        ),
+        promo_codes=tuple(p.to_input() for p in event.promo_codes),
+    )
 
 
 class FileRefused(Exception):
@@ -71,9 +136,18 @@ def _read(path: Path) -> Any:
         raise FileRefused(f"{path}: not YAML ({exc})") from None
 
 
-def load(path: Path) -> tuple[list[Any], list[Any]]:
-    """The organizers and event drafts of a catalog file; FileRefused naming the field."""
+@dataclass(frozen=True)
+class CatalogFile:
+    organizers: list[Any]
+    events: list[Any]  # EventDraft
+    products: dict[str, Any]  # EventProducts, by event id
+    series: list[Any]  # SeriesSetup
+
+
+def load(path: Path) -> CatalogFile:
+    """What a catalog file holds, as the import takes it; FileRefused naming the field."""
     from eventpay.domain import Organizer
+    from eventpay.services.series import SeriesSetup
     from eventpay.web.catalog_schemas import event_draft
 
     try:
@@ -88,7 +162,20 @@ def load(path: Path) -> tuple[list[Any], list[Any]]:
             organizers.append(Organizer(id=o.id, name=o.name, paypal_email=o.paypal_email))
         except ValueError as exc:
             raise FileRefused(f"{path}: organizers.{index}: {exc}") from None
-    return organizers, [event_draft(e) for e in parsed.events]
+    return CatalogFile(
+        organizers,
+        [event_draft(e) for e in parsed.events],
+        {e.id: _products(e) for e in parsed.events if e.id is not None},
+        [
+            SeriesSetup(
+                name=s.name,
+                event_ids=tuple(s.event_ids),
+                prices=dict(s.prices),
+                currency=s.currency,
+            )
+            for s in parsed.series
+        ],
+    )
 
 
 def _shown(value: Any) -> str:
@@ -106,8 +193,8 @@ def _line(what: str, action: str, changes: Mapping[str, tuple[Any, Any]]) -> str
 
 
 def print_report(report: ImportReport) -> int:
-    """Print one line per organizer, event and class; returns how many organizers and events
-    changed."""
+    """Print one line per organizer, event, class and product; returns how many of them
+    (classes aside) changed."""
     changed = 0
     for o in report.organizers:
         changed += o.action != "unchanged"
@@ -121,6 +208,10 @@ def print_report(report: ImportReport) -> int:
             print(f"  class {class_id}: update ({_diff(fields)})")
         for c in e.classes.removed:
             print(f"  class {c.id}: remove")
+    for p in report.products:
+        changed += p.action != "unchanged"
+        where = "" if p.event_id is None else f" of event {p.event_id}"
+        print(_line(f"{p.kind} {p.name!r}{where}", p.action, p.changes))
     return changed
 
 
@@ -133,7 +224,7 @@ def cmd_catalog_import(args: argparse.Namespace, settings: Settings) -> int:
     from eventpay.services.errors import ServiceError
 
     try:
-        organizers, events = load(Path(args.file))
+        loaded = load(Path(args.file))
     except FileRefused as exc:
         print(f"catalog import refused: {exc}", file=sys.stderr)
         return 2
@@ -143,8 +234,10 @@ def cmd_catalog_import(args: argparse.Namespace, settings: Settings) -> int:
             uow_factory=SqlUnitOfWorkFactory(engine),
             caller=Principal(user_id=OPERATOR, role=Role.ADMIN),
             now=utc_now(),
-            organizers=organizers,
-            events=events,
+            organizers=loaded.organizers,
+            events=loaded.events,
+            products=loaded.products,
+            series=loaded.series,
             dry_run=args.dry_run,
         )
     except ServiceError as exc:
@@ -162,9 +255,9 @@ def cmd_catalog_import(args: argparse.Namespace, settings: Settings) -> int:
     if not changed:
         print("nothing to change: the database already holds this catalog")
     elif report.dry_run:
-        print(f"dry run: {changed} organizers or events would change, nothing written")
+        print(f"dry run: {changed} organizers, events or products would change, nothing written")
     else:
-        print(f"{changed} organizers or events changed")
+        print(f"{changed} organizers, events or products changed")
     return 0
 
 

@@ -13,7 +13,14 @@ from collections.abc import Callable
 import structlog
 
 from eventpay.bootstrap import Container
-from eventpay.services import janitor, open_attempts, payouts, webhooks
+from eventpay.services import (
+    janitor,
+    membership_fees,
+    open_attempts,
+    payouts,
+    sponsor_fees,
+    webhooks,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +73,12 @@ class Worker:
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
             ),
             "read_fees": lambda: janitor.read_fees(
+                uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
+            ),
+            "read_membership_fees": lambda: membership_fees.read_charge_fees(
+                uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
+            ),
+            "read_sponsor_fees": lambda: sponsor_fees.read_payment_fees(
                 uow_factory=c.uow_factory, providers=c.providers, clock=c.clock
             ),
             "send_refunds": lambda: janitor.send_refunds(

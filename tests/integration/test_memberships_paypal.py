@@ -6,6 +6,7 @@ worker until the membership shows what the events said."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,9 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from eventpay.bootstrap import Container
+from eventpay.ports import ProviderName
+from eventpay.ports.capabilities import subscriptions_of
 from eventpay.worker import Worker
 from support.api import bearer
 from support.paypal_stack import paypal_stack
@@ -143,3 +146,79 @@ def test_an_abandoned_approval_stops_blocking_a_new_membership(world: World) -> 
     world.container.clock = lambda: later
     again = world.api.post("/v1/me/membership", json=body, headers=bearer(user))
     assert again.status_code == 201, again.text
+
+
+def test_a_tier_change_goes_back_with_its_approve_link_and_applies_when_paypal_confirms(
+    world: World,
+) -> None:
+    # Found in review: PayPal's revise answers an approve link the buyer must follow; it was
+    # dropped, so the change never took effect (while eventpay said it had).
+    user = "paypal-upgrades"
+    sub_id, first = _subscribed(world, user)
+    assert first["tier_code"] == "pro"
+    changed = world.api.post(
+        "/v1/me/membership/change", json={"tier": "retailer"}, headers=bearer(user)
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["approve_url"].startswith(world.paypal)
+    assert body["tier_code"] == "pro"
+    again = world.api.post(
+        "/v1/me/membership/change", json={"tier": "retailer"}, headers=bearer(user)
+    )
+    assert again.json()["approve_url"] == body["approve_url"]
+    Worker(world.container).run_once()
+    assert world.mine(user)["membership"]["tier_code"] == "pro"
+
+    approved = httpx.post(f"{world.paypal}/_sandbox/billing/subscriptions/{sub_id}/approve")
+    assert approved.is_success, approved.text
+    world.until(lambda: world.mine(user)["membership"]["tier_code"] == "retailer", "the new tier")
+    mine = world.mine(user)["membership"]
+    assert mine["tier"]["code"] == "retailer"
+    assert mine["status"] == "active"
+    same = world.api.post(
+        "/v1/me/membership/change", json={"tier": "retailer"}, headers=bearer(user)
+    )
+    assert (same.status_code, same.json()["error"]["code"]) == (409, "same_tier")
+
+
+def test_the_subscription_is_read_from_paypal_with_no_transaction_open(world: World) -> None:
+    # Found in review: the worker read the subscription from PayPal inside the webhook
+    # event's database transaction (a provider call holding a database connection and lock).
+    held = threading.local()
+
+    def checkout(*_: Any) -> None:
+        held.count = getattr(held, "count", 0) + 1
+
+    def checkin(*_: Any) -> None:
+        held.count = getattr(held, "count", 0) - 1
+
+    engine = world.container.engine
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    billing = subscriptions_of(world.container.providers.get(ProviderName.PAYPAL))
+    assert billing is not None
+    api = billing.gateway._api  # type: ignore[attr-defined]
+    real = api.call
+    reads: list[int] = []
+
+    def call(method: str, path: str, **kwargs: Any) -> Any:
+        if method == "GET" and path.startswith("/v1/billing/subscriptions/"):
+            reads.append(getattr(held, "count", 0))
+        return real(method, path, **kwargs)
+
+    api.call = call
+    try:
+        _subscribed(world, "paypal-reads")
+        world.until(lambda: len(world.causes()) == 1, "the first sale posted")
+    finally:
+        api.call = real
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+    assert reads, "the worker read no subscription"
+    assert reads == [0] * len(reads), reads
+    with world.container.engine.connect() as conn:
+        events = conn.execute(
+            text("SELECT status, COUNT(*) FROM webhook_events GROUP BY status")
+        ).all()
+    assert {status for status, _ in events} <= {"processed", "ignored"}, events

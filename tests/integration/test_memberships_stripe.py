@@ -4,6 +4,7 @@ once, a failed renewal kept in grace then recovered by a new card, cancel at per
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from eventpay.bootstrap import Container
+from eventpay.ports import ProviderName
+from eventpay.ports.capabilities import SUBSCRIPTIONS, subscriptions_of
 from eventpay.sample_ids import PAYOUT_EVENT
 from eventpay.worker import Worker
 from support.api import bearer, confirm_at_sandbox, registration
@@ -349,7 +352,12 @@ def test_an_upgrade_moves_the_subscription_to_the_new_price_with_prorations(
         f"{stripe_sandbox}/v1/invoiceitems", params={"customer": sub["customer"]}, auth=KEY
     ).json()["data"]
     assert any(i["proration"] for i in items), items
-    assert _mine(client, user)["membership"]["status"] == "active"
+    mine = _mine(client, user)["membership"]
+    assert mine["status"] == "active"
+    assert changed.json()["approve_url"] is None
+    # Found in review: the old tier showed until the next invoice paid for the new one.
+    assert (mine["tier_code"], mine["tier"]["code"]) == ("retailer", "retailer")
+    assert _order_subtotal(client, user) == 4500
 
 
 def test_two_subscribes_at_once_start_one_subscription(
@@ -408,3 +416,106 @@ def test_a_retried_subscribe_with_its_idempotency_key_answers_the_first_response
     assert first.status_code == retry.status_code == 201
     assert retry.json() == first.json()
     assert first.json()["client_secret"]
+
+
+def test_a_tier_taken_out_of_the_settings_still_shows_and_settles(
+    client: TestClient, container: Container, stripe_sandbox: str
+) -> None:
+    # Found in review: a membership of a tier the settings no longer name answered 500 on
+    # GET /v1/me/membership, failed its webhooks and its tier change.
+    user = "member-retired"
+    sub_id = _subscribe(client, container, stripe_sandbox, user)
+    _sync(client, container, stripe_sandbox, sub_id)
+    sold = ",".join(
+        entry for entry in container.settings.membership_tiers.split(",") if ":Pro " not in entry
+    )
+    container.settings = container.settings.model_copy(update={"membership_tiers": sold})
+    assert "pro" not in {t.code for t in container.settings.tiers}
+    adapter = container.providers[ProviderName.STRIPE]
+    billing = subscriptions_of(adapter)
+    assert billing is not None
+    setattr(adapter, SUBSCRIPTIONS, replace(billing, tiers=container.settings.tiers))
+
+    mine = _mine(client, user)["membership"]
+    assert (mine["tier_code"], mine["tier"], mine["status"]) == ("pro", None, "active")
+    assert mine["member_pricing_until"] is not None
+    sub = _subscription(stripe_sandbox, sub_id)
+    clock = _clock(stripe_sandbox, sub["customer"])
+    end = sub["items"]["data"][0]["current_period_end"]
+    _advance(stripe_sandbox, clock["id"], end + 3600)
+    _sync(client, container, stripe_sandbox, sub_id)  # asserts no event failed
+    assert len(_ledger_causes(container)) == 2
+
+    back = client.post("/v1/me/membership/change", json={"tier": "pro"}, headers=bearer(user))
+    assert (back.status_code, back.json()["error"]["code"]) == (422, "unknown_tier")
+    up = client.post("/v1/me/membership/change", json={"tier": "retailer"}, headers=bearer(user))
+    assert up.status_code == 200, up.text
+    assert _subscription(stripe_sandbox, sub_id)["metadata"]["eventpay_tier"] == "retailer"
+
+
+def _fees_and_refunds(container: Container) -> dict[str, int]:
+    with container.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT t.cause, p.amount FROM ledger_transactions t JOIN ledger_postings p "
+                "ON p.transaction_id = t.id WHERE t.cause LIKE 'membership:%' "
+                "AND p.kind = 'provider_clearing'"
+            )
+        ).all()
+    return {str(cause): int(amount) for cause, amount in rows}
+
+
+def test_stripes_fee_and_a_refund_of_a_membership_charge_are_booked_once(
+    client: TestClient, container: Container, stripe_sandbox: str
+) -> None:
+    # Found in review: the Stripe fee of membership charges was never booked, and a refunded
+    # membership invoice was ignored.
+    user = "member-refunded"
+    sub_id = _subscribe(client, container, stripe_sandbox, user)
+    _sync(client, container, stripe_sandbox, sub_id)
+    with container.engine.connect() as conn:
+        charge, intent = conn.execute(text("SELECT ref, payment_ref FROM membership_charges")).one()
+    Worker(container).run_janitor()
+    Worker(container).run_janitor()
+    read = httpx.get(
+        f"{stripe_sandbox}/v1/payment_intents/{intent}",
+        params={"expand[]": "latest_charge.balance_transaction"},
+        auth=KEY,
+    ).json()
+    fee = read["latest_charge"]["balance_transaction"]["fee"]
+    assert fee > 0
+    booked = _fees_and_refunds(container)
+    assert booked[f"membership:stripe:{charge}:fee"] == -fee
+
+    refunded = httpx.post(
+        f"{stripe_sandbox}/v1/refunds", data={"payment_intent": intent, "amount": 900}, auth=KEY
+    )
+    assert refunded.is_success, refunded.text
+    events = [
+        e
+        for e in httpx.get(
+            f"{stripe_sandbox}/v1/events",
+            params={"type": "charge.refunded", "limit": 100},
+            auth=KEY,
+        ).json()["data"]
+        if e["data"]["object"]["id"] == charge
+    ]
+    assert len(events) == 1
+    _deliver(client, container, events * 2)
+    booked = _fees_and_refunds(container)
+    assert booked[f"membership:stripe:{charge}:refunded:900"] == -900
+    with container.engine.connect() as conn:
+        row = conn.execute(text("SELECT refunded, fee FROM membership_charges")).one()
+        actions = (
+            conn.execute(
+                text("SELECT action FROM payment_audit_log WHERE entity_type = 'membership_charge'")
+            )
+            .scalars()
+            .all()
+        )
+        status = conn.execute(
+            text("SELECT status FROM webhook_events WHERE type = 'charge.refunded'")
+        ).scalar_one()
+    assert tuple(row) == (900, fee)
+    assert sorted(actions) == ["membership.charge_refunded", "membership.fee_posted"]
+    assert status == "processed"

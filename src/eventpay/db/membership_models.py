@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventpay.db.models import Base, UTCDateTime
@@ -50,6 +50,13 @@ class MembershipChargeRow(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # Added by 0020: the provider's fee once read, when to read it next, what was refunded,
+    # and the latest status of a dispute of the charge.
+    fee: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    fee_checks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fee_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    dispute_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class MembershipClaimRow(Base):

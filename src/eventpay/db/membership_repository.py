@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,9 +28,10 @@ from eventpay.domain.memberships import (
     Membership,
     PaidPeriod,
     Period,
+    PlanWord,
 )
 from eventpay.ports.identity import ProviderName
-from eventpay.ports.memberships import SubscriptionRecord
+from eventpay.ports.memberships import ChargeRecord, SubscriptionRecord
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -74,6 +75,9 @@ def state_json(m: Membership) -> str:
             "cancel": cancel,
             "cancelled_at": _iso(m.cancelled_at),
             "expired_at": _iso(m.expired_at),
+            "plan": None
+            if m.plan is None
+            else {"at": _iso(m.plan.at), "tier_code": m.plan.tier_code},
         },
         sort_keys=True,
     )
@@ -84,6 +88,7 @@ def state_from_json(text: str) -> Membership:
     paid = data.get("paid")
     dunning = data.get("dunning")
     cancel = data.get("cancel")
+    plan = data.get("plan")
     return Membership(
         tier_code=str(data["tier_code"]),
         paid=None
@@ -102,6 +107,7 @@ def state_from_json(text: str) -> Membership:
         else CancelRequest(_req(cancel["at"]), bool(cancel["requested"])),
         cancelled_at=_at(data.get("cancelled_at")),
         expired_at=_at(data.get("expired_at")),
+        plan=None if plan is None else PlanWord(_req(plan["at"]), str(plan["tier_code"])),
     )
 
 
@@ -115,6 +121,23 @@ def _record(row: MembershipSubscriptionRow) -> SubscriptionRecord:
         state=state_from_json(row.state),
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def _charge(row: MembershipChargeRow) -> ChargeRecord:
+    return ChargeRecord(
+        id=row.id,
+        provider=ProviderName(row.provider),
+        ref=row.ref,
+        payment_ref=row.payment_ref,
+        amount=row.amount,
+        currency=row.currency,
+        created_at=row.created_at,
+        fee=row.fee,
+        fee_checks=row.fee_checks or 0,
+        fee_check_at=row.fee_check_at,
+        refunded=row.refunded or 0,
+        dispute_status=row.dispute_status,
     )
 
 
@@ -225,10 +248,52 @@ class SqlMembershipRepository:
                 amount=amount,
                 currency=currency,
                 created_at=at,
+                fee_checks=0,
+                fee_check_at=at,
+                refunded=0,
             )
         )
         self._s.flush()
         return True
+
+    def charge(
+        self, provider: ProviderName, ref: str, *, for_update: bool = False
+    ) -> ChargeRecord | None:
+        stmt = (
+            select(MembershipChargeRow)
+            .where(MembershipChargeRow.provider == provider.value)
+            .where(or_(MembershipChargeRow.ref == ref, MembershipChargeRow.payment_ref == ref))
+            .order_by(MembershipChargeRow.created_at, MembershipChargeRow.id)
+            .limit(1)
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self._s.scalar(stmt)
+        return None if row is None else _charge(row)
+
+    def save_charge(self, charge: ChargeRecord) -> None:
+        row = self._s.get(MembershipChargeRow, charge.id)
+        if row is None:
+            raise LookupError(f"no membership charge {charge.id}")
+        row.fee = charge.fee
+        row.fee_checks = charge.fee_checks
+        row.fee_check_at = charge.fee_check_at
+        row.refunded = charge.refunded
+        row.dispute_status = charge.dispute_status
+        self._s.flush()
+
+    def charges_without_fee(
+        self, provider: ProviderName, *, now: datetime, created_after: datetime, limit: int
+    ) -> list[ChargeRecord]:
+        row = MembershipChargeRow
+        stmt = (
+            select(row)
+            .where(row.provider == provider.value, row.fee.is_(None))
+            .where(row.fee_check_at <= now, row.created_at > created_after)
+            .order_by(row.fee_check_at, row.id)
+            .limit(limit)
+        )
+        return [_charge(r) for r in self._s.scalars(stmt)]
 
     def project(
         self, subscription_id: str, *, user_id: str, valid_from: datetime, valid_until: datetime

@@ -339,6 +339,9 @@ def _params(provider: ProviderName, since: datetime) -> dict[str, object]:
         "fee_causes": "payment:%:fee",
         "cause_head": "payment:",
         "cause_tail": ":fee",
+        # A sponsor invoice payment's fee: `sponsorship:<provider>:<payment ref>:fee`.
+        "sponsor_fee_causes": f"sponsorship:{provider.value}:%:fee",
+        "sponsor_head": f"sponsorship:{provider.value}:",
     }
 
 
@@ -346,7 +349,9 @@ def _params(provider: ProviderName, since: datetime) -> dict[str, object]:
 # succeeded payments with a capture (counted amount; the fee is what the ledger booked as the
 # provider's fee expense for that payment, `payment:<id>:fee`, none when it booked nothing),
 # succeeded refunds with the provider's id (negative), and the charges that paid membership
-# invoices (`membership_charges`, their fee not booked: not compared), created since `since`
+# invoices (`membership_charges`, their fee not booked: not compared) and the payments sponsor
+# invoices received (`sponsorship_payments`, by the provider's id: on Stripe the charge; their
+# fee as booked, `sponsorship:<provider>:<ref>:fee`), created since `since`
 # (`stage_ours`, while the provider is still writing its report), then older ones a staged row
 # of their kind names (`disagreements`).
 _OURS_IN_PERIOD = """
@@ -355,7 +360,8 @@ WITH fees AS (
     -- One fee transaction per payment, with one expense posting: no grouping needed.
     SELECT t.cause, l.amount AS fee
     FROM ledger_transactions t JOIN ledger_postings l ON l.transaction_id = t.id
-    WHERE t.kind = 'provider_fee' AND t.cause LIKE :fee_causes AND l.kind = :fee_kind
+    WHERE t.kind = 'provider_fee' AND l.kind = :fee_kind
+        AND (t.cause LIKE :fee_causes OR t.cause LIKE :sponsor_fee_causes)
         AND l.owner = :provider
 )
 SELECT p.capture_id, 'payment', p.currency,
@@ -372,6 +378,11 @@ UNION ALL
 SELECT m.ref, 'payment', m.currency, m.amount, NULL, m.id
 FROM membership_charges m
 WHERE m.provider = :provider AND m.created_at >= :since
+UNION ALL
+SELECT s.payment_ref, 'payment', s.currency, s.amount, f.fee, s.sponsorship_id
+FROM sponsorship_payments s
+    LEFT JOIN fees f ON f.cause = :sponsor_head || s.payment_ref || :cause_tail
+WHERE s.provider = :provider AND s.received_at >= :since
 """
 
 _OURS_OLDER = """
@@ -399,6 +410,17 @@ FROM membership_charges m
 WHERE m.provider = :provider AND m.created_at < :since
     AND m.ref IN (SELECT ref FROM reconcile_theirs WHERE kind = 'payment')
     AND m.ref NOT IN (SELECT ref FROM reconcile_ours)
+UNION ALL
+SELECT s.payment_ref, 'payment', s.currency, s.amount,
+    (SELECT SUM(l.amount) FROM ledger_transactions t
+        JOIN ledger_postings l ON l.transaction_id = t.id
+        WHERE t.cause = :sponsor_head || s.payment_ref || :cause_tail AND l.kind = :fee_kind
+            AND l.owner = :provider),
+    s.sponsorship_id
+FROM sponsorship_payments s
+WHERE s.provider = :provider AND s.received_at < :since
+    AND s.payment_ref IN (SELECT ref FROM reconcile_theirs WHERE kind = 'payment')
+    AND s.payment_ref NOT IN (SELECT ref FROM reconcile_ours)
 """
 
 _OURS_COUNT = "SELECT COUNT(*) FROM (SELECT ref FROM reconcile_ours GROUP BY ref) AS refs"

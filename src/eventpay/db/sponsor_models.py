@@ -4,7 +4,7 @@
 the stock item `sponsor:<package id>` holds that count, so the places port refuses the one too
 many). `sponsorships` are the invoices issued for them (the provider's invoice id unique per
 provider); `sponsorship_payments` records each payment an invoice received once, by the
-provider's own payment id.
+provider's own payment id (on Stripe its charge), with the provider's fee once read (0021).
 """
 
 from __future__ import annotations
@@ -61,3 +61,6 @@ class SponsorshipPaymentRow(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fee: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    fee_checks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fee_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)

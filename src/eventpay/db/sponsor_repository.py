@@ -10,14 +10,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from eventpay.db.sponsor_models import SponsorPackageRow, SponsorshipPaymentRow, SponsorshipRow
 from eventpay.domain import Money
 from eventpay.domain.sponsorships import SponsorKind, SponsorshipStatus
 from eventpay.ports.identity import ProviderName
-from eventpay.ports.sponsorships import InvoicePayment, SponsorPackage, Sponsorship
+from eventpay.ports.sponsorships import (
+    InvoicePayment,
+    SponsorPackage,
+    SponsorPaymentRecord,
+    Sponsorship,
+)
 
 
 def _package(row: SponsorPackageRow) -> SponsorPackage:
@@ -169,3 +174,75 @@ class SqlSponsorshipRepository:
         )
         self._s.flush()
         return True
+
+    def _payment_row(
+        self, provider: ProviderName, payment_ref: str, *, for_update: bool
+    ) -> SponsorshipPaymentRow | None:
+        query = select(SponsorshipPaymentRow).where(
+            SponsorshipPaymentRow.provider == provider.value,
+            SponsorshipPaymentRow.payment_ref == payment_ref,
+        )
+        if for_update:
+            query = query.with_for_update()
+        return self._s.scalars(query).first()
+
+    def payment(
+        self, provider: ProviderName, payment_ref: str, *, for_update: bool = False
+    ) -> SponsorPaymentRecord | None:
+        row = self._payment_row(provider, payment_ref, for_update=for_update)
+        return None if row is None else _payment(row)
+
+    def save_payment(self, payment: SponsorPaymentRecord) -> None:
+        row = self._payment_row(payment.provider, payment.payment_ref, for_update=False)
+        if row is None:
+            raise LookupError(f"no sponsorship payment {payment.payment_ref}")
+        row.fee = payment.fee
+        row.fee_checks = payment.fee_checks
+        row.fee_check_at = payment.fee_check_at
+        self._s.flush()
+
+    def payments_received(
+        self, provider: ProviderName, *, since: datetime
+    ) -> list[SponsorPaymentRecord]:
+        rows = self._s.scalars(
+            select(SponsorshipPaymentRow)
+            .where(
+                SponsorshipPaymentRow.provider == provider.value,
+                SponsorshipPaymentRow.received_at >= since,
+            )
+            .order_by(SponsorshipPaymentRow.id)
+        )
+        return [_payment(r) for r in rows]
+
+    def payments_without_fee(
+        self, provider: ProviderName, *, now: datetime, received_after: datetime, limit: int
+    ) -> list[SponsorPaymentRecord]:
+        rows = self._s.scalars(
+            select(SponsorshipPaymentRow)
+            .where(
+                SponsorshipPaymentRow.provider == provider.value,
+                SponsorshipPaymentRow.fee.is_(None),
+                SponsorshipPaymentRow.received_at > received_after,
+                or_(
+                    SponsorshipPaymentRow.fee_check_at.is_(None),
+                    SponsorshipPaymentRow.fee_check_at <= now,
+                ),
+            )
+            .order_by(SponsorshipPaymentRow.fee_check_at.nulls_first(), SponsorshipPaymentRow.id)
+            .limit(limit)
+        )
+        return [_payment(r) for r in rows]
+
+
+def _payment(row: SponsorshipPaymentRow) -> SponsorPaymentRecord:
+    return SponsorPaymentRecord(
+        id=row.id,
+        sponsorship_id=row.sponsorship_id,
+        provider=ProviderName(row.provider),
+        payment_ref=row.payment_ref,
+        amount=Money(row.amount, row.currency),
+        received_at=row.received_at,
+        fee=row.fee,
+        fee_checks=row.fee_checks or 0,
+        fee_check_at=row.fee_check_at,
+    )

@@ -16,7 +16,8 @@ Stripe, one lifecycle onto ours:
                             otherwise           -> renewal_failed(attempt_count), then
                                                    retry_scheduled(next_payment_attempt), or
                                                    retries_exhausted when Stripe will not retry
-    customer.subscription.created|updated|deleted, and subscription reads, by status:
+    customer.subscription.created|updated|deleted, and subscription reads: tier_reported (the
+    tier of its price, so an upgrade shows at once), then by status:
       incomplete, trialing, active, past_due, paused -> only the cancel_at_period_end word
       unpaid                -> retries_exhausted for the current period
       canceled              -> retries_exhausted when cancelled for non-payment (the grace still
@@ -28,7 +29,9 @@ PayPal (``BILLING.SUBSCRIPTION.*`` carry the subscription, whose status decides)
     PAYMENT.SALE.COMPLETED                 -> first_payment_succeeded (first regular cycle),
                                               else renewal_paid
     BILLING.SUBSCRIPTION.PAYMENT.FAILED    -> first_payment_failed | renewal_failed(failed count)
-    APPROVAL_PENDING, APPROVED, ACTIVE     -> nothing (payments carry the money)
+    any other BILLING.SUBSCRIPTION.*       -> tier_reported (the plan read back: an approved
+                                              revision shows on UPDATED), then by status:
+    APPROVAL_PENDING, APPROVED, ACTIVE     -> nothing more (payments carry the money)
     SUSPENDED                              -> retries_exhausted when suspended for failed
                                               payments (PayPal's failure threshold); the
                                               platform never suspends by hand
@@ -124,6 +127,8 @@ def stripe_status_facts(event: StripeBillingEvent) -> tuple[MembershipFact, ...]
     """The facts a Stripe subscription's status and cancel flag establish (an event or a read)."""
     status = event.status
     facts: list[MembershipFact] = []
+    if event.tier_code is not None:
+        facts.append(MembershipFact(_K.TIER_REPORTED, event.at, tier_code=event.tier_code))
     if event.cancel_at_period_end is not None:
         kind = _K.CANCEL_REQUESTED if event.cancel_at_period_end else _K.CANCEL_WITHDRAWN
         facts.append(MembershipFact(kind, event.at))
@@ -188,7 +193,10 @@ def paypal_facts(event: PayPalBillingEvent) -> tuple[MembershipFact, ...]:
         status = event.status or _PAYPAL_IMPLIED_STATUS.get(event.event_type)
         if status is None:
             raise ValueError(f"{event.event_type} needs the subscription's status")
-        return paypal_status_facts(event, status)
+        facts = paypal_status_facts(event, status)
+        if event.tier_code is None:
+            return facts
+        return (MembershipFact(_K.TIER_REPORTED, event.at, tier_code=event.tier_code), *facts)
     return ()
 
 

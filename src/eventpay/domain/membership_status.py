@@ -17,7 +17,8 @@ the grace starts then. A payment of the unpaid period arriving late, even after 
 makes the membership active again: money received is never ignored. A status is never stored
 as the truth: the projection stores the facts' merge and recomputes the status when asked.
 
-Member pricing (``gives_member_pricing``) needs both a tier that gives it and a status in
+Member pricing (``gives_member_pricing``) needs both a tier that gives it (a tier no longer sold
+still does: ``membership_tiers.member_pricing_of``) and a status in
 ``MEMBER_PRICING_STATUSES``: active, cancelling at the period end, past due or in grace. It
 stops at an immediate cancellation, at a cancelled membership's period end, and at the end of
 the grace.
@@ -33,7 +34,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from eventpay.domain.deadlines import require_aware
-from eventpay.domain.membership_tiers import DEFAULT_TIERS, MembershipTier, tier_named
+from eventpay.domain.membership_tiers import DEFAULT_TIERS, MembershipTier, member_pricing_of
 from eventpay.domain.memberships import Membership
 
 
@@ -156,8 +157,7 @@ def gives_member_pricing(
     policy: DunningPolicy = DEFAULT_DUNNING,
 ) -> bool:
     """Whether the member pays member prices at ``at``: a member-pricing tier, and a status
-    in ``MEMBER_PRICING_STATUSES``. ``MembershipError`` for a tier the platform does not sell."""
-    tier = tier_named(tiers, membership.current_tier_code)
-    return tier.gives_member_pricing and status_at(membership, at, policy) in (
-        MEMBER_PRICING_STATUSES
-    )
+    in ``MEMBER_PRICING_STATUSES``; a tier no longer sold keeps what was paid for it
+    (``membership_tiers.member_pricing_of``)."""
+    member_tier = member_pricing_of(tiers, membership.current_tier_code)
+    return member_tier and status_at(membership, at, policy) in (MEMBER_PRICING_STATUSES)

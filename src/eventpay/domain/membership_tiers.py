@@ -153,9 +153,26 @@ def tiers_by_code(tiers: Sequence[MembershipTier]) -> Mapping[str, MembershipTie
     return MappingProxyType({tier.code: tier for tier in tiers})
 
 
+def find_tier(tiers: Sequence[MembershipTier], code: str) -> MembershipTier | None:
+    """The tier with ``code``; None when the platform no longer sells it."""
+    return next((tier for tier in tiers if tier.code == code), None)
+
+
+RETIRED_TIER_GIVES_MEMBER_PRICING = True
+"""A tier taken out of the settings still gives member prices to whoever paid for it, for as
+long as the payment lasts: settings decide what is sold from now on, not what was bought."""
+
+
+def member_pricing_of(tiers: Sequence[MembershipTier], code: str) -> bool:
+    """Whether a member of tier ``code`` pays member prices (``RETIRED_TIER_GIVES_MEMBER_PRICING``
+    for a tier no longer sold)."""
+    tier = find_tier(tiers, code)
+    return RETIRED_TIER_GIVES_MEMBER_PRICING if tier is None else tier.gives_member_pricing
+
+
 def tier_named(tiers: Sequence[MembershipTier], code: str) -> MembershipTier:
     """The tier with ``code``; ``MembershipError`` when the platform does not sell it."""
-    for tier in tiers:
-        if tier.code == code:
-            return tier
-    raise MembershipError(f"unknown membership tier: {code!r}")
+    tier = find_tier(tiers, code)
+    if tier is None:
+        raise MembershipError(f"unknown membership tier: {code!r}")
+    return tier

@@ -14,7 +14,13 @@ What the facts establish:
 
 - ``paid``: the paid period with the latest end (then the latest start, so an upgrade's
   proration invoice for the rest of the period, paid at the new tier, wins over the period it
-  splits). Its tier is the member's tier.
+  splits).
+- ``plan``: the provider's latest word on which tier the subscription is on (``tier_reported``,
+  latest instant wins, then the greater code on a tie). A tier change takes effect at the
+  provider before any invoice pays for it (Stripe puts an upgrade's proration on the next
+  invoice; PayPal switches the plan once the buyer approved the revision), so the member's tier
+  is the plan's when the provider said it within or after the paid period, else the paid
+  period's (``current_tier_code``).
 - ``dunning``: what is known about the first unpaid period (failed attempts, the provider's next
   retry, when the provider gave up). Dunning of a period that has since been paid is dropped.
 - ``cancel``: the latest word on cancel-at-period-end (requested or withdrawn), by the instant
@@ -53,12 +59,14 @@ class FactKind(StrEnum):
     CANCEL_WITHDRAWN = "cancel_withdrawn"
     CANCELLED_NOW = "cancelled_now"
     EXPIRED = "expired"
+    TIER_REPORTED = "tier_reported"
 
 
 PAID_KINDS = frozenset(
     {FactKind.FIRST_PAYMENT_SUCCEEDED, FactKind.RENEWAL_PAID, FactKind.PAYMENT_RECOVERED}
 )
 _FAILED_KINDS = frozenset({FactKind.FIRST_PAYMENT_FAILED, FactKind.RENEWAL_FAILED})
+_TIER_KINDS = PAID_KINDS | {FactKind.TIER_REPORTED}
 _PERIOD_KINDS = PAID_KINDS | _FAILED_KINDS | {FactKind.RETRY_SCHEDULED, FactKind.RETRIES_EXHAUSTED}
 
 
@@ -80,8 +88,9 @@ class Period:
 class MembershipFact:
     """Something a provider reported, at ``at``, about the billing ``period`` it concerns.
 
-    Paid facts carry the tier paid for; failures carry the attempt number (1 is the renewal
-    charge itself); ``retry_scheduled`` carries the provider's next attempt (``retry_at``).
+    Paid facts carry the tier paid for, ``tier_reported`` the tier the subscription is on;
+    failures carry the attempt number (1 is the renewal charge itself); ``retry_scheduled``
+    carries the provider's next attempt (``retry_at``).
     """
 
     kind: FactKind
@@ -96,7 +105,7 @@ class MembershipFact:
         require_aware(self.at, "fact time")
         if (self.period is None) is (self.kind in _PERIOD_KINDS):
             raise ValueError(f"a {self.kind.value} fact {_needs(self.kind in _PERIOD_KINDS)}")
-        if (self.tier_code is None) is (self.kind in PAID_KINDS):
+        if (self.tier_code is None) is (self.kind in _TIER_KINDS):
             raise ValueError(f"a {self.kind.value} fact's tier_code is wrong")
         if isinstance(self.attempt, bool) or not isinstance(self.attempt, int) or self.attempt < 1:
             raise ValueError(f"attempt must be an int >= 1, got {self.attempt!r}")
@@ -139,9 +148,17 @@ class CancelRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanWord:
+    """The provider said at ``at`` that the subscription is on ``tier_code``."""
+
+    at: datetime
+    tier_code: str
+
+
+@dataclass(frozen=True, slots=True)
 class Membership:
     """What the facts about one subscription have established; ``tier_code`` is the tier
-    signed up for, ``current_tier_code`` the tier of the latest paid period."""
+    signed up for, ``current_tier_code`` the tier the member is on now (module docstring)."""
 
     tier_code: str
     paid: PaidPeriod | None = None
@@ -149,10 +166,14 @@ class Membership:
     cancel: CancelRequest | None = None
     cancelled_at: datetime | None = None
     expired_at: datetime | None = None
+    plan: PlanWord | None = None
 
     @property
     def current_tier_code(self) -> str:
-        return self.tier_code if self.paid is None else self.paid.tier_code
+        plan, paid = self.plan, self.paid
+        if plan is not None and (paid is None or plan.at >= paid.period.start):
+            return plan.tier_code
+        return self.tier_code if paid is None else paid.tier_code
 
     @property
     def paid_through(self) -> datetime | None:
@@ -215,6 +236,12 @@ def _merge(m: Membership, fact: MembershipFact) -> Membership:
         word = CancelRequest(fact.at, kind is FactKind.CANCEL_REQUESTED)
         if m.cancel is None or (word.at, word.requested) > (m.cancel.at, m.cancel.requested):
             return replace(m, cancel=word)
+        return m
+    if kind is FactKind.TIER_REPORTED:
+        assert fact.tier_code is not None
+        said = PlanWord(fact.at, fact.tier_code)
+        if m.plan is None or (said.at, said.tier_code) > (m.plan.at, m.plan.tier_code):
+            return replace(m, plan=said)
         return m
     if kind is FactKind.CANCELLED_NOW:
         return replace(m, cancelled_at=_earliest(m.cancelled_at, fact.at))

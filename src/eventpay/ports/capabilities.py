@@ -187,6 +187,14 @@ class SubscriptionStart:
 
 
 @dataclass(frozen=True, slots=True)
+class TierChange:
+    """A tier change the provider took: in effect (Stripe, prorated), or waiting for the buyer
+    to approve it at ``approve_url`` (PayPal revises a plan only with the buyer's consent)."""
+
+    approve_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriptionEvent:
     """What one provider event says about a membership subscription: its facts (the domain's
     mappers made them), and the money a paid invoice or sale brought (``payment_ref`` unique
@@ -196,6 +204,25 @@ class SubscriptionEvent:
     facts: tuple[MembershipFact, ...]
     payment_ref: str | None = None
     amount: Money | None = None
+    charge_ref: str | None = None
+    """The provider's charge, when the event itself is the money's movement (a PayPal sale);
+    Stripe's charge comes with its PaymentIntent's event instead."""
+    fee: Money | None = None
+    """What the provider kept of the charge, when the event says (PayPal's sale does)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeEvent:
+    """What happened to a charge after it paid an invoice: a refund (``kind`` ``refund``,
+    ``ref`` the refund) or a dispute (``dispute``, ``ref`` the dispute), with its provider
+    ``status``; ``charge_ref`` names the charge or its payment (either may match)."""
+
+    kind: str
+    ref: str
+    charge_ref: str
+    status: str
+    amount: Money | None = None
+    reason: str | None = None
 
 
 class SubscriptionProvider(Protocol):
@@ -215,11 +242,30 @@ class SubscriptionProvider(Protocol):
     ) -> None: ...
     def change_tier(
         self, provider_subscription_id: str, tier: MembershipTier, *, idempotency_key: str
-    ) -> None: ...
+    ) -> TierChange: ...
+    def subscription_to_read(self, event_type: str, payload: Mapping[str, Any]) -> str | None:
+        """The subscription to read from the provider before the event can be parsed (PayPal's
+        events do not carry its plan); None when the event needs no read. No I/O."""
+        ...
+
+    def read_subscription(self, provider_subscription_id: str) -> Mapping[str, Any]:
+        """The subscription as the provider has it now: called with no transaction open."""
+        ...
+
     def parse_subscription_event(
-        self, event_type: str, payload: Mapping[str, Any]
+        self,
+        event_type: str,
+        payload: Mapping[str, Any],
+        *,
+        read: Mapping[str, Any] | None = None,
     ) -> SubscriptionEvent | None:
-        """The event's membership meaning; None for events about no subscription."""
+        """The event's membership meaning (``read``: the subscription `subscription_to_read`
+        asked for); None for events about no subscription. No I/O."""
+        ...
+
+    def parse_charge_event(self, event_type: str, payload: Mapping[str, Any]) -> ChargeEvent | None:
+        """A refund or dispute of some charge; None for other events. Whether the charge paid a
+        membership is for the caller to find."""
         ...
 
     def is_subscription_payment(self, event_type: str, payload: Mapping[str, Any]) -> bool:

@@ -33,6 +33,25 @@ class SubscriptionRecord:
     updated_at: datetime
 
 
+@dataclass
+class ChargeRecord:
+    """A provider charge that paid a membership invoice: what the provider kept of it
+    (``fee``, None until read), what was refunded of it, and its dispute's status if any."""
+
+    id: str
+    provider: ProviderName
+    ref: str
+    payment_ref: str
+    amount: int
+    currency: str
+    created_at: datetime
+    fee: int | None = None
+    fee_checks: int = 0
+    fee_check_at: datetime | None = None
+    refunded: int = 0
+    dispute_status: str | None = None
+
+
 class MembershipRepository(Protocol):
     def add(self, record: SubscriptionRecord) -> None: ...
     def save(self, record: SubscriptionRecord) -> None: ...
@@ -64,6 +83,20 @@ class MembershipRepository(Protocol):
         at: datetime,
     ) -> bool:
         """Remember a charge that paid a membership invoice; False when it was known."""
+        ...
+
+    def charge(
+        self, provider: ProviderName, ref: str, *, for_update: bool = False
+    ) -> ChargeRecord | None:
+        """The charge whose ``ref`` (the charge) or ``payment_ref`` (its PaymentIntent) is
+        ``ref``."""
+        ...
+
+    def save_charge(self, charge: ChargeRecord) -> None: ...
+    def charges_without_fee(
+        self, provider: ProviderName, *, now: datetime, created_after: datetime, limit: int
+    ) -> list[ChargeRecord]:
+        """Charges whose fee is still unknown and due to be read, longest due first."""
         ...
 
     def project(

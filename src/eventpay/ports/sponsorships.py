@@ -5,7 +5,8 @@ A provider sells sponsor invoices when its adapter carries a `SponsorInvoiceGate
 `SPONSOR_INVOICES` (set by the composition root): PayPal Invoicing v2 or Stripe Invoices with
 `collection_method=send_invoice`. The gateway also reads the provider's invoice events into a
 `SponsorInvoiceEvent` (every payment the invoice has received so far), so settlement never reads
-provider payloads.
+provider payloads. A gateway that can also say what the provider kept of a payment after the
+fact (Stripe: the charge's balance transaction) is an `InvoicePaymentFees` too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from eventpay.domain import Money
 from eventpay.domain.sponsorships import SponsorKind, SponsorshipStatus
@@ -88,6 +89,30 @@ class SponsorInvoiceGateway(Protocol):
         ...
 
 
+@runtime_checkable
+class InvoicePaymentFees(Protocol):
+    def payment_fee(self, payment_ref: str) -> Money | None:
+        """What the provider kept of the payment `payment_ref`, in its currency; None while it
+        does not say (or settled it in another currency)."""
+        ...
+
+
+@dataclass(slots=True)
+class SponsorPaymentRecord:
+    """A payment a sponsor invoice received, with what the provider kept of it (`fee`, None
+    until read; read again at `fee_check_at`, None: due now)."""
+
+    id: int
+    sponsorship_id: str
+    provider: ProviderName
+    payment_ref: str
+    amount: Money
+    received_at: datetime
+    fee: int | None = None
+    fee_checks: int = 0
+    fee_check_at: datetime | None = None
+
+
 SPONSOR_INVOICES = "sponsor_invoices"
 
 
@@ -111,4 +136,20 @@ class SponsorshipRepository(Protocol):
         self, sponsorship_id: str, provider: ProviderName, payment: InvoicePayment, *, at: datetime
     ) -> bool:
         """Record a payment once; False when its provider id is already recorded."""
+        ...
+
+    def payment(
+        self, provider: ProviderName, payment_ref: str, *, for_update: bool = False
+    ) -> SponsorPaymentRecord | None: ...
+    def save_payment(self, payment: SponsorPaymentRecord) -> None: ...
+    def payments_received(
+        self, provider: ProviderName, *, since: datetime
+    ) -> list[SponsorPaymentRecord]:
+        """The payments of `provider` received since `since` (reconciliation's our side)."""
+        ...
+
+    def payments_without_fee(
+        self, provider: ProviderName, *, now: datetime, received_after: datetime, limit: int
+    ) -> list[SponsorPaymentRecord]:
+        """Payments whose fee is still unknown and due to be read, longest due first."""
         ...

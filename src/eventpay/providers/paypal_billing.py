@@ -8,11 +8,14 @@ new plan, and a subscription read back (`fields=plan`) names its tier. Every wri
 `PayPal-Request-Id`. The buyer approves a new subscription at its `approve` link; the platform
 never collects a payment itself: PayPal bills each cycle and reports `PAYMENT.SALE.COMPLETED`.
 
-A sale or a `BILLING.SUBSCRIPTION.*` event is read with the subscription it concerns (its plan
-and billing info) and turned into facts by `domain.membership_events.paypal_facts`: the period
-a sale pays starts at the sale and lasts the tier's interval. A subscription on a plan that is
-not one of ours is left alone. A tier change (`revise`) needs the buyer's consent at PayPal and
-applies from the next billing date: PayPal does not prorate.
+A sale or a `BILLING.SUBSCRIPTION.*` event is parsed with the subscription it concerns (its plan
+and billing info), which the webhook worker reads first (`subscription_to_read`,
+`read_subscription`) with no database transaction open, and turned into facts by
+`domain.membership_events.paypal_facts`: the period a sale pays starts at the sale and lasts
+the tier's interval. A subscription on a plan that is not one of ours is left alone. A tier
+change (`revise`) needs the buyer's consent at PayPal: its `approve` link goes back to the
+buyer, and the plan changes (`BILLING.SUBSCRIPTION.UPDATED`) once they approved; the new price
+bills from the next billing date: PayPal does not prorate.
 
 What must not live here: deciding anything about a membership, storage.
 """
@@ -26,7 +29,12 @@ from typing import Any
 from eventpay.domain.membership_events import PayPalBillingEvent, paypal_facts
 from eventpay.domain.membership_tiers import BillingInterval, MembershipTier
 from eventpay.domain.memberships import Period
-from eventpay.ports.capabilities import SubscriptionEvent, SubscriptionStart
+from eventpay.ports.capabilities import (
+    ChargeEvent,
+    SubscriptionEvent,
+    SubscriptionStart,
+    TierChange,
+)
 from eventpay.providers.paypal_http import PayPalApi, PayPalRejected, malformed
 from eventpay.providers.paypal_money import from_paypal, to_paypal
 
@@ -84,6 +92,11 @@ def _after(start: datetime, interval: BillingInterval) -> datetime:
             return start.replace(year=year, month=month, day=day)
         except ValueError:
             day -= 1
+
+
+def _approve_link(answer: Mapping[str, Any]) -> str | None:
+    links = answer.get("links") or ()
+    return next((str(ln["href"]) for ln in links if ln.get("rel") == "approve"), None)
 
 
 def _regular_cycles(subscription: Mapping[str, Any]) -> int:
@@ -167,14 +180,7 @@ class PayPalBilling:
                 "cancel_url": cancel_url or return_url,
             }
         created = self._api.call("POST", _SUBSCRIPTIONS, json=body, request_id=idempotency_key)
-        approve = next(
-            (
-                str(link["href"])
-                for link in created.get("links") or ()
-                if link.get("rel") == "approve"
-            ),
-            None,
-        )
+        approve = _approve_link(created)
         if approve is None:
             raise malformed("a subscription without its approve link")
         return SubscriptionStart(provider_subscription_id=str(created["id"]), approve_url=approve)
@@ -189,19 +195,57 @@ class PayPalBilling:
 
     def change_tier(
         self, provider_subscription_id: str, tier: MembershipTier, *, idempotency_key: str
-    ) -> None:
-        self._api.call(
+    ) -> TierChange:
+        revised = self._api.call(
             "POST",
             f"{_SUBSCRIPTIONS}/{provider_subscription_id}/revise",
             json={"plan_id": self.plan_for(tier)},
             request_id=idempotency_key,
         )
+        return TierChange(approve_url=_approve_link(revised))
+
+    def subscription_to_read(self, event_type: str, payload: Mapping[str, Any]) -> str | None:
+        if event_type not in _EVENTS:
+            return None
+        resource = payload.get("resource")
+        if not isinstance(resource, Mapping):
+            return None
+        sale = event_type == "PAYMENT.SALE.COMPLETED"
+        sub_id = resource.get("billing_agreement_id") if sale else resource.get("id")
+        return sub_id if isinstance(sub_id, str) else None
+
+    def read_subscription(self, provider_subscription_id: str) -> Mapping[str, Any]:
+        found: Mapping[str, Any] = self._api.call(
+            "GET", f"{_SUBSCRIPTIONS}/{provider_subscription_id}", params={"fields": "plan"}
+        )
+        return found
 
     def is_subscription_payment(self, event_type: str, payload: Mapping[str, Any]) -> bool:
         return False
 
+    def parse_charge_event(self, event_type: str, payload: Mapping[str, Any]) -> ChargeEvent | None:
+        """`PAYMENT.SALE.REFUNDED` (the refund names its `sale_id` and the sale's
+        `total_refunded_amount`); PayPal's disputes are the disputes adapter's."""
+        if event_type != "PAYMENT.SALE.REFUNDED":
+            return None
+        refund = payload.get("resource")
+        if not isinstance(refund, Mapping) or not isinstance(refund.get("sale_id"), str):
+            raise malformed(f"{event_type} without its sale")
+        total = refund.get("total_refunded_amount") or {}
+        return ChargeEvent(
+            kind="refund",
+            ref=str(refund.get("id")),
+            charge_ref=str(refund["sale_id"]),
+            status=str(refund.get("state") or "completed"),
+            amount=from_paypal(total) if total else None,
+        )
+
     def parse_subscription_event(
-        self, event_type: str, payload: Mapping[str, Any]
+        self,
+        event_type: str,
+        payload: Mapping[str, Any],
+        *,
+        read: Mapping[str, Any] | None = None,
     ) -> SubscriptionEvent | None:
         if event_type not in _EVENTS:
             return None
@@ -215,9 +259,9 @@ class PayPalBilling:
         sub_id = resource.get("billing_agreement_id") if sale else resource.get("id")
         if not isinstance(sub_id, str):
             return None
-        subscription = self._api.call(
-            "GET", f"{_SUBSCRIPTIONS}/{sub_id}", params={"fields": "plan"}
-        )
+        if read is None or read.get("id", sub_id) != sub_id:
+            raise ValueError(f"{event_type} is parsed with its subscription {sub_id} read first")
+        subscription = read
         tier = _tier_of(subscription.get("plan") or {})
         if tier is None:
             return None
@@ -253,9 +297,15 @@ class PayPalBilling:
         if not sale:
             return SubscriptionEvent(provider_subscription_id=sub_id, facts=facts)
         amount = resource.get("amount") or {}
+        currency = amount.get("currency")
+        fee = resource.get("transaction_fee") or {}
         return SubscriptionEvent(
             provider_subscription_id=sub_id,
             facts=facts,
             payment_ref=str(resource["id"]),
-            amount=from_paypal({"currency": amount.get("currency"), "value": amount.get("total")}),
+            amount=from_paypal({"currency": currency, "value": amount.get("total")}),
+            charge_ref=str(resource["id"]),
+            fee=from_paypal({"currency": fee.get("currency", currency), "value": fee["value"]})
+            if fee.get("value") is not None
+            else None,
         )

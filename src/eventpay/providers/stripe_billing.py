@@ -12,7 +12,9 @@ tier change rewrites it, so every later invoice (whose `parent.subscription_deta
 copies it) names the tier it pays for.
 
 Events become provider-neutral facts through `domain.membership_events`; this module only reads
-the fields. An invoice or subscription without `eventpay_tier` is not a membership (a sponsor
+the fields. What later happens to a charge (`charge.refunded`, with the total refunded so far;
+`charge.dispute.*`) is read as a `ChargeEvent`; whether that charge paid a membership is the
+caller's to find. An invoice or subscription without `eventpay_tier` is not a membership (a sponsor
 invoice, another integration's subscription) and is left alone.
 
 What must not live here: deciding anything about a membership, storage.
@@ -30,7 +32,12 @@ from eventpay.domain import Money
 from eventpay.domain.membership_events import StripeBillingEvent, stripe_facts
 from eventpay.domain.membership_tiers import MembershipTier
 from eventpay.domain.memberships import Period
-from eventpay.ports.capabilities import SubscriptionEvent, SubscriptionStart
+from eventpay.ports.capabilities import (
+    ChargeEvent,
+    SubscriptionEvent,
+    SubscriptionStart,
+    TierChange,
+)
 from eventpay.providers.stripe import _call
 from eventpay.providers.stripe_currency import from_stripe, to_stripe
 from eventpay.providers.stripe_errors import malformed
@@ -183,7 +190,7 @@ class StripeBilling:
 
     def change_tier(
         self, provider_subscription_id: str, tier: MembershipTier, *, idempotency_key: str
-    ) -> None:
+    ) -> TierChange:
         price_id = self.price_for(tier)
         v1 = self._client.v1
         sub = _call(lambda: v1.subscriptions.retrieve(provider_subscription_id))
@@ -201,6 +208,39 @@ class StripeBilling:
                 options={"idempotency_key": idempotency_key},
             )
         )
+        return TierChange()
+
+    def subscription_to_read(self, event_type: str, payload: Mapping[str, Any]) -> str | None:
+        return None  # Stripe's events carry the whole object
+
+    def read_subscription(self, provider_subscription_id: str) -> Mapping[str, Any]:
+        sub = _call(lambda: self._client.v1.subscriptions.retrieve(provider_subscription_id))
+        return dict(sub)
+
+    def parse_charge_event(self, event_type: str, payload: Mapping[str, Any]) -> ChargeEvent | None:
+        if event_type == "charge.refunded":
+            charge = _event_object(payload)
+            return ChargeEvent(
+                kind="refund",
+                ref=str(charge["id"]),
+                charge_ref=str(charge["id"]),
+                status="refunded",
+                amount=from_stripe(charge.get("amount_refunded"), charge.get("currency")),
+            )
+        if not event_type.startswith("charge.dispute."):
+            return None
+        dispute = _event_object(payload)
+        charge_ref = id_of(dispute.get("charge")) or id_of(dispute.get("payment_intent"))
+        if charge_ref is None:
+            raise malformed("a dispute without its charge")
+        return ChargeEvent(
+            kind="dispute",
+            ref=str(dispute["id"]),
+            charge_ref=charge_ref,
+            status=str(dispute.get("status") or "unknown"),
+            amount=from_stripe(dispute.get("amount"), dispute.get("currency")),
+            reason=dispute.get("reason"),
+        )
 
     def is_subscription_payment(self, event_type: str, payload: Mapping[str, Any]) -> bool:
         if not event_type.startswith("payment_intent."):
@@ -212,7 +252,11 @@ class StripeBilling:
         )
 
     def parse_subscription_event(
-        self, event_type: str, payload: Mapping[str, Any]
+        self,
+        event_type: str,
+        payload: Mapping[str, Any],
+        *,
+        read: Mapping[str, Any] | None = None,
     ) -> SubscriptionEvent | None:
         if event_type not in _INVOICE_EVENTS and event_type not in _SUBSCRIPTION_EVENTS:
             return None

@@ -3,10 +3,14 @@
 package, finalized (which opens its hosted page and PaymentIntent) and sent.
 
 The invoice's metadata names our sponsorship (`eventpay_sponsorship`), and so does its
-PaymentIntent's (written right after finalizing, before the invoice is sent to anyone): the
-intent's own `payment_intent.succeeded` then reads as an invoice's payment, not as money for an
-unknown order. `invoice.paid` (Stripe invoices are paid whole) and `invoice.overdue` of such an
-invoice are what settlement applies; invoices without the key (a membership's) are left alone.
+PaymentIntent's, with the invoice's id (`eventpay_invoice`; written right after finalizing,
+before the invoice is sent to anyone, so the charge inherits both). The intent's own
+`payment_intent.succeeded` is the invoice's payment: keyed by its charge (`latest_charge`), the
+id Stripe's balance lists the money under, so reconciliation finds it ours (`invoice.paid`
+names no charge since API version 2025-03-31, only the invoice: recording the payment from it
+would leave the charge unmatched). `invoice.paid` and `invoice.overdue` of such an invoice
+settle nothing more than its status; invoices without the key (a membership's) are left alone.
+What Stripe kept of the charge is read afterwards from its balance transaction (`payment_fee`).
 
 What must not live here: deciding anything about a sponsorship, storage.
 """
@@ -18,14 +22,16 @@ from typing import Any
 
 import stripe
 
+from eventpay.domain import Money
 from eventpay.ports.capabilities import Invoice, InvoiceDraft
 from eventpay.ports.sponsorships import InvoicePayment, SponsorInvoiceEvent
 from eventpay.providers.stripe import _call, _copy
-from eventpay.providers.stripe_currency import from_stripe, to_stripe
+from eventpay.providers.stripe_currency import StripeUnitsError, from_stripe, to_stripe
 from eventpay.providers.stripe_errors import malformed
 from eventpay.providers.stripe_objects import id_of
 
 SPONSORSHIP_KEY = "eventpay_sponsorship"
+INVOICE_KEY = "eventpay_invoice"
 
 
 def _event_object(payload: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -52,6 +58,30 @@ def _intent_of(invoice: Mapping[str, Any]) -> str | None:
             if found:
                 return found
     return None
+
+
+def _charge_event(intent: Mapping[str, Any]) -> SponsorInvoiceEvent | None:
+    """A sponsor invoice's PaymentIntent succeeded: its charge is the invoice's payment."""
+    sponsorship_id = _sponsorship_of(intent)
+    if sponsorship_id is None:
+        return None
+    charge_id = id_of(intent.get("latest_charge"))
+    if not charge_id:
+        raise malformed("a succeeded PaymentIntent without its charge")
+    received = intent.get("amount_received")
+    try:
+        amount = from_stripe(
+            intent.get("amount") if received is None else received, intent.get("currency")
+        )
+    except StripeUnitsError as exc:
+        raise malformed(f"{intent.get('id')}: {exc}") from None
+    metadata = intent.get("metadata")
+    invoice_id = metadata.get(INVOICE_KEY) if isinstance(metadata, Mapping) else None
+    return SponsorInvoiceEvent(
+        str(invoice_id or ""),
+        (InvoicePayment(charge_id, amount),),
+        sponsorship_id=sponsorship_id,
+    )
 
 
 class StripeSponsorInvoices:
@@ -108,7 +138,7 @@ class StripeSponsorInvoices:
             _call(
                 lambda: v1.payment_intents.update(
                     intent_id,
-                    params={"metadata": metadata},
+                    params={"metadata": {**metadata, INVOICE_KEY: invoice_id}},
                     options={"idempotency_key": f"{idempotency_key}:intent"},
                 )
             )
@@ -143,6 +173,8 @@ class StripeSponsorInvoices:
     def parse_invoice_event(
         self, event_type: str, payload: Mapping[str, Any]
     ) -> SponsorInvoiceEvent | None:
+        if event_type == "payment_intent.succeeded":
+            return _charge_event(_event_object(payload))
         if event_type not in ("invoice.paid", "invoice.overdue"):
             return None
         invoice = _event_object(payload)
@@ -152,14 +184,28 @@ class StripeSponsorInvoices:
         invoice_id = str(invoice.get("id") or "")
         if not invoice_id:
             raise malformed("an invoice without its id")
-        if event_type == "invoice.overdue":
-            return SponsorInvoiceEvent(invoice_id, overdue=True, sponsorship_id=sponsorship_id)
-        paid = int(invoice.get("amount_paid") or 0)
-        currency = str(invoice.get("currency") or "")
-        payments: tuple[InvoicePayment, ...] = ()
-        if paid > 0:
-            payments = (InvoicePayment(invoice_id, from_stripe(paid, currency)),)
-        return SponsorInvoiceEvent(invoice_id, payments, sponsorship_id=sponsorship_id)
+        return SponsorInvoiceEvent(
+            invoice_id, overdue=event_type == "invoice.overdue", sponsorship_id=sponsorship_id
+        )
+
+    def payment_fee(self, payment_ref: str) -> Money | None:
+        """Stripe's fee on a sponsor's charge, from its balance transaction; None while there
+        is none, or when the balance settled in another currency than the charge."""
+        charge = _call(
+            lambda: self._client.v1.charges.retrieve(
+                payment_ref, params={"expand": ["balance_transaction"]}
+            )
+        )
+        transaction = charge.get("balance_transaction")
+        if not isinstance(transaction, Mapping) or transaction.get("fee") is None:
+            return None
+        currency = str(charge.get("currency") or "").lower()
+        if str(transaction.get("currency") or "").lower() != currency:
+            return None
+        try:
+            return from_stripe(transaction["fee"], currency)
+        except StripeUnitsError as exc:
+            raise malformed(f"{payment_ref} fee: {exc}") from None
 
     def is_invoice_payment(self, event_type: str, payload: Mapping[str, Any]) -> bool:
         if not event_type.startswith("payment_intent."):

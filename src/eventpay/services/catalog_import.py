@@ -1,17 +1,20 @@
-"""Loading a whole catalog from a file (`eventpay catalog import`): organizers and events
-created or updated in one transaction, all or nothing, by an admin (the operator).
+"""Loading a whole catalog from a file (`eventpay catalog import`): organizers, events and
+everything they sell (`catalog_products`: gate places, passes, VIP, teams, merchandise, sponsor
+packages, promo codes; series across events) created or updated in one transaction, all or
+nothing, by an admin (the operator).
 
 Running it again changes nothing: each event is compared with what is stored and only the
 difference is applied (`catalog_edits.update_in`), its classes matched by id, else by code; the
 classes a file no longer lists are removed (refused once ordered). An organizer's name and
 PayPal address follow the file (`organizer.created`, `organizer.updated`, audited); the
-platform fee agreed with it is not the file's to change. With `dry_run=True` the same report
-is built and nothing is committed.
+platform fee agreed with it is not the file's to change. Products follow, event by event
+(`catalog_products`), then series. With `dry_run=True` the same report is built and nothing is
+committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -27,7 +30,14 @@ from eventpay.services.catalog_edits import (
     create_in,
     update_in,
 )
+from eventpay.services.catalog_products import (
+    EventProducts,
+    ProductEdit,
+    put_event_products,
+    put_series,
+)
 from eventpay.services.errors import Conflict, InvalidRequest, NotFound, ServiceError
+from eventpay.services.series import SeriesSetup
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +52,12 @@ class ImportReport:
     organizers: tuple[OrganizerEdit, ...]
     events: tuple[EventEdit, ...]
     dry_run: bool
+    products: tuple[ProductEdit, ...] = ()
 
     @property
     def changed(self) -> bool:
-        return any(o.action != "unchanged" for o in self.organizers) or any(
-            e.action != "unchanged" for e in self.events
-        )
+        actions = [o.action for o in self.organizers] + [e.action for e in self.events]
+        return any(a != "unchanged" for a in (*actions, *(p.action for p in self.products)))
 
 
 def _put_organizer(
@@ -129,10 +139,13 @@ def import_catalog(
     now: datetime,
     organizers: Sequence[Organizer],
     events: Sequence[EventDraft],
+    products: Mapping[str, EventProducts] | None = None,
+    series: Sequence[SeriesSetup] = (),
     dry_run: bool = False,
 ) -> ImportReport:
-    """Create or update every organizer and event of a catalog file, in one transaction (all
-    or nothing); running it again changes nothing. Events need their id in the file."""
+    """Create or update every organizer, event and product of a catalog file (`products` by
+    event id), in one transaction (all or nothing); running it again changes nothing. Events
+    need their id in the file."""
     if caller.role is not Role.ADMIN:
         raise NotFound("not_found", "No such resource.")
     for position, draft in enumerate(events):
@@ -150,7 +163,27 @@ def import_catalog(
             except ServiceError as exc:
                 exc.details.setdefault("event_id", draft.id)
                 raise
-        report = ImportReport(organizer_edits, tuple(event_edits), dry_run)
+        product_edits: list[ProductEdit] = []
+        for position, draft in enumerate(events):
+            wanted = (products or {}).get(draft.id or "")
+            if wanted is None:
+                continue
+            try:
+                product_edits.extend(
+                    put_event_products(
+                        uow,
+                        caller,
+                        now,
+                        event_id=event_edits[position].event_id,
+                        products=wanted,
+                        path=f"events[{position}]",
+                    )
+                )
+            except ServiceError as exc:
+                exc.details.setdefault("event_id", draft.id)
+                raise
+        product_edits.extend(put_series(uow, caller, now, series))
+        report = ImportReport(organizer_edits, tuple(event_edits), dry_run, tuple(product_edits))
         if report.changed and not dry_run:
             uow.commit()
     return report

@@ -5,7 +5,13 @@ Subscribing creates the provider subscription first (outside any transaction: a 
 never holds a database lock), then stores its row with nothing yet established; the first
 payment's events make it a membership (`settlement.memberships`). Cancelling and changing tier
 only ask the provider: what happened comes back as events, and the row changes then, so there
-is one way a membership ever moves. Each request is audited.
+is one way a membership ever moves. A PayPal tier change waits for the buyer to approve the
+revision at PayPal: its `approve_url` goes back to the caller and the tier moves only when
+PayPal's event says so. Each request is audited.
+
+A tier taken out of the settings after someone bought it is still shown (by its code, with no
+tier details) and still gives what was paid for; only a change *to* a tier the platform does
+not sell is refused (422 `unknown_tier`).
 
 What must not live here: how facts merge or what a status is (domain), event handling
 (`webhooks` → `settlement.memberships`), HTTP.
@@ -24,10 +30,20 @@ from eventpay.domain.membership_status import (
     next_retry_at,
     status_at,
 )
-from eventpay.domain.membership_tiers import MembershipError, MembershipTier, tier_named
+from eventpay.domain.membership_tiers import (
+    MembershipError,
+    MembershipTier,
+    find_tier,
+    tier_named,
+)
 from eventpay.domain.memberships import Membership
 from eventpay.ports import UnitOfWorkFactory
-from eventpay.ports.capabilities import SubscriptionProvider, SubscriptionStart, subscriptions_of
+from eventpay.ports.capabilities import (
+    SubscriptionProvider,
+    SubscriptionStart,
+    TierChange,
+    subscriptions_of,
+)
 from eventpay.ports.identity import Clock, Principal, ProviderName
 from eventpay.ports.memberships import SubscriptionRecord
 from eventpay.ports.providers import ProviderError, ProviderRegistry
@@ -62,11 +78,13 @@ class MembershipRules:
 
 @dataclass(frozen=True, slots=True)
 class MembershipView:
-    """One subscription as its member sees it at ``at``."""
+    """One subscription as its member sees it at ``at``; ``tier`` is None when the platform no
+    longer sells the member's tier (``tier_code`` names it)."""
 
     record: SubscriptionRecord
     status: MembershipStatus
-    tier: MembershipTier
+    tier_code: str
+    tier: MembershipTier | None
     member_pricing_until: datetime | None
     next_payment_at: datetime | None
 
@@ -81,7 +99,8 @@ def view_of(record: SubscriptionRecord, at: datetime, rules: MembershipRules) ->
     return MembershipView(
         record=record,
         status=status,
-        tier=_tier(rules, state.current_tier_code),
+        tier_code=state.current_tier_code,
+        tier=find_tier(rules.tiers, state.current_tier_code),
         member_pricing_until=None if until is None or until <= at else until,
         next_payment_at=next_payment,
     )
@@ -294,23 +313,27 @@ def change_tier(
     tier_code: str,
     rules: MembershipRules,
     clock: Clock,
-) -> MembershipView:
-    """Move the membership to another paid tier; the provider prorates the difference."""
+) -> tuple[MembershipView, TierChange]:
+    """Move the membership to another paid tier; the provider prorates the difference (Stripe)
+    or waits for the buyer to approve it at the answer's ``approve_url`` (PayPal)."""
     tier = _tier(rules, tier_code)
     if tier.is_free:
         raise InvalidRequest("free_tier", "cancel the membership to go back to the free tier")
     now = clock()
     record = _mine(uow_factory, caller, rules, now)
-    current = _tier(rules, record.state.current_tier_code)
+    current_code = record.state.current_tier_code
+    current = find_tier(rules.tiers, current_code)
     if record.tier_code == tier.code:
         raise Conflict("same_tier", f"the membership is already {tier.name}")
-    if current.interval is not tier.interval:
+    # From a tier no longer sold any paid tier may be chosen: its interval is not known here,
+    # and the provider bills the new price by its own rules.
+    if current is not None and current.interval is not tier.interval:
         raise InvalidRequest(
             "interval_change", "a tier billed over another interval is a new membership"
         )
     gateway = _gateway(providers, record.provider)
     try:
-        gateway.change_tier(
+        change = gateway.change_tier(
             record.provider_subscription_id,
             tier,
             idempotency_key=f"membership-change:{record.id}:{tier.code}:{record.updated_at.isoformat()}",
@@ -318,20 +341,22 @@ def change_tier(
     except ProviderError as exc:
         raise _unavailable(exc) from None
     now = clock()
+    pending = change.approve_url is not None
     with uow_factory() as uow:
         stored = uow.memberships.get(record.id, for_update=True)
         assert stored is not None
-        stored.tier_code = tier.code
-        stored.updated_at = now
-        uow.memberships.save(stored)
+        if not pending:
+            stored.tier_code = tier.code
+            stored.updated_at = now
+            uow.memberships.save(stored)
         audit.record(
             uow,
             entity_type="membership",
             entity_id=record.id,
-            action="membership.tier_changed",
+            action="membership.tier_change_requested" if pending else "membership.tier_changed",
             actor=caller,
             now=now,
-            details={"from": current.code, "to": tier.code},
+            details={"from": current_code, "to": tier.code, "awaits_approval": pending},
         )
         uow.commit()
-    return view_of(stored, now, rules)
+    return view_of(stored, now, rules), change

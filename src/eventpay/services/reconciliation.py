@@ -1,11 +1,13 @@
 """Comparing what we recorded with what Stripe or PayPal lists, and storing the differences.
 
 Our side: every succeeded payment of the provider created since `since` (its money movement,
-the amount we counted and the fee we booked) and every succeeded refund (negative). Their side:
-the provider's own list (`MovementSource.movements`), payments and refunds only. A movement the
-provider lists that is older on our side (an attempt started before `since`) is looked up by
-its id, so a window edge never reports a false "missing". `domain.reconciliation.compare` names
-each difference; the run is stored with them, and the same database gives the same answer.
+the amount we counted and the fee we booked), every payment a sponsor invoice received (by the
+provider's id, on Stripe its charge; with the fee booked) and every succeeded refund
+(negative). Their side: the provider's own list (`MovementSource.movements`), payments and
+refunds only. A movement the provider lists that is older on our side (an attempt started
+before `since`) is looked up by its id, so a window edge never reports a false "missing".
+`domain.reconciliation.compare` names each difference; the run is stored with them, and the
+same database gives the same answer.
 
 By default the comparison runs in bulk: the provider's movements go straight into the
 database as they are read (`ReconciliationRepository.stage_theirs`), ours are gathered there
@@ -52,8 +54,10 @@ from eventpay.ports import (
     UnitOfWorkFactory,
 )
 from eventpay.ports.capabilities import MovementReport, OrganizerMovementSource
+from eventpay.ports.sponsorships import SponsorPaymentRecord
 from eventpay.services.errors import InvalidRequest, NotFound
 from eventpay.services.settlement.ledger import fee_cause
+from eventpay.services.settlement.sponsorships import fee_cause as sponsor_fee_cause
 from eventpay.services.views import counted_amount
 
 Progress = Callable[[int], None]
@@ -83,6 +87,25 @@ def _payment(uow: UnitOfWork, payment: PaymentRecord) -> Movement:
     )
 
 
+def _sponsor_payment(uow: UnitOfWork, payment: SponsorPaymentRecord) -> Movement:
+    """A payment a sponsor invoice received (on Stripe, its charge), with the fee booked."""
+    fees = [
+        p.amount
+        for p in uow.ledger.postings_for_cause(
+            sponsor_fee_cause(payment.provider, payment.payment_ref)
+        )
+        if p.account.kind is AccountKind.PROVIDER_FEE_EXPENSE
+    ]
+    currency = payment.amount.currency
+    return Movement(
+        ref=payment.payment_ref,
+        kind="payment",
+        amount=payment.amount,
+        fee=Money(sum(fees), currency) if fees else None,
+        our_id=payment.sponsorship_id,
+    )
+
+
 def _refund(refund: RefundRecord) -> Movement:
     assert refund.provider_refund_id is not None  # selected with one
     return Movement(
@@ -99,7 +122,8 @@ def _ours_for(uow: UnitOfWork, provider: ProviderName, movement: Movement) -> Mo
         payment = uow.payments.by_capture_id(provider, movement.ref)
         if payment is not None and payment.status is PaymentStatus.SUCCEEDED:
             return _payment(uow, payment)
-        return None
+        sponsor = uow.sponsorships.payment(provider, movement.ref)
+        return None if sponsor is None else _sponsor_payment(uow, sponsor)
     refund = uow.refunds.by_provider_ref(provider, movement.ref)
     if refund is not None and refund.status is RefundStatus.SUCCEEDED:
         return _refund(refund)
@@ -185,6 +209,10 @@ def reconcile(
                     for p in uow.payments.list_settled(provider=provider, since=since)
                 ),
                 *(_refund(r) for r in uow.refunds.list_settled(provider=provider, since=since)),
+                *(
+                    _sponsor_payment(uow, p)
+                    for p in uow.sponsorships.payments_received(provider, since=since)
+                ),
             ]
         }
         for movement in theirs:

@@ -35,6 +35,7 @@ from eventpay.ports import (
     WebhookVerifier,
     connect_of,
 )
+from eventpay.ports.capabilities import subscriptions_of
 from eventpay.services.captures import capture_payment
 from eventpay.services.errors import NotFound
 from eventpay.services.settlement import apply_payment_update, apply_refund_update
@@ -170,7 +171,11 @@ def _payout_update(
 
 
 def _apply(
-    uow: UnitOfWork, event: WebhookEventRecord, providers: ProviderRegistry, now: datetime
+    uow: UnitOfWork,
+    event: WebhookEventRecord,
+    providers: ProviderRegistry,
+    now: datetime,
+    read: Mapping[str, Any] | None = None,
 ) -> tuple[WebhookStatus, str | None]:
     """Apply one event; returns its resulting status and a payment to capture afterwards."""
     provider = providers.get(event.provider)
@@ -204,7 +209,13 @@ def _apply(
         ):
             return WebhookStatus.PROCESSED, None
         if settlement_memberships.apply_provider_event(
-            uow, provider, name=event.provider, event_type=event.type, payload=payload, now=now
+            uow,
+            provider,
+            name=event.provider,
+            event_type=event.type,
+            payload=payload,
+            now=now,
+            read=read,
         ):
             return WebhookStatus.PROCESSED, None
         if settlement_sponsorships.apply_provider_event(
@@ -221,6 +232,10 @@ def _apply(
                 )
                 return WebhookStatus.PROCESSED, None
             return WebhookStatus.IGNORED, None
+        if settlement_sponsorships.apply_provider_event(
+            uow, provider, name=event.provider, event_type=event.type, payload=payload, now=now
+        ):
+            return WebhookStatus.PROCESSED, None
         if update.status is PaymentStatus.SUCCEEDED and not (
             settlement_sponsorships.is_invoice_payment(provider, event.type, payload)
         ):
@@ -241,10 +256,16 @@ def process_next(
     clock: Clock,
     retry: RetryPolicy,
     only: str | None = None,
+    read: Mapping[str, Any] | None = None,
 ) -> WebhookEventRecord | None:
     """Claim and apply one due event; None when nothing is due.
 
     `only` names the stored event to apply (a replay), taken only if it is still due.
+
+    An event that needs the provider read first (a PayPal subscription's plan) is let go
+    untouched, the provider is read with no transaction open, and the event is claimed again
+    by its id and applied with that `read` (`_read_then_process`): if another worker applied
+    it meanwhile, the claim finds it no longer due and nothing is applied twice.
 
     An approval (PayPal) is applied first and committed; the capture it calls for runs after
     the commit, outside any transaction, through `captures.capture_payment`.
@@ -255,16 +276,27 @@ def process_next(
         event = uow.webhooks.claim_next(now=now) if only is None else _claim_one(uow, only)
         if event is None:
             return None
+        to_read = None if read is not None else _subscription_to_read(providers, event)
         try:
-            event.status, to_capture = _apply(uow, event, providers, now)
-            event.attempts += 1
-            event.processed_at = now
-            event.last_error = None
-            uow.webhooks.save(event)
-            uow.commit()
+            if to_read is None:
+                event.status, to_capture = _apply(uow, event, providers, now, read)
+                event.attempts += 1
+                event.processed_at = now
+                event.last_error = None
+                uow.webhooks.save(event)
+                uow.commit()
         except Exception as exc:
             uow.rollback()
             error = f"{type(exc).__name__}: {exc}"[:2000]
+    if to_read is not None:
+        return _read_then_process(
+            uow_factory=uow_factory,
+            providers=providers,
+            clock=clock,
+            retry=retry,
+            event=event,
+            subscription_id=to_read,
+        )
     if error is None:
         if to_capture is not None:
             # A failed capture is not the event's failure: the janitor retries the capture.
@@ -282,6 +314,43 @@ def process_next(
     return _record_failure(
         uow_factory=uow_factory, event_id=event.id, error=error, retry=retry, now=now
     )
+
+
+def _subscription_to_read(providers: ProviderRegistry, event: WebhookEventRecord) -> str | None:
+    provider = providers.get(event.provider)
+    if provider is None or subscriptions_of(provider) is None:
+        return None
+    payload = json.loads(event.payload)
+    return settlement_memberships.subscription_to_read(provider, event.type, payload)
+
+
+def _read_then_process(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    clock: Clock,
+    retry: RetryPolicy,
+    event: WebhookEventRecord,
+    subscription_id: str,
+) -> WebhookEventRecord | None:
+    billing = subscriptions_of(providers.get(event.provider))
+    assert billing is not None
+    try:
+        read = billing.gateway.read_subscription(subscription_id)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        return _record_failure(
+            uow_factory=uow_factory, event_id=event.id, error=error, retry=retry, now=clock()
+        )
+    applied = process_next(
+        uow_factory=uow_factory,
+        providers=providers,
+        clock=clock,
+        retry=retry,
+        only=event.id,
+        read=read,
+    )
+    return event if applied is None else applied
 
 
 def _record_failure(

@@ -15,6 +15,7 @@ from eventpay.domain.memberships import (
     MembershipFact,
     PaidPeriod,
     Period,
+    PlanWord,
     apply_fact,
     apply_facts,
 )
@@ -169,3 +170,34 @@ def test_apply_facts_of_nothing_is_the_membership() -> None:
     assert apply_facts(NEW, []) is NEW
     assert T0.tzinfo is UTC
     assert isinstance(DAY, timedelta)
+
+
+def test_the_providers_word_on_the_tier_shows_an_upgrade_before_any_invoice_pays_for_it() -> None:
+    # Found in review: after an upgrade the old tier showed until the next invoice.
+    upgraded = MembershipFact(K.TIER_REPORTED, period(0).start + 100 * DAY, tier_code="retailer")
+    older = MembershipFact(K.TIER_REPORTED, period(0).start, tier_code="pro")
+    for facts in ([paid(0), older, upgraded], [upgraded, paid(0), older], [older, upgraded]):
+        m = apply_facts(NEW, facts)
+        assert m.current_tier_code == "retailer"
+        assert m.plan == PlanWord(upgraded.at, "retailer")
+    m = apply_facts(NEW, [paid(0), upgraded])
+    assert not apply_fact(m, older).applied
+    assert not apply_fact(m, upgraded).applied
+    assert m.paid is not None
+    assert m.paid.tier_code == "pro"
+
+
+def test_a_renewal_paid_after_the_providers_word_names_the_tier() -> None:
+    word_before = MembershipFact(K.TIER_REPORTED, period(1).start - DAY, tier_code="retailer")
+    m = apply_facts(NEW, [paid(0), word_before, paid(1, "manufacturer")])
+    assert m.current_tier_code == "manufacturer"
+    tie = MembershipFact(K.TIER_REPORTED, word_before.at, tier_code="pro")
+    assert apply_facts(m, [tie]).plan == PlanWord(word_before.at, "retailer")
+    assert not apply_fact(m, tie).applied
+
+
+def test_a_tier_word_carries_its_tier_and_no_period() -> None:
+    with pytest.raises(ValueError, match="tier_code"):
+        MembershipFact(K.TIER_REPORTED, T0)
+    with pytest.raises(ValueError, match="concerns no period"):
+        MembershipFact(K.TIER_REPORTED, T0, period(0), "pro")

@@ -212,3 +212,23 @@ def test_paypal_cancelled_runs_out_the_paid_cycle_and_expired_is_expired() -> No
     assert status_at(m, P0.end) is MembershipStatus.CANCELLED
     assert paypal("BILLING.SUBSCRIPTION.EXPIRED") == (MembershipFact(K.EXPIRED, AT),)
     assert T0 < AT
+
+
+def test_subscription_events_report_the_tier_they_are_on() -> None:
+    # Found in review: an upgrade showed the old tier until the next invoice was paid.
+    tier = MembershipFact(K.TIER_REPORTED, AT, tier_code="retailer")
+    updated = stripe("customer.subscription.updated", status="active", tier_code="retailer")
+    assert updated == (tier,)
+    cancelled = stripe(
+        "customer.subscription.updated",
+        status="active",
+        tier_code="retailer",
+        cancel_at_period_end=True,
+    )
+    assert cancelled == (tier, MembershipFact(K.CANCEL_REQUESTED, AT))
+    revised = paypal("BILLING.SUBSCRIPTION.UPDATED", status="ACTIVE", tier_code="retailer")
+    assert revised == (tier,)
+    assert paypal("BILLING.SUBSCRIPTION.CANCELLED", tier_code="retailer") == (
+        tier,
+        MembershipFact(K.CANCEL_REQUESTED, AT),
+    )

@@ -57,6 +57,8 @@ def facts(draw: st.DrawFn) -> MembershipFact:
         return MembershipFact(
             kind, draw(instants), draw(billing_periods()), draw(st.sampled_from(TIERS))
         )
+    if kind is K.TIER_REPORTED:
+        return MembershipFact(kind, draw(instants), tier_code=draw(st.sampled_from(TIERS)))
     if kind in DUNNING_KINDS:
         billed = period(draw(st.integers(0, PERIODS - 1)))
         at = billed.start + draw(st.sampled_from([-2, 1, 3, 5, 9, 20])) * DAY

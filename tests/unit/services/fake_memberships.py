@@ -8,19 +8,20 @@ from datetime import datetime
 from typing import Any
 
 from eventpay.ports.identity import ProviderName
-from eventpay.ports.memberships import SubscriptionRecord
+from eventpay.ports.memberships import ChargeRecord, SubscriptionRecord
 
 
 @dataclass
 class SubscriptionTables:
     rows: dict[str, SubscriptionRecord] = field(default_factory=dict)
     windows: dict[str, tuple[str, datetime, datetime]] = field(default_factory=dict)
-    charges: dict[tuple[str, str], tuple[str, int, str]] = field(default_factory=dict)
+    charges: dict[tuple[str, str], ChargeRecord] = field(default_factory=dict)
     claims: dict[str, datetime] = field(default_factory=dict)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SubscriptionTables:
         rows = {k: replace(v) for k, v in self.rows.items()}
-        return SubscriptionTables(rows, dict(self.windows), dict(self.charges), dict(self.claims))
+        charges = {k: replace(v) for k, v in self.charges.items()}
+        return SubscriptionTables(rows, dict(self.windows), charges, dict(self.claims))
 
 
 class FakeMembershipRepository:
@@ -85,8 +86,47 @@ class FakeMembershipRepository:
         key = (provider.value, ref)
         if key in self._t.charges:
             return False
-        self._t.charges[key] = (payment_ref, amount, currency)
+        self._t.charges[key] = ChargeRecord(
+            id=f"mc_{len(self._t.charges) + 1}",
+            provider=provider,
+            ref=ref,
+            payment_ref=payment_ref,
+            amount=amount,
+            currency=currency,
+            created_at=at,
+            fee_check_at=at,
+        )
         return True
+
+    def charge(
+        self, provider: ProviderName, ref: str, *, for_update: bool = False
+    ) -> ChargeRecord | None:
+        found = [
+            c
+            for (name, _), c in self._t.charges.items()
+            if name == provider.value and ref in (c.ref, c.payment_ref)
+        ]
+        return replace(min(found, key=lambda c: (c.created_at, c.id))) if found else None
+
+    def save_charge(self, charge: ChargeRecord) -> None:
+        key = (charge.provider.value, charge.ref)
+        if key not in self._t.charges:
+            raise LookupError(charge.id)
+        self._t.charges[key] = replace(charge)
+
+    def charges_without_fee(
+        self, provider: ProviderName, *, now: datetime, created_after: datetime, limit: int
+    ) -> list[ChargeRecord]:
+        due = [
+            replace(c)
+            for c in self._t.charges.values()
+            if c.provider is provider
+            and c.fee is None
+            and c.fee_check_at is not None
+            and c.fee_check_at <= now
+            and c.created_at > created_after
+        ]
+        return sorted(due, key=lambda c: (c.fee_check_at or now, c.id))[:limit]
 
     def project(
         self, subscription_id: str, *, user_id: str, valid_from: datetime, valid_until: datetime

@@ -9,7 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from eventpay.ports.identity import ProviderName
-from eventpay.ports.sponsorships import InvoicePayment, SponsorPackage, Sponsorship
+from eventpay.ports.sponsorships import (
+    InvoicePayment,
+    SponsorPackage,
+    SponsorPaymentRecord,
+    Sponsorship,
+)
 
 
 @dataclass
@@ -17,10 +22,12 @@ class SponsorTables:
     packages: dict[str, SponsorPackage] = field(default_factory=dict)
     rows: dict[str, Sponsorship] = field(default_factory=dict)
     payments: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    records: dict[tuple[str, str], SponsorPaymentRecord] = field(default_factory=dict)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SponsorTables:
         rows = {k: replace(v) for k, v in self.rows.items()}
-        return SponsorTables(dict(self.packages), rows, dict(self.payments))
+        records = {k: replace(v) for k, v in self.records.items()}
+        return SponsorTables(dict(self.packages), rows, dict(self.payments), records)
 
 
 class FakeSponsorshipRepository:
@@ -75,4 +82,47 @@ class FakeSponsorshipRepository:
         if key in self._t.payments:
             return False
         self._t.payments[key] = (sponsorship_id, payment.amount.amount)
+        self._t.records[key] = SponsorPaymentRecord(
+            id=len(self._t.records) + 1,
+            sponsorship_id=sponsorship_id,
+            provider=provider,
+            payment_ref=payment.payment_ref,
+            amount=payment.amount,
+            received_at=at,
+        )
         return True
+
+    def payment(
+        self, provider: ProviderName, payment_ref: str, *, for_update: bool = False
+    ) -> SponsorPaymentRecord | None:
+        found = self._t.records.get((provider.value, payment_ref))
+        return None if found is None else replace(found)
+
+    def save_payment(self, payment: SponsorPaymentRecord) -> None:
+        key = (payment.provider.value, payment.payment_ref)
+        if key not in self._t.records:
+            raise LookupError(payment.payment_ref)
+        self._t.records[key] = replace(payment)
+
+    def payments_received(
+        self, provider: ProviderName, *, since: datetime
+    ) -> list[SponsorPaymentRecord]:
+        return [
+            replace(r)
+            for r in self._t.records.values()
+            if r.provider is provider and r.received_at >= since
+        ]
+
+    def payments_without_fee(
+        self, provider: ProviderName, *, now: datetime, received_after: datetime, limit: int
+    ) -> list[SponsorPaymentRecord]:
+        due = [
+            replace(r)
+            for r in self._t.records.values()
+            if r.provider is provider
+            and r.fee is None
+            and r.received_at > received_after
+            and (r.fee_check_at is None or r.fee_check_at <= now)
+        ]
+        due.sort(key=lambda r: (r.fee_check_at is not None, r.fee_check_at or now, r.id))
+        return due[:limit]

@@ -17,9 +17,11 @@ from eventpay.domain.memberships import FactKind, MembershipFact, Period
 from eventpay.ports import Principal, ProviderName, Role
 from eventpay.ports.capabilities import (
     SUBSCRIPTIONS,
+    ChargeEvent,
     MembershipBilling,
     SubscriptionEvent,
     SubscriptionStart,
+    TierChange,
 )
 from eventpay.services import memberships
 from eventpay.services.errors import Conflict, InvalidRequest, NotFound
@@ -37,6 +39,7 @@ class FakeGateway:
     started: list[tuple[str, str]] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     changed: list[tuple[str, str]] = field(default_factory=list)
+    approve_url: str | None = None
 
     def start_subscription(
         self,
@@ -55,12 +58,26 @@ class FakeGateway:
 
     def change_tier(
         self, provider_subscription_id: str, tier: MembershipTier, *, idempotency_key: str
-    ) -> None:
+    ) -> TierChange:
         self.changed.append((provider_subscription_id, tier.code))
+        return TierChange(approve_url=self.approve_url)
+
+    def subscription_to_read(self, event_type: str, payload: Mapping[str, Any]) -> str | None:
+        return None
+
+    def read_subscription(self, provider_subscription_id: str) -> Mapping[str, Any]:
+        raise AssertionError("these events need no read")
 
     def parse_subscription_event(
-        self, event_type: str, payload: Mapping[str, Any]
+        self,
+        event_type: str,
+        payload: Mapping[str, Any],
+        *,
+        read: Mapping[str, Any] | None = None,
     ) -> SubscriptionEvent | None:
+        return None
+
+    def parse_charge_event(self, event_type: str, payload: Mapping[str, Any]) -> ChargeEvent | None:
         return None
 
     def is_subscription_payment(self, event_type: str, payload: Mapping[str, Any]) -> bool:
@@ -295,3 +312,100 @@ def test_cancelled_at_period_end_stops_member_prices_at_the_end(
     end = start + YEAR
     assert _is_member(uow_factory, "member-1", end - timedelta(seconds=1))
     assert not _is_member(uow_factory, "member-1", end)
+
+
+def _settle_with(
+    uow_factory: FakeUnitOfWorkFactory,
+    event: SubscriptionEvent,
+    now: datetime,
+    tiers: tuple[MembershipTier, ...],
+) -> None:
+    with uow_factory() as uow:
+        apply_subscription_event(
+            uow,
+            event,
+            provider=ProviderName.STRIPE,
+            tiers=tiers,
+            policy=DEFAULT_DUNNING,
+            actor="stripe-webhook",
+            now=now,
+        )
+        uow.commit()
+
+
+def _change(
+    uow_factory: FakeUnitOfWorkFactory,
+    gateway: FakeGateway,
+    clock: FakeClock,
+    tier: str,
+    rules: MembershipRules = RULES,
+) -> tuple[memberships.MembershipView, TierChange]:
+    return memberships.change_tier(
+        uow_factory=uow_factory,
+        providers=_providers(gateway),
+        caller=_buyer(),
+        tier_code=tier,
+        rules=rules,
+        clock=clock,
+    )
+
+
+def test_a_tier_taken_out_of_the_settings_is_shown_and_kept_but_never_chosen(
+    uow_factory: FakeUnitOfWorkFactory, gateway: FakeGateway, clock: FakeClock
+) -> None:
+    # Found in review: a stored tier the settings no longer name answered HTTP 500 (the
+    # membership, its webhooks and a change all raised MembershipError).
+    start = clock()
+    sub_id = _subscribe(uow_factory, gateway, clock)
+    retired = tuple(t for t in DEFAULT_TIERS if t.code != "pro")
+    rules = MembershipRules(tiers=retired, policy=DEFAULT_DUNNING)
+    paid = _paid(sub_id, start, FactKind.FIRST_PAYMENT_SUCCEEDED, "in_1")
+    _settle_with(uow_factory, paid, start, retired)
+    assert _is_member(uow_factory, "member-1", start + timedelta(days=1))
+
+    (view,) = memberships.my_memberships(
+        uow_factory=uow_factory, caller=_buyer(), rules=rules, clock=clock
+    )
+    assert (view.tier_code, view.tier, view.status.value) == ("pro", None, "active")
+    assert view.member_pricing_until is not None
+
+    with pytest.raises(InvalidRequest) as unknown:
+        _change(uow_factory, gateway, clock, "pro", rules)
+    assert (unknown.value.code, unknown.value.details) == ("unknown_tier", {"tier": "pro"})
+    moved, change = _change(uow_factory, gateway, clock, "retailer", rules)
+    assert change.approve_url is None
+    assert gateway.changed == [(sub_id, "retailer")]
+    assert moved.tier_code == "pro"  # until the provider's event says otherwise
+
+
+def test_a_change_waiting_for_the_buyers_approval_moves_nothing_yet(
+    uow_factory: FakeUnitOfWorkFactory, gateway: FakeGateway, clock: FakeClock
+) -> None:
+    # Found in review: PayPal's approve link of a revision was dropped, so no change ever
+    # took effect, while eventpay already recorded the new tier.
+    start = clock()
+    sub_id = _subscribe(uow_factory, gateway, clock)
+    _settle(uow_factory, _paid(sub_id, start, FactKind.FIRST_PAYMENT_SUCCEEDED, "in_1"), start)
+    gateway.approve_url = "https://paypal.test/approve/BA-1"
+    view, change = _change(uow_factory, gateway, clock, "retailer")
+    again, repeated = _change(uow_factory, gateway, clock, "retailer")
+    assert change.approve_url == repeated.approve_url == "https://paypal.test/approve/BA-1"
+    assert view.tier_code == again.tier_code == "pro"
+    with uow_factory() as uow:
+        record = uow.memberships.by_provider_id(ProviderName.STRIPE, sub_id)
+    assert record is not None
+    assert record.tier_code == "pro"
+    actions = [e.action for e in uow_factory.store.tables.audit if e.entity_type == "membership"]
+    assert actions.count("membership.tier_change_requested") == 2
+
+    approved = MembershipFact(
+        FactKind.TIER_REPORTED, start + timedelta(days=3), tier_code="retailer"
+    )
+    _settle(uow_factory, SubscriptionEvent(sub_id, (approved,)), start + timedelta(days=3))
+    (mine,) = memberships.my_memberships(
+        uow_factory=uow_factory, caller=_buyer(), rules=RULES, clock=clock
+    )
+    assert mine.tier_code == "retailer"
+    assert mine.tier is not None
+    with pytest.raises(Conflict):
+        _change(uow_factory, gateway, clock, "retailer")

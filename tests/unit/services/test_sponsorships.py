@@ -22,7 +22,7 @@ from eventpay.ports.identity import ProviderName
 from eventpay.ports.providers import ProviderOutcomeUnknown, ProviderRegistry
 from eventpay.ports.sponsorships import SPONSOR_INVOICES, InvoicePayment, SponsorInvoiceEvent
 from eventpay.sample_ids import ORGANIZER_ID, PAYOUT_ORGANIZER_ID
-from eventpay.services import sponsorships
+from eventpay.services import sponsor_fees, sponsorships
 from eventpay.services.errors import Conflict, NotFound, Unavailable
 from eventpay.services.settlement.sponsorships import apply_invoice_event
 from eventpay.services.sponsorships import PackageInput
@@ -207,3 +207,58 @@ def test_fee_slices_add_up_to_the_fee(fee: int, amount: int, cuts: list[int]) ->
         total += piece
         paid = point
     assert total == fee
+
+
+@dataclass
+class FeeReporting(FakeInvoices):
+    """A gateway that also says what the provider kept of each payment (as Stripe's does)."""
+
+    fees: dict[str, Money | None] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    def payment_fee(self, payment_ref: str) -> Money | None:
+        self.asked.append(payment_ref)
+        return self.fees.get(payment_ref)
+
+
+def test_a_payments_fee_is_read_later_booked_once_and_retried_while_unknown(
+    world: World,
+) -> None:
+    gateway = FeeReporting()
+    _issue(world, gateway, _package(world, price=30_000))
+    assert _pay(world, "INV-1", ("P1", 10_000), ("P2", 20_000))
+    gateway.fees = {"P1": Money(320, "usd"), "P2": None}
+
+    def read() -> int:
+        return sponsor_fees.read_payment_fees(
+            uow_factory=world.uow_factory, providers=_providers(gateway), clock=world.clock
+        )
+
+    assert read() == 1
+    assert sorted(gateway.asked) == ["P1", "P2"]
+    assert "sponsorship:paypal:P1:fee" in _causes(world)
+    assert "sponsorship:paypal:P2:fee" not in _causes(world)
+
+    gateway.asked.clear()
+    assert read() == 0  # P1 is known, P2 is not due again yet
+    assert gateway.asked == []
+
+    gateway.fees["P2"] = Money(610, "usd")
+    world.clock.advance(timedelta(minutes=5))
+    assert read() == 1
+    assert gateway.asked == ["P2"]
+    assert [c for c in _causes(world) if c.endswith(":fee")] == [
+        "sponsorship:paypal:P1:fee",
+        "sponsorship:paypal:P2:fee",
+    ]
+
+
+def test_a_gateway_that_names_no_fee_is_not_asked(world: World, invoices: FakeInvoices) -> None:
+    _issue(world, invoices, _package(world))
+    assert _pay(world, "INV-1", ("P1", 50_000))
+    assert (
+        sponsor_fees.read_payment_fees(
+            uow_factory=world.uow_factory, providers=_providers(invoices), clock=world.clock
+        )
+        == 0
+    )

@@ -8,6 +8,15 @@ or sale brought posts once to the ledger, keyed `membership:<provider>:<invoice 
 into the provider's clearing account, all of it platform revenue (no organizer sells a
 membership). An event about a subscription eventpay did not create changes nothing.
 
+What happens to a membership charge afterwards settles here too, each posted once by its
+cause: the provider's fee (`membership:<provider>:<charge>:fee`, an expense out of the
+clearing account, from the PayPal sale or read from Stripe's balance transaction by
+`services.membership_fees`); a refund (`membership:<provider>:<charge>:refunded:<total>`, the
+revenue given back, by the total refunded so far, so repeated and partial refunds post each
+new part once); a dispute's status is recorded on the charge and audited (the money moves only
+if the dispute is lost, which the provider's balance then shows). A refund does not end the
+membership: cancelling is a separate decision, the member's or an admin's at the provider.
+
 What must not live here: provider calls, HTTP, reading event payloads.
 """
 
@@ -15,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from eventpay.domain import Money
@@ -26,23 +35,29 @@ from eventpay.domain.membership_status import (
     grace_until,
     status_at,
 )
-from eventpay.domain.membership_tiers import MembershipTier, tier_named
+from eventpay.domain.membership_tiers import MembershipTier, member_pricing_of
 from eventpay.domain.memberships import Membership, apply_fact
+from eventpay.domain.schedule import backoff_delay
 from eventpay.ports import PaymentUpdate, UnitOfWork
-from eventpay.ports.capabilities import SubscriptionEvent, subscriptions_of
+from eventpay.ports.capabilities import ChargeEvent, SubscriptionEvent, subscriptions_of
 from eventpay.ports.identity import ProviderName
-from eventpay.ports.memberships import SubscriptionRecord
+from eventpay.ports.memberships import ChargeRecord, SubscriptionRecord
 from eventpay.services import audit
 
 MEMBERSHIP_PAID = "membership_paid"
+MEMBERSHIP_REFUNDED = "membership_refunded"
+PROVIDER_FEE = "provider_fee"
+FEE_RECHECK = timedelta(minutes=1)
+FEE_RECHECK_CAP = timedelta(days=1)
 
 
 def member_pricing_until(
     m: Membership, *, tiers: Sequence[MembershipTier], policy: DunningPolicy
 ) -> datetime | None:
     """The instant member pricing ends if nothing more is paid (grace included); None when it
-    never applies (nothing paid yet, or a tier without member prices)."""
-    if m.paid is None or not tier_named(tiers, m.current_tier_code).gives_member_pricing:
+    never applies (nothing paid yet, or a tier without member prices). A tier no longer in the
+    settings keeps what was paid for it (`domain.membership_tiers.member_pricing_of`)."""
+    if m.paid is None or not member_pricing_of(tiers, m.current_tier_code):
         return None
     end = m.paid.period.end
     if m.cancel_requested:
@@ -89,6 +104,128 @@ def payment_transaction(
     )
 
 
+def fee_transaction(
+    *, provider: ProviderName, charge_ref: str, fee: Money
+) -> LedgerTransaction | None:
+    """The provider kept ``fee`` of a membership charge: an expense out of its clearing."""
+    return build(
+        cause=f"membership:{provider.value}:{charge_ref}:fee",
+        kind=PROVIDER_FEE,
+        amounts={
+            Account(AccountKind.PROVIDER_FEE_EXPENSE, provider.value, fee.currency): fee.amount,
+            Account(AccountKind.PROVIDER_CLEARING, provider.value, fee.currency): -fee.amount,
+        },
+    )
+
+
+def refund_transaction(
+    *, provider: ProviderName, charge_ref: str, total: int, returned: Money
+) -> LedgerTransaction | None:
+    """``returned`` more of a membership charge went back (``total`` refunded so far)."""
+    currency = returned.currency
+    return build(
+        cause=f"membership:{provider.value}:{charge_ref}:refunded:{total}",
+        kind=MEMBERSHIP_REFUNDED,
+        amounts={
+            Account(AccountKind.PROVIDER_CLEARING, provider.value, currency): -returned.amount,
+            Account(AccountKind.PLATFORM_FEE_REVENUE, "", currency): returned.amount,
+        },
+    )
+
+
+def charge_fee_known(
+    uow: UnitOfWork, charge: ChargeRecord, fee: Money | None, *, actor: str, now: datetime
+) -> bool:
+    """What the provider kept of ``charge`` (locked by the caller): posted once; None (not
+    known yet) schedules the next read. True when the fee was booked now."""
+    if charge.fee is not None:
+        return False
+    if fee is None or fee.currency != charge.currency or fee.is_negative():
+        charge.fee_checks += 1
+        charge.fee_check_at = now + backoff_delay(
+            attempts=charge.fee_checks, base=FEE_RECHECK, cap=FEE_RECHECK_CAP, jitter=0.5
+        )
+        uow.memberships.save_charge(charge)
+        return False
+    charge.fee = fee.amount
+    charge.fee_check_at = None
+    uow.memberships.save_charge(charge)
+    transaction = fee_transaction(provider=charge.provider, charge_ref=charge.ref, fee=fee)
+    if transaction is not None:
+        uow.ledger.post(transaction, at=now)
+    audit.record(
+        uow,
+        entity_type="membership_charge",
+        entity_id=charge.id,
+        action="membership.fee_posted",
+        actor=actor,
+        now=now,
+        details={"ref": charge.ref, "fee": fee.amount, "currency": fee.currency},
+    )
+    return True
+
+
+def apply_charge_event(
+    uow: UnitOfWork, event: ChargeEvent, *, provider: ProviderName, actor: str, now: datetime
+) -> bool:
+    """Record a refund or dispute of a membership charge; False when the charge paid no
+    membership of ours."""
+    charge = uow.memberships.charge(provider, event.charge_ref, for_update=True)
+    if charge is None:
+        return False
+    details: dict[str, Any] = {"ref": event.ref, "charge": charge.ref, "status": event.status}
+    if event.kind == "dispute":
+        if charge.dispute_status == event.status:
+            return True
+        charge.dispute_status = event.status
+        uow.memberships.save_charge(charge)
+        if event.amount is not None:
+            details |= {"amount": event.amount.amount, "currency": event.amount.currency}
+        audit.record(
+            uow,
+            entity_type="membership_charge",
+            entity_id=charge.id,
+            action="membership.charge_disputed",
+            actor=actor,
+            now=now,
+            details={**details, "reason": event.reason},
+        )
+        return True
+    total = event.amount
+    if total is None or total.currency != charge.currency:
+        raise ValueError(
+            f"refund {event.ref} of {charge.ref} without its total in {charge.currency}"
+        )
+    returned = min(total.amount, charge.amount) - charge.refunded
+    if returned <= 0:
+        return True
+    transaction = refund_transaction(
+        provider=provider,
+        charge_ref=charge.ref,
+        total=charge.refunded + returned,
+        returned=Money(returned, charge.currency),
+    )
+    if transaction is not None:
+        uow.ledger.post(transaction, at=now)
+    charge.refunded += returned
+    uow.memberships.save_charge(charge)
+    audit.record(
+        uow,
+        entity_type="membership_charge",
+        entity_id=charge.id,
+        action="membership.charge_refunded",
+        actor=actor,
+        now=now,
+        details={
+            **details,
+            "returned": returned,
+            "refunded": charge.refunded,
+            "currency": charge.currency,
+        },
+    )
+    return True
+
+
 def apply_subscription_event(
     uow: UnitOfWork,
     event: SubscriptionEvent,
@@ -111,6 +248,9 @@ def apply_subscription_event(
         state = apply_fact(state, fact).membership
     if state != before:
         record.state = state
+        if state.plan is not None and state.plan != before.plan:
+            # The provider's word on the tier is what the next change starts from.
+            record.tier_code = state.current_tier_code
         record.updated_at = now
         uow.memberships.save(record)
         project(uow, record, tiers=tiers, policy=policy)
@@ -148,6 +288,19 @@ def apply_subscription_event(
                     "currency": event.amount.currency,
                 },
             )
+        if event.charge_ref is not None:
+            uow.memberships.record_charge(
+                provider,
+                ref=event.charge_ref,
+                payment_ref=event.payment_ref,
+                amount=event.amount.amount,
+                currency=event.amount.currency,
+                at=now,
+            )
+            if event.fee is not None:
+                charge = uow.memberships.charge(provider, event.charge_ref, for_update=True)
+                if charge is not None:
+                    charge_fee_known(uow, charge, event.fee, actor=actor, now=now)
     return True
 
 
@@ -163,15 +316,22 @@ def apply_provider_event(
     event_type: str,
     payload: Mapping[str, Any],
     now: datetime,
+    read: Mapping[str, Any] | None = None,
 ) -> bool | None:
     """Settle a verified event if it concerns a membership subscription: None when it does not,
-    False when the subscription is not one of ours, True when it was applied."""
+    False when the subscription is not one of ours, True when it was applied. ``read`` is the
+    subscription `subscription_to_read` named, read before this unit of work began."""
     billing = subscriptions_of(provider)
     if billing is None:
         return None
-    parsed = billing.gateway.parse_subscription_event(event_type, payload)
+    parsed = billing.gateway.parse_subscription_event(event_type, payload, read=read)
     if parsed is None:
-        return None
+        charged = billing.gateway.parse_charge_event(event_type, payload)
+        if charged is None:
+            return None
+        return apply_charge_event(
+            uow, charged, provider=name, actor=f"{name.value}-webhook", now=now
+        )
     return apply_subscription_event(
         uow,
         parsed,
@@ -181,6 +341,15 @@ def apply_provider_event(
         actor=f"{name.value}-webhook",
         now=now,
     )
+
+
+def subscription_to_read(
+    provider: object, event_type: str, payload: Mapping[str, Any]
+) -> str | None:
+    """The subscription the provider must be asked about before this event can be settled
+    (the caller reads it with no transaction open); None when the event needs no read."""
+    billing = subscriptions_of(provider)
+    return None if billing is None else billing.gateway.subscription_to_read(event_type, payload)
 
 
 def is_subscription_payment(provider: object, event_type: str, payload: Mapping[str, Any]) -> bool:

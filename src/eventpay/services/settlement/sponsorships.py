@@ -9,28 +9,39 @@ provider's clearing account, the organizer owed the payment less its slice of th
 fee policy, as for an order), the slice to the platform's fee revenue. Paid in full activates
 the sponsorship (`sponsorship.activated`). An invoice that is not ours changes nothing.
 
+What the provider kept of a payment is learnt later (`services.sponsor_fees` reads it with no
+transaction open): `payment_fee_known` books it once, cause `sponsorship:<provider>:<payment
+id>:fee`, the provider's fee expense out of its clearing account, as an order payment's fee;
+reconciliation compares it with the fee the provider lists. Not known yet: read again later,
+backing off to daily.
+
 What must not live here: provider calls, HTTP, reading event payloads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from eventpay.domain import Money
 from eventpay.domain.ledger import Account, AccountKind, LedgerTransaction, build
+from eventpay.domain.schedule import backoff_delay
 from eventpay.domain.sponsorships import SponsorshipStatus, fee_slice, status_after
 from eventpay.ports import UnitOfWork
 from eventpay.ports.identity import ProviderName
 from eventpay.ports.sponsorships import (
     InvoicePayment,
     SponsorInvoiceEvent,
+    SponsorPaymentRecord,
     Sponsorship,
     sponsor_invoices_of,
 )
 from eventpay.services import audit
 
 SPONSORSHIP_PAID = "sponsorship_paid"
+FEE_RECHECK = timedelta(minutes=1)
+FEE_RECHECK_CAP = timedelta(days=1)
 
 
 def payment_transaction(
@@ -54,16 +65,23 @@ def payment_transaction(
 def _find(
     uow: UnitOfWork, provider: ProviderName, event: SponsorInvoiceEvent
 ) -> Sponsorship | None:
-    found = uow.sponsorships.by_invoice(provider, event.provider_invoice_id, for_update=True)
+    invoice_id = event.provider_invoice_id or None
+    found = (
+        None
+        if invoice_id is None
+        else uow.sponsorships.by_invoice(provider, invoice_id, for_update=True)
+    )
     if found is None and event.sponsorship_id is not None:
-        # The invoice's event may come before its id was stored (issue's last step).
+        # The invoice's event may come before its id was stored (issue's last step); a payment
+        # that does not name its invoice is known by the sponsorship alone.
         candidate = uow.sponsorships.get(event.sponsorship_id, for_update=True)
         if (
             candidate is not None
             and candidate.provider is provider
-            and candidate.provider_invoice_id in (None, event.provider_invoice_id)
+            and (invoice_id is None or candidate.provider_invoice_id in (None, invoice_id))
         ):
-            candidate.provider_invoice_id = event.provider_invoice_id
+            if candidate.provider_invoice_id is None and invoice_id is not None:
+                candidate.provider_invoice_id = invoice_id
             found = candidate
     return found
 
@@ -164,3 +182,55 @@ def is_invoice_payment(provider: object, event_type: str, payload: Mapping[str, 
     """Whether a payment event pays a sponsor invoice (its invoice events settle it)."""
     gateway = sponsor_invoices_of(provider)
     return gateway is not None and gateway.is_invoice_payment(event_type, payload)
+
+
+def fee_cause(provider: ProviderName, payment_ref: str) -> str:
+    return f"sponsorship:{provider.value}:{payment_ref}:fee"
+
+
+def fee_transaction(
+    *, provider: ProviderName, payment_ref: str, fee: Money
+) -> LedgerTransaction | None:
+    """The provider kept `fee` of a sponsor's payment: an expense out of its clearing."""
+    return build(
+        cause=fee_cause(provider, payment_ref),
+        kind="provider_fee",
+        amounts={
+            Account(AccountKind.PROVIDER_FEE_EXPENSE, provider.value, fee.currency): fee.amount,
+            Account(AccountKind.PROVIDER_CLEARING, provider.value, fee.currency): -fee.amount,
+        },
+    )
+
+
+def payment_fee_known(
+    uow: UnitOfWork, payment: SponsorPaymentRecord, fee: Money | None, *, actor: str, now: datetime
+) -> bool:
+    """What the provider kept of `payment` (locked by the caller): posted once; None (not known
+    yet, or in another currency) schedules the next read. True when the fee was booked now."""
+    if payment.fee is not None:
+        return False
+    if fee is None or fee.currency != payment.amount.currency or fee.is_negative():
+        payment.fee_checks += 1
+        payment.fee_check_at = now + backoff_delay(
+            attempts=payment.fee_checks, base=FEE_RECHECK, cap=FEE_RECHECK_CAP, jitter=0.5
+        )
+        uow.sponsorships.save_payment(payment)
+        return False
+    payment.fee = fee.amount
+    payment.fee_check_at = None
+    uow.sponsorships.save_payment(payment)
+    transaction = fee_transaction(
+        provider=payment.provider, payment_ref=payment.payment_ref, fee=fee
+    )
+    if transaction is not None:
+        uow.ledger.post(transaction, at=now)
+    audit.record(
+        uow,
+        entity_type="sponsorship",
+        entity_id=payment.sponsorship_id,
+        action="sponsorship.provider_fee",
+        actor=actor,
+        now=now,
+        details={"payment_ref": payment.payment_ref, "fee": fee.amount, "currency": fee.currency},
+    )
+    return True

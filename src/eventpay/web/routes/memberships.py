@@ -4,7 +4,8 @@ Thin: the platform's tiers and dunning policy come from settings (`MembershipRul
 cases are `services.memberships`. Subscribing answers 201 with what the buyer needs to pay the
 first period: a Stripe `client_secret` (confirmed like an order's payment, 3-D Secure included)
 or a PayPal `approve_url`. Cancelling and changing tier answer the membership as it stands; the
-provider's events then move it.
+provider's events then move it. A PayPal tier change also answers the `approve_url` where the
+buyer consents to the revision; the tier moves when PayPal says it was approved.
 """
 
 from __future__ import annotations
@@ -81,7 +82,10 @@ class MembershipOut(BaseModel):
         description="incomplete, active, cancel_at_period_end, past_due, in_grace, cancelled "
         "or expired, as of now."
     )
-    tier: TierOut
+    tier_code: str = Field(description="The member's tier, as stored.")
+    tier: TierOut | None = Field(
+        description="The tier's details; null when the platform no longer sells it."
+    )
     paid_through: datetime | None = Field(description="The end of the latest paid period.")
     member_pricing_until: datetime | None = Field(
         description="When member prices stop if nothing more is paid (grace included); null "
@@ -104,7 +108,8 @@ def _membership(view: MembershipView) -> MembershipOut:
         provider=record.provider.value,
         provider_subscription_id=record.provider_subscription_id,
         status=view.status.value,
-        tier=_tier(view.tier),
+        tier_code=view.tier_code,
+        tier=None if view.tier is None else _tier(view.tier),
         paid_through=record.state.paid_through,
         member_pricing_until=view.member_pricing_until,
         next_payment_at=view.next_payment_at,
@@ -144,6 +149,13 @@ class SubscribedOut(BaseModel):
         description="Stripe: confirm the first payment with this, as for an order."
     )
     approve_url: str | None = Field(description="PayPal: send the buyer here to approve.")
+
+
+class ChangedOut(MembershipOut):
+    approve_url: str | None = Field(
+        description="PayPal: send the buyer here to approve the new tier; it applies once "
+        "PayPal confirms. Null when the change is already made (Stripe, prorated)."
+    )
 
 
 class ChangeIn(BaseModel):
@@ -230,10 +242,12 @@ async def cancel(container: ContainerDep, caller: CallerDep) -> MembershipOut:
     return _membership(view)
 
 
-@router.post("/me/membership/change", response_model=MembershipOut, dependencies=[WRITE_BUDGET])
-async def change(body: ChangeIn, container: ContainerDep, caller: CallerDep) -> MembershipOut:
-    """Move to another paid tier; the provider prorates the rest of the period."""
-    view = await run_in_threadpool(
+@router.post("/me/membership/change", response_model=ChangedOut, dependencies=[WRITE_BUDGET])
+async def change(body: ChangeIn, container: ContainerDep, caller: CallerDep) -> ChangedOut:
+    """Move to another paid tier. Stripe prorates the rest of the period at once; PayPal answers
+    an `approve_url` the buyer must follow, and the tier moves when PayPal confirms. 422
+    `unknown_tier` for a tier the platform does not sell, 409 `same_tier`."""
+    view, change = await run_in_threadpool(
         lambda: memberships.change_tier(
             uow_factory=container.uow_factory,
             providers=container.providers,
@@ -243,4 +257,4 @@ async def change(body: ChangeIn, container: ContainerDep, caller: CallerDep) -> 
             clock=container.clock,
         )
     )
-    return _membership(view)
+    return ChangedOut(**_membership(view).model_dump(), approve_url=change.approve_url)
