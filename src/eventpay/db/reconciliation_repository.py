@@ -342,7 +342,14 @@ def _params(provider: ProviderName, since: datetime) -> dict[str, object]:
         # A sponsor invoice payment's fee: `sponsorship:<provider>:<payment ref>:fee`.
         "sponsor_fee_causes": f"sponsorship:{provider.value}:%:fee",
         "sponsor_head": f"sponsorship:{provider.value}:",
+        # A payment the merchant recorded on the invoice (cash, cheque) never went through the
+        # provider, which does not list it (services.reconciliation.recorded_elsewhere).
+        "recorded_elsewhere": _RECORDED_ELSEWHERE.get(provider.value, ""),
     }
+
+
+# PayPal names the payments the merchant records on an invoice `EXTR-...`.
+_RECORDED_ELSEWHERE = {ProviderName.PAYPAL.value: "EXTR-%"}
 
 
 # Our side as `services.reconciliation` builds it one record at a time: the provider's
@@ -351,7 +358,8 @@ def _params(provider: ProviderName, since: datetime) -> dict[str, object]:
 # succeeded refunds with the provider's id (negative), and the charges that paid membership
 # invoices (`membership_charges`, their fee not booked: not compared) and the payments sponsor
 # invoices received (`sponsorship_payments`, by the provider's id: on Stripe the charge; their
-# fee as booked, `sponsorship:<provider>:<ref>:fee`), created since `since`
+# fee as booked, `sponsorship:<provider>:<ref>:fee`; not those the merchant recorded, which
+# never went through the provider), created since `since`
 # (`stage_ours`, while the provider is still writing its report), then older ones a staged row
 # of their kind names (`disagreements`).
 _OURS_IN_PERIOD = """
@@ -383,6 +391,7 @@ SELECT s.payment_ref, 'payment', s.currency, s.amount, f.fee, s.sponsorship_id
 FROM sponsorship_payments s
     LEFT JOIN fees f ON f.cause = :sponsor_head || s.payment_ref || :cause_tail
 WHERE s.provider = :provider AND s.received_at >= :since
+    AND s.payment_ref NOT LIKE :recorded_elsewhere
 """
 
 _OURS_OLDER = """

@@ -16,14 +16,18 @@ module follows PayPal's documentation of `GET /v1/reporting/transactions`
 
     T-code               kind
     T0001                PAYOUT (Payouts are PayPal's "Mass Payments")
-    T0000, T0002-T0099   PAYMENT (T0006: PayPal Checkout)
+    T0000, T0002-T0099   PAYMENT (T0006: PayPal Checkout; T0000, a payment of no other
+                         T00nn category: an invoice paid with PayPal, listed under the
+                         invoice's `payments.transactions[].payment_id`, `invoice_id` its number)
     T1107                REFUND ("payment refund, initiated by merchant")
     T1114, T1115         PAYOUT_RETURN (Mass Payment reversal / refund: money coming back)
     anything else        OTHER (fees, holds, chargebacks: `event_code` says which)
 
 PayPal notes that a transaction may take up to three hours to be listed, and that one id may
-be listed twice (balance affecting and not). The rows are returned as PayPal gives them; the
-reconciliation decides what they mean. Read-only: nothing here changes anything at PayPal.
+be listed twice (balance affecting and not). A payment the merchant records on an invoice
+(cash, cheque: `EXTR-...`) never went through PayPal and is not listed. The rows are returned
+as PayPal gives them; the reconciliation decides what they mean. Read-only: nothing here
+changes anything at PayPal.
 """
 
 from __future__ import annotations
@@ -173,11 +177,12 @@ class PayPalReporting:
 
 
 def to_movement(transaction: ReportedTransaction) -> Movement | None:
-    """A listed capture or refund as reconciliation matches it; None for anything else.
+    """A listed payment received (a capture, an invoice paid with PayPal) or refund as
+    reconciliation matches it; None for anything else.
 
-    Captures count once they moved money (S, or V: reversed later by refunds, which are
+    Payments count once they moved money (S, or V: reversed later by refunds, which are
     listed on their own); the fee PayPal lists is negative from our side, so it is turned
-    into what PayPal kept. A pending, denied or other transaction moved no money of an order.
+    into what PayPal kept. A pending, denied or other transaction moved no money of ours.
     """
     if transaction.kind is TransactionKind.PAYMENT and transaction.status in ("S", "V"):
         return Movement(

@@ -2,7 +2,9 @@
 
 Our side: every succeeded payment of the provider created since `since` (its money movement,
 the amount we counted and the fee we booked), every payment a sponsor invoice received (by the
-provider's id, on Stripe its charge; with the fee booked) and every succeeded refund
+provider's id, on Stripe its charge, on PayPal its transaction; with the fee booked; not one
+the merchant recorded on a PayPal invoice, cash or cheque, `EXTR-...`: PayPal never moved that
+money and its transaction search does not list it) and every succeeded refund
 (negative). Their side: the provider's own list (`MovementSource.movements`), payments and
 refunds only. A movement the provider lists that is older on our side (an attempt started
 before `since`) is looked up by its id, so a window edge never reports a false "missing".
@@ -104,6 +106,17 @@ def _sponsor_payment(uow: UnitOfWork, payment: SponsorPaymentRecord) -> Movement
         fee=Money(sum(fees), currency) if fees else None,
         our_id=payment.sponsorship_id,
     )
+
+
+# PayPal names the payments the merchant records on an invoice (cash, cheque) `EXTR-...`.
+_RECORDED_ELSEWHERE = {ProviderName.PAYPAL: "EXTR-"}
+
+
+def recorded_elsewhere(payment: SponsorPaymentRecord) -> bool:
+    """A payment the merchant recorded on the invoice: it never went through the provider,
+    which does not list it, so it is not compared (the bulk path's SQL leaves it out too)."""
+    prefix = _RECORDED_ELSEWHERE.get(payment.provider)
+    return prefix is not None and payment.payment_ref.startswith(prefix)
 
 
 def _refund(refund: RefundRecord) -> Movement:
@@ -212,6 +225,7 @@ def reconcile(
                 *(
                     _sponsor_payment(uow, p)
                     for p in uow.sponsorships.payments_received(provider, since=since)
+                    if not recorded_elsewhere(p)
                 ),
             ]
         }

@@ -1,4 +1,6 @@
-"""Transaction search: captures, refunds and payouts listed with PayPal's transaction_info shapes.
+"""Transaction search: captures, refunds, payouts, subscription payments and invoices paid with
+PayPal listed with PayPal's transaction_info shapes; payments the merchant records on an invoice
+are not listed.
 
 PayPal's Reporting API is not among the OpenAPI files in tests/fixtures, so the schema below is
 written here from PayPal's documentation of GET /v1/reporting/transactions (the `search_response`,
@@ -11,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from billing_steps import active_subscription, sales
 from jsonschema import Draft4Validator
 
 PATH = "/v1/reporting/transactions"
@@ -251,3 +254,71 @@ def test_bad_searches_are_invalid_requests(paypal) -> None:
     assert too_long.json()["details"][0]["field"] == "start_date"
     assert big_page.json()["details"][0]["field"] == "page_size"
     assert no_seconds.json()["details"][0]["issue"] == "INVALID_PARAMETER_SYNTAX"
+
+
+def _sent_invoice(paypal, number: str, value: str) -> dict[str, Any]:
+    body = {
+        "detail": {"invoice_number": number, "currency_code": "USD"},
+        "primary_recipients": [{"billing_info": {"email_address": "sponsor@example.com"}}],
+        "items": [
+            {
+                "name": "Booth",
+                "quantity": "1",
+                "unit_amount": {"currency_code": "USD", "value": value},
+            }
+        ],
+        "configuration": {"partial_payment": {"allow_partial_payment": True}},
+    }
+    created = paypal.post("/v2/invoicing/invoices", json=body)
+    assert created.status_code == 201, created.text
+    invoice: dict[str, Any] = created.json()
+    sent = paypal.post(f"/v2/invoicing/invoices/{invoice['id']}/send", json={})
+    assert sent.status_code == 200, sent.text
+    return invoice
+
+
+def test_invoice_payments_with_paypal_are_listed_and_recorded_ones_are_not(paypal) -> None:
+    invoice = _sent_invoice(paypal, "SPONSOR-R1", "200.00")
+    url = f"/v2/invoicing/invoices/{invoice['id']}"
+    part = {"amount": {"currency_code": "USD", "value": "150.00"}}
+    paid = paypal.http.post(f"/_sandbox/invoices/{invoice['id']}/recipient-payments", json=part)
+    assert paid.status_code == 200, paid.text
+    cash = paypal.post(
+        f"{url}/payments",
+        json={"method": "CASH", "amount": {"currency_code": "USD", "value": "50.00"}},
+    )
+    assert cash.status_code == 200, cash.text
+    shown = paypal.get(url).json()
+
+    body = search(paypal, fields="all")
+
+    by_type = {t["type"]: t for t in shown["payments"]["transactions"]}
+    assert shown["status"] == "MARKED_AS_PAID"
+    assert cash.json()["payment_id"] == by_type["EXTERNAL"]["payment_id"]
+    (row,) = [d["transaction_info"] for d in body["transaction_details"]]
+    assert row["transaction_id"] == by_type["PAYPAL"]["payment_id"]
+    assert row["transaction_event_code"] == "T0000"
+    assert row["transaction_amount"] == {"currency_code": "USD", "value": "150.00"}
+    # 3.49 % of 150.00 (5.235, half up: 5.24) plus the fixed 0.49, as a capture's.
+    assert row["fee_amount"] == {"currency_code": "USD", "value": "-5.73"}
+    assert (row["transaction_status"], row["invoice_id"]) == ("S", "SPONSOR-R1")
+    by_id = search(paypal, transaction_id=by_type["PAYPAL"]["payment_id"])
+    assert by_id["total_items"] == 1
+    assert search(paypal, transaction_id=cash.json()["payment_id"])["total_items"] == 0
+    assert search(paypal, transaction_type="T0000")["total_items"] == 1
+
+
+def test_subscription_payments_are_listed_under_their_sale(paypal) -> None:
+    _, sid = active_subscription(paypal)
+    (sale,) = sales(paypal, sid)
+
+    (row,) = [d["transaction_info"] for d in search(paypal)["transaction_details"]]
+
+    assert row["transaction_id"] == sale["id"]
+    assert (row["transaction_event_code"], row["transaction_status"]) == ("T0002", "S")
+    gross, fee = sale["amount"], sale["transaction_fee"]
+    assert row["transaction_amount"] == {
+        "currency_code": gross["currency"],
+        "value": gross["total"],
+    }
+    assert row["fee_amount"] == {"currency_code": fee["currency"], "value": f"-{fee['value']}"}

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from eventpay.domain import Money
+from eventpay.domain.reconciliation import Movement
 from eventpay.ports import ProviderOutcomeUnknown
 from eventpay.providers.paypal import PayPalProvider
 from eventpay.providers.paypal_reporting import (
@@ -16,6 +17,7 @@ from eventpay.providers.paypal_reporting import (
     ReportedTransaction,
     TransactionKind,
     kind_of,
+    to_movement,
     windows,
 )
 
@@ -150,3 +152,17 @@ def test_an_unreadable_row_is_an_unknown_answer(fake: FakePayPal, provider: PayP
 )
 def test_event_codes_name_the_kind(code: str, kind: TransactionKind) -> None:
     assert kind_of(code) is kind
+
+
+def test_an_invoice_paid_with_paypal_is_a_payment_received(
+    fake: FakePayPal, provider: PayPalProvider
+) -> None:
+    paid = info("3CK61587EH1457014", "T0000", "150.00", "-5.73", invoice_id="sp_01J2")
+    fake.fail_next("GET", PATH, 200, page([paid], 1, 1))
+
+    (row,) = PayPalReporting(provider.api).transactions(start=START, end=START)
+
+    assert (row.kind, row.invoice_id) == (TransactionKind.PAYMENT, "sp_01J2")
+    assert to_movement(row) == Movement(
+        ref="3CK61587EH1457014", kind="payment", amount=Money(15000, "usd"), fee=Money(573, "usd")
+    )

@@ -279,6 +279,14 @@ def apply_payment(
     if note:
         entry["note"] = note
     payments["transactions"].append(entry)
+    if not external:
+        # Money PayPal moved (a recorded payment moved none): transaction search lists it,
+        # with PayPal's fee, worked out as a capture's is.
+        store.state.invoice_payments[payment_id] = {
+            "invoice_id": invoice["id"],
+            "time": identifiers.timestamp(),
+            "fee": money.checkout_fee(minor, currency),
+        }
     paid = money.parse(payments["paid_amount"]["value"], currency) + minor
     payments["paid_amount"] = money.amount(paid, currency)
     invoice["due_amount"] = money.amount(due - minor, currency)

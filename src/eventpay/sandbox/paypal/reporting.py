@@ -13,11 +13,18 @@ page, total_items, total_pages, links}`. Amounts are signed from the merchant's 
     capture (COMPLETED/PENDING)  T0006   + gross             - PayPal fee S, P; V once fully
                                                                           refunded
     refund                       T1107   - refund            + fee back   S
+    invoice paid with PayPal     T0000   + payment           - PayPal fee S
+      by its recipient
+    subscription payment (sale)  T0002   + sale amount       - PayPal fee S
     payout item with money       T0001   - item amount       - item fee   S (SUCCESS),
       (SUCCESS, UNCLAIMED,                                                P (UNCLAIMED),
       RETURNED)                                                           V (RETURNED)
     returned payout item         T1114   + item amount       + item fee   S
 
+An invoice payment is listed under the PayPal transaction id the invoice names
+(`payments.transactions[].payment_id`), with the invoice's number as `invoice_id`; its fee is
+a capture's (money.checkout_fee), as PayPal charges invoices at its checkout rate. A payment the
+merchant records (cash, cheque: type EXTERNAL) never went through PayPal and is not listed.
 Declined captures and FAILED or BLOCKED payout items moved no money and are not listed. Unlike
 PayPal (up to three hours), transactions are listed as soon as they happen. A date is the
 transaction's initiation date. Rows are built from the store on each request; no state here.
@@ -46,6 +53,9 @@ _DATE = re.compile(
 )
 _CAPTURE_STATUS = {"COMPLETED": "S", "PARTIALLY_REFUNDED": "S", "REFUNDED": "V", "PENDING": "P"}
 _PAYOUT_STATUS = {"SUCCESS": "S", "UNCLAIMED": "P", "RETURNED": "V"}
+# The event code table has no code of its own for Invoicing: "T0000 General: received payment
+# of a type not belonging to the other T00nn categories".
+INVOICE_PAYMENT = "T0000"
 
 
 def _query_error(issue: str, field: str, value: str | None, description: str) -> InvalidRequest:
@@ -116,8 +126,52 @@ def _rows(store: Store) -> Iterator[tuple[JSON, JSON]]:
         yield info, _payer()
         for refund_id in record.refund_ids:
             yield _refund_row(store, refund_id, record.currency), _payer()
+    for payment_id, paid in store.state.invoice_payments.items():
+        yield _invoice_payment_row(store, payment_id, paid), _payer()
+    for sale in store.state.sales.values():
+        yield _sale_row(sale), _payer()
     for item_id, item in store.state.payout_items.items():
         yield from _payout_rows(store, item_id, item)
+
+
+def _invoice_payment_row(store: Store, payment_id: str, paid: JSON) -> JSON:
+    """An invoice's recipient paid with PayPal: the payment is listed under its `payment_id`
+    (the invoice's `payments.transactions[].payment_id`), with the invoice's number."""
+    invoice = store.invoice(paid["invoice_id"])
+    (entry,) = [t for t in invoice["payments"]["transactions"] if t["payment_id"] == payment_id]
+    currency = entry["amount"]["currency_code"]
+    return {
+        "paypal_account_id": accounts.BUYER_PAYER_ID,
+        "transaction_id": payment_id,
+        "transaction_event_code": INVOICE_PAYMENT,
+        "transaction_initiation_date": paid["time"],
+        "transaction_updated_date": paid["time"],
+        "transaction_amount": _signed(money.parse(entry["amount"]["value"], currency), currency, 1),
+        "fee_amount": _signed(paid["fee"], currency, -1),
+        "transaction_status": "S",
+        "invoice_id": invoice["detail"]["invoice_number"],
+    }
+
+
+def _sale_row(sale: JSON) -> JSON:
+    """A subscription's payment (a completed v1 sale), under its sale id; its subscription's
+    `I-...` id does not fit the documented `paypal_reference_id` pattern, so it is not given."""
+    currency = sale["amount"]["currency"]
+    gross = money.parse(sale["amount"]["total"], currency)
+    fee = money.parse(sale["transaction_fee"]["value"], currency)
+    info: JSON = {
+        "paypal_account_id": accounts.BUYER_PAYER_ID,
+        "transaction_id": sale["id"],
+        "transaction_event_code": "T0002",
+        "transaction_initiation_date": sale["create_time"],
+        "transaction_updated_date": sale["update_time"],
+        "transaction_amount": _signed(gross, currency, 1),
+        "fee_amount": _signed(fee, currency, -1),
+        "transaction_status": "S",
+    }
+    if "custom" in sale:
+        info["custom_field"] = sale["custom"]
+    return info
 
 
 def _refund_row(store: Store, refund_id: str, currency: str) -> JSON:

@@ -45,6 +45,9 @@ class _State:
     payout_returns: dict[str, JSON] = field(default_factory=dict)
     disputes: dict[str, DisputeRecord] = field(default_factory=dict)
     invoices: dict[str, JSON] = field(default_factory=dict)
+    # PayPal payment id -> {"invoice_id", "time", "fee"} of an invoice paid with PayPal by its
+    # recipient (invoices.py), for transaction search (reporting.py); recorded payments: never.
+    invoice_payments: dict[str, JSON] = field(default_factory=dict)
     events: dict[str, EventRecord] = field(default_factory=dict)
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     invoice_numbers: int = 0
