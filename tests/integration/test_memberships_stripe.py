@@ -438,7 +438,7 @@ def test_a_tier_taken_out_of_the_settings_still_shows_and_settles(
 
     mine = _mine(client, user)["membership"]
     assert (mine["tier_code"], mine["tier"], mine["status"]) == ("pro", None, "active")
-    assert mine["member_pricing_until"] is not None
+    assert mine["member_pricing_until"] is None
     sub = _subscription(stripe_sandbox, sub_id)
     clock = _clock(stripe_sandbox, sub["customer"])
     end = sub["items"]["data"][0]["current_period_end"]

@@ -17,8 +17,8 @@ the grace starts then. A payment of the unpaid period arriving late, even after 
 makes the membership active again: money received is never ignored. A status is never stored
 as the truth: the projection stores the facts' merge and recomputes the status when asked.
 
-Member pricing (``gives_member_pricing``) needs both a tier that gives it (a tier no longer sold
-still does: ``membership_tiers.member_pricing_of``) and a status in
+Member pricing (``gives_member_pricing``) needs both a tier that gives it (a tier no longer in
+the settings does not: ``membership_tiers.member_pricing_of``) and a status in
 ``MEMBER_PRICING_STATUSES``: active, cancelling at the period end, past due or in grace. It
 stops at an immediate cancellation, at a cancelled membership's period end, and at the end of
 the grace.
@@ -157,7 +157,7 @@ def gives_member_pricing(
     policy: DunningPolicy = DEFAULT_DUNNING,
 ) -> bool:
     """Whether the member pays member prices at ``at``: a member-pricing tier, and a status
-    in ``MEMBER_PRICING_STATUSES``; a tier no longer sold keeps what was paid for it
+    in ``MEMBER_PRICING_STATUSES``; a tier no longer in the settings gives none
     (``membership_tiers.member_pricing_of``)."""
     member_tier = member_pricing_of(tiers, membership.current_tier_code)
     return member_tier and status_at(membership, at, policy) in (MEMBER_PRICING_STATUSES)

@@ -158,14 +158,16 @@ def find_tier(tiers: Sequence[MembershipTier], code: str) -> MembershipTier | No
     return next((tier for tier in tiers if tier.code == code), None)
 
 
-RETIRED_TIER_GIVES_MEMBER_PRICING = True
-"""A tier taken out of the settings still gives member prices to whoever paid for it, for as
-long as the payment lasts: settings decide what is sold from now on, not what was bought."""
+RETIRED_TIER_GIVES_MEMBER_PRICING = False
+"""A tier taken out of the settings gives no member prices: nothing records whether a tier that
+is gone ever gave them (a retired paid tier may have been a sponsorship), and giving them to
+every unknown code would hand member prices to tiers that never had them. An operator who wants
+a retired tier's members to keep member prices keeps the tier in the settings."""
 
 
 def member_pricing_of(tiers: Sequence[MembershipTier], code: str) -> bool:
-    """Whether a member of tier ``code`` pays member prices (``RETIRED_TIER_GIVES_MEMBER_PRICING``
-    for a tier no longer sold)."""
+    """Whether a member of tier ``code`` pays member prices (``RETIRED_TIER_GIVES_MEMBER_PRICING``,
+    no, for a tier no longer in the settings)."""
     tier = find_tier(tiers, code)
     return RETIRED_TIER_GIVES_MEMBER_PRICING if tier is None else tier.gives_member_pricing
 

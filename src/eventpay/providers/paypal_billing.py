@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from eventpay.domain import Money
 from eventpay.domain.membership_events import PayPalBillingEvent, paypal_facts
 from eventpay.domain.membership_tiers import BillingInterval, MembershipTier
 from eventpay.domain.memberships import Period
@@ -231,13 +232,12 @@ class PayPalBilling:
         refund = payload.get("resource")
         if not isinstance(refund, Mapping) or not isinstance(refund.get("sale_id"), str):
             raise malformed(f"{event_type} without its sale")
-        total = refund.get("total_refunded_amount") or {}
         return ChargeEvent(
             kind="refund",
             ref=str(refund.get("id")),
             charge_ref=str(refund["sale_id"]),
             status=str(refund.get("state") or "completed"),
-            amount=from_paypal(total) if total else None,
+            amount=_refunded_so_far(refund),
         )
 
     def parse_subscription_event(
@@ -309,3 +309,22 @@ class PayPalBilling:
             if fee.get("value") is not None
             else None,
         )
+
+
+def _refunded_so_far(refund: Mapping[str, Any]) -> Money | None:
+    """The sale's total refunded so far: `total_refunded_amount`, else the refund's own
+    `amount` (`{"total", "currency"}`, negative in some of PayPal's samples).
+
+    Not every delivery carries the running total (PayPal's own sample of this event does not).
+    The refund's amount then stands for it: right for the first refund of a sale; a later partial
+    refund without its total is under-counted (the settlement gives back only what exceeds what
+    was already refunded), never counted twice. None when neither is there.
+    """
+    total = refund.get("total_refunded_amount")
+    if isinstance(total, Mapping) and total:
+        return from_paypal(total)
+    own = refund.get("amount")
+    if not isinstance(own, Mapping) or own.get("total") is None:
+        return None
+    value = str(own["total"]).strip().removeprefix("-")
+    return from_paypal({"currency": own.get("currency"), "value": value})

@@ -56,11 +56,32 @@ def read_charge_fees(
             fee = gateway.retrieve_payment(listed.payment_ref).fee
         except (ProviderOutcomeUnknown, ProviderRejected) as exc:
             log.info("membership.fee_read_failed", charge=listed.ref, code=exc.code)
-        with uow_factory() as uow:
-            charge = uow.memberships.charge(ProviderName.STRIPE, listed.ref, for_update=True)
-            if charge is not None and charge_fee_known(
-                uow, charge, fee, actor="janitor", now=clock()
-            ):
-                booked += 1
-            uow.commit()
+        except Exception as exc:
+            # Any other failure reschedules this charge too, or the oldest one would block every
+            # later one. Only the error's type is logged: an SDK message may quote request data.
+            log.warning("membership.fee_read_error", charge=listed.ref, error=type(exc).__name__)
+        try:
+            booked += _book(uow_factory, listed.ref, fee, clock)
+        except Exception as exc:
+            log.warning("membership.fee_book_error", charge=listed.ref, error=type(exc).__name__)
+            if fee is not None:
+                _reschedule_quietly(uow_factory, listed.ref, clock)
     return booked
+
+
+def _book(uow_factory: UnitOfWorkFactory, ref: str, fee: Money | None, clock: Clock) -> int:
+    """Book `fee` of the charge `ref` (None: schedule its next read); 1 when booked now."""
+    with uow_factory() as uow:
+        charge = uow.memberships.charge(ProviderName.STRIPE, ref, for_update=True)
+        booked = charge is not None and charge_fee_known(
+            uow, charge, fee, actor="janitor", now=clock()
+        )
+        uow.commit()
+    return int(booked)
+
+
+def _reschedule_quietly(uow_factory: UnitOfWorkFactory, ref: str, clock: Clock) -> None:
+    try:
+        _book(uow_factory, ref, None, clock)
+    except Exception as exc:
+        log.warning("membership.fee_reschedule_error", charge=ref, error=type(exc).__name__)

@@ -10,8 +10,8 @@ revision at PayPal: its `approve_url` goes back to the caller and the tier moves
 PayPal's event says so. Each request is audited.
 
 A tier taken out of the settings after someone bought it is still shown (by its code, with no
-tier details) and still gives what was paid for; only a change *to* a tier the platform does
-not sell is refused (422 `unknown_tier`).
+tier details) but gives no member prices (`domain.membership_tiers.member_pricing_of`); a
+change *to* a tier the platform does not sell is refused (422 `unknown_tier`).
 
 What must not live here: how facts merge or what a status is (domain), event handling
 (`webhooks` → `settlement.memberships`), HTTP.

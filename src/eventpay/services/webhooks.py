@@ -52,12 +52,15 @@ class RetryPolicy:
     """Exponential backoff with jitter (`domain.backoff_delay`), then the dead letter.
 
     `jitter` draws the random part; many events failing together (a provider outage, a bad
-    deploy) then come back spread out instead of all at once.
+    deploy) then come back spread out instead of all at once. `read_lease_s` is how long an
+    event stays leased to one worker while the provider is read for it with no transaction
+    open (longer than the provider client's timeout).
     """
 
     max_attempts: int = 8
     base_delay_s: float = 2.0
     max_delay_s: float = 3600.0
+    read_lease_s: float = 60.0
     jitter: Callable[[], float] = field(default=random.random, compare=False)
 
     def delay_after(self, attempts: int) -> timedelta:
@@ -256,37 +259,64 @@ def process_next(
     clock: Clock,
     retry: RetryPolicy,
     only: str | None = None,
-    read: Mapping[str, Any] | None = None,
 ) -> WebhookEventRecord | None:
     """Claim and apply one due event; None when nothing is due.
 
     `only` names the stored event to apply (a replay), taken only if it is still due.
 
-    An event that needs the provider read first (a PayPal subscription's plan) is let go
-    untouched, the provider is read with no transaction open, and the event is claimed again
-    by its id and applied with that `read` (`_read_then_process`): if another worker applied
-    it meanwhile, the claim finds it no longer due and nothing is applied twice.
+    An event that needs the provider read first (a PayPal subscription's plan) is leased, not
+    let go: its `next_attempt_at` moves `retry.read_lease_s` ahead in a committed unit of work,
+    so no other worker's claim takes it while the provider is read with no transaction open.
+    Then it is claimed again by its id, only while it still carries this worker's lease, and
+    applied with that read (`_read_then_process`). A failed read counts one attempt, for the
+    lease holder only; a worker that dies mid-read frees the event when the lease ends.
 
     An approval (PayPal) is applied first and committed; the capture it calls for runs after
     the commit, outside any transaction, through `captures.capture_payment`.
     """
+    return _process(
+        uow_factory=uow_factory,
+        providers=providers,
+        clock=clock,
+        retry=retry,
+        claim=(lambda uow, now: uow.webhooks.claim_next(now=now))
+        if only is None
+        else (lambda uow, now: _claim_one(uow, only)),
+    )
+
+
+def _process(
+    *,
+    uow_factory: UnitOfWorkFactory,
+    providers: ProviderRegistry,
+    clock: Clock,
+    retry: RetryPolicy,
+    claim: Callable[[UnitOfWork, datetime], WebhookEventRecord | None],
+    read: Mapping[str, Any] | None = None,
+    lease: datetime | None = None,
+) -> WebhookEventRecord | None:
     now = clock()
     error: str | None = None
+    to_read: str | None = None
+    to_capture: str | None = None
     with uow_factory() as uow:
-        event = uow.webhooks.claim_next(now=now) if only is None else _claim_one(uow, only)
+        event = claim(uow, now)
         if event is None:
             return None
-        to_read = None if read is not None else _subscription_to_read(providers, event)
         try:
+            to_read = None if read is not None else _subscription_to_read(providers, event)
             if to_read is None:
                 event.status, to_capture = _apply(uow, event, providers, now, read)
                 event.attempts += 1
                 event.processed_at = now
                 event.last_error = None
-                uow.webhooks.save(event)
-                uow.commit()
+            else:
+                event.next_attempt_at = now + timedelta(seconds=retry.read_lease_s)
+            uow.webhooks.save(event)
+            uow.commit()
         except Exception as exc:
             uow.rollback()
+            to_read = None
             error = f"{type(exc).__name__}: {exc}"[:2000]
     if to_read is not None:
         return _read_then_process(
@@ -312,7 +342,7 @@ def process_next(
                 log.exception("payment.capture_after_approval_failed", payment_id=to_capture)
         return event
     return _record_failure(
-        uow_factory=uow_factory, event_id=event.id, error=error, retry=retry, now=now
+        uow_factory=uow_factory, event_id=event.id, error=error, retry=retry, now=now, lease=lease
     )
 
 
@@ -333,6 +363,9 @@ def _read_then_process(
     event: WebhookEventRecord,
     subscription_id: str,
 ) -> WebhookEventRecord | None:
+    """Read the provider for the event `event` (leased until its `next_attempt_at`), then
+    apply it if the lease is still ours; the event as it ends up."""
+    lease = event.next_attempt_at
     billing = subscriptions_of(providers.get(event.provider))
     assert billing is not None
     try:
@@ -340,17 +373,40 @@ def _read_then_process(
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         return _record_failure(
-            uow_factory=uow_factory, event_id=event.id, error=error, retry=retry, now=clock()
+            uow_factory=uow_factory,
+            event_id=event.id,
+            error=error,
+            retry=retry,
+            now=clock(),
+            lease=lease,
         )
-    applied = process_next(
+    applied = _process(
         uow_factory=uow_factory,
         providers=providers,
         clock=clock,
         retry=retry,
-        only=event.id,
+        claim=lambda uow, _now: _claim_leased(uow, event.id, lease),
         read=read,
+        lease=lease,
     )
-    return event if applied is None else applied
+    if applied is not None:
+        return applied
+    with uow_factory() as uow:
+        current = uow.webhooks.get(event.id)
+    return event if current is None else current
+
+
+def _holds_lease(event: WebhookEventRecord, lease: datetime | None) -> bool:
+    """Whether `event` is still due and still carries the lease `lease` (None: no lease)."""
+    if lease is None:
+        return True
+    due = (WebhookStatus.PENDING, WebhookStatus.RETRYING)
+    return event.status in due and event.next_attempt_at == lease
+
+
+def _claim_leased(uow: UnitOfWork, event_row_id: str, lease: datetime) -> WebhookEventRecord | None:
+    event = uow.webhooks.get(event_row_id, for_update=True)
+    return event if event is not None and _holds_lease(event, lease) else None
 
 
 def _record_failure(
@@ -360,10 +416,14 @@ def _record_failure(
     error: str,
     retry: RetryPolicy,
     now: datetime,
+    lease: datetime | None = None,
 ) -> WebhookEventRecord | None:
     with uow_factory() as uow:
         event = uow.webhooks.get(event_id, for_update=True)
         if event is None or event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED):
+            return event
+        if not _holds_lease(event, lease):
+            # The lease ran out and another worker holds the event now: its failure to count.
             return event
         event.attempts += 1
         event.last_error = error

@@ -182,11 +182,14 @@ def test_member_pricing_needs_a_member_pricing_tier() -> None:
     assert not gives_member_pricing(NEW, T0)
 
 
-def test_a_tier_taken_out_of_the_settings_keeps_what_was_paid_for_it() -> None:
-    # Found in review: a tier removed from settings raised MembershipError (HTTP 500).
+def test_a_tier_taken_out_of_the_settings_gives_no_member_pricing() -> None:
+    # Found in review: a tier removed from settings raised MembershipError (HTTP 500); then,
+    # every unknown tier code gave member prices, a retired sponsorship tier included.
     m = apply_facts(Membership("gold"), [paid(0, "gold")])
-    assert gives_member_pricing(m, T0 + DAY)
-    assert not gives_member_pricing(m, END + 30 * DAY)
+    assert status_at(m, T0 + DAY) is S.ACTIVE
+    assert not gives_member_pricing(m, T0 + DAY)
+    gold = MembershipTier("gold", "Gold", Money(100, "usd"), "year", 9, True)  # type: ignore[arg-type]
+    assert gives_member_pricing(m, T0 + DAY, tiers=(gold,))
     sponsor = MembershipTier("gold", "Gold", Money(100, "usd"), "year", 9, False)  # type: ignore[arg-type]
     assert not gives_member_pricing(m, T0 + DAY, tiers=(sponsor,))
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import structlog.testing
+
 from eventpay.domain import Money
 from eventpay.domain.membership_status import DEFAULT_DUNNING
 from eventpay.domain.membership_tiers import DEFAULT_TIERS
@@ -89,7 +91,8 @@ def test_a_dispute_of_a_membership_charge_is_recorded_and_audited_per_status(
         "dispute", "dp_1", "ch_1", "needs_response", Money(2900, "usd"), "fraudulent"
     )
     lost = ChargeEvent("dispute", "dp_1", "ch_1", "lost", None, "fraudulent")
-    for event in (opened, opened, lost):
+    # Found in review: a late charge.dispute.updated (needs_response) overwrote lost.
+    for event in (opened, opened, lost, opened):
         assert _apply(uow_factory, event, clock())
     with uow_factory() as uow:
         charge = uow.memberships.charge(STRIPE, "pi_ch_1")
@@ -146,11 +149,14 @@ class FeeSource:
     fees: dict[str, Money | None]
     reads: list[str] = field(default_factory=list)
     down: bool = False
+    broken: set[str] = field(default_factory=set)
 
     def retrieve_payment(self, provider_ref: str) -> object:
         self.reads.append(provider_ref)
         if self.down:
             raise ProviderOutcomeUnknown("timeout", "no answer")
+        if provider_ref in self.broken:
+            raise ValueError("unexpected answer for sk_test_SECRET")
 
         @dataclass
         class Answer:
@@ -195,3 +201,35 @@ def test_the_janitor_books_stripes_fee_once_and_backs_off_while_it_is_unknown(
         }
     }
     assert _actions(uow_factory) == ["membership.fee_posted"]
+
+
+def test_an_unexpected_error_reading_one_fee_reschedules_it_and_the_later_charges_go_on(
+    clock: FakeClock,
+) -> None:
+    # Found in review: any error but the provider's own aborted the task at the oldest charge.
+    uow_factory = FakeUnitOfWorkFactory()
+    _charge(uow_factory, clock(), ref="ch_old")
+    clock.now += timedelta(minutes=1)
+    _charge(uow_factory, clock(), ref="ch_new")
+    source = FeeSource(fees={"pi_ch_new": Money(114, "usd")}, broken={"pi_ch_old"})
+    with structlog.testing.capture_logs() as logs:
+        booked = membership_fees.read_charge_fees(
+            uow_factory=uow_factory,
+            providers={STRIPE: source},  # type: ignore[dict-item]
+            clock=clock,
+        )
+    assert booked == 1
+    assert source.reads == ["pi_ch_old", "pi_ch_new"]
+    assert set(_ledger(uow_factory)) == {"membership:stripe:ch_new:fee"}
+    with uow_factory() as uow:
+        old = uow.memberships.charge(STRIPE, "ch_old")
+    assert old is not None
+    assert old.fee is None
+    assert old.fee_check_at is not None
+    assert old.fee_check_at > clock()
+    errors = [e for e in logs if e["event"] == "membership.fee_read_error"]
+    assert errors == [
+        {"event": "membership.fee_read_error", "charge": "ch_old", "error": "ValueError"}
+        | {"log_level": "warning"}
+    ]
+    assert "SECRET" not in repr(logs)

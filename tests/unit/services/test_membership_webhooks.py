@@ -4,6 +4,7 @@ also when the read fails or another worker applied the event meanwhile."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from .fakes import FakeUnitOfWorkFactory, stripe_event
 from .scenario import World
 
 READ_EVENT = "member.plan_changed"
+ODD_EVENT = "member.odd_payload"
 
 
 class CountingFactory:
@@ -78,6 +80,8 @@ class ReadingGateway:
         raise AssertionError("not here")
 
     def subscription_to_read(self, event_type: str, payload: Mapping[str, Any]) -> str | None:
+        if event_type == ODD_EVENT:
+            raise KeyError("resource")
         return "sub_1" if event_type == READ_EVENT else None
 
     def read_subscription(self, provider_subscription_id: str) -> Mapping[str, Any]:
@@ -189,5 +193,99 @@ def test_an_event_another_worker_applied_during_the_read_is_not_applied_again() 
     gateway.during_read = other_worker
     handled = world.process_next()
     assert handled is not None
+    # Found in review: the stale pending copy came back instead of the row as it is now.
+    assert handled.status is WebhookStatus.PROCESSED
     assert gateway.parsed == 0
     assert _tier(world) == "pro"
+
+
+def test_a_second_worker_skips_an_event_being_read_and_failures_count_once_per_round() -> None:
+    # Found in review: the event was let go with no lease while PayPal was read, so every
+    # worker took the same head-of-queue event and each failed read counted one attempt.
+    world, gateway, _ = _world()
+    gateway.fail_reads = 100
+    event_id = _deliver(world)
+    other_id = str(world.deliver(stripe_event("customer.created", {"id": "cus_1"})).event_id)
+    taken_meanwhile: list[str | None] = []
+
+    def second_worker() -> None:
+        gateway.during_read = None
+        handled = world.process_next()
+        taken_meanwhile.append(None if handled is None else handled.event_id)
+        gateway.during_read = second_worker
+
+    gateway.during_read = second_worker
+    for round_number in (1, 2, 3):
+        world.process_next()
+        row = world.event_row(event_id)
+        assert row.attempts == round_number
+        assert row.status is WebhookStatus.RETRYING
+        world.clock.now += timedelta(hours=2)
+    assert taken_meanwhile == [other_id, None, None]
+    assert world.event_row(other_id).status is WebhookStatus.IGNORED
+    assert len(gateway.open_during_reads) == 3
+
+
+def test_a_lease_that_runs_out_frees_the_event_and_the_late_worker_counts_nothing() -> None:
+    world, gateway, _ = _world()
+    gateway.fail_reads = 1
+    event_id = _deliver(world)
+
+    def lease_runs_out_then_another_worker_reads() -> None:
+        gateway.during_read = None
+        world.clock.now += timedelta(seconds=world.retry.read_lease_s)
+        # The first worker's read hangs past its lease: the event is due again, another
+        # worker takes it, reads (this read fails) and counts one attempt.
+        world.process_next()
+
+    gateway.during_read = lease_runs_out_then_another_worker_reads
+    gateway.fail_reads = 1
+    world.process_next()
+    row = world.event_row(event_id)
+    # The first worker's read then succeeded, but its lease was gone: nothing applied by it.
+    assert row.attempts == 1
+    assert row.status is WebhookStatus.RETRYING
+    assert gateway.parsed == 0
+    world.clock.now += timedelta(hours=2)
+    world.process_next()
+    assert world.event_row(event_id).status is WebhookStatus.PROCESSED
+    assert gateway.parsed == 1
+
+
+class WorkerDied(BaseException):
+    """A worker process ending mid-read (no `except Exception` sees it)."""
+
+
+def test_a_worker_dying_mid_read_frees_the_event_when_its_lease_ends() -> None:
+    world, gateway, _ = _world()
+    event_id = _deliver(world)
+
+    def die() -> None:
+        gateway.during_read = None
+        raise WorkerDied
+
+    gateway.during_read = die
+    with contextlib.suppress(WorkerDied):
+        world.process_next()
+    assert world.process_next() is None
+    world.clock.now += timedelta(seconds=world.retry.read_lease_s)
+    handled = world.process_next()
+    assert handled is not None
+    assert handled.status is WebhookStatus.PROCESSED
+    assert world.event_row(event_id).attempts == 1
+    assert _tier(world) == "retailer"
+
+
+def test_an_odd_payload_gives_the_event_an_attempt_and_backoff_not_a_crashed_loop() -> None:
+    world, _, _ = _world()
+    event = stripe_event(ODD_EVENT, {"id": "sub_1"})
+    world.deliver(event)
+    handled = world.process_next()
+    assert handled is not None
+    row = world.event_row(str(event["id"]))
+    assert row.status is WebhookStatus.RETRYING
+    assert row.attempts == 1
+    assert row.last_error is not None
+    assert "KeyError" in row.last_error
+    assert row.next_attempt_at > world.clock()
+    assert world.process_next() is None

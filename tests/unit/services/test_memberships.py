@@ -350,7 +350,7 @@ def _change(
     )
 
 
-def test_a_tier_taken_out_of_the_settings_is_shown_and_kept_but_never_chosen(
+def test_a_tier_taken_out_of_the_settings_is_shown_but_gives_no_member_prices_and_is_never_chosen(
     uow_factory: FakeUnitOfWorkFactory, gateway: FakeGateway, clock: FakeClock
 ) -> None:
     # Found in review: a stored tier the settings no longer name answered HTTP 500 (the
@@ -361,13 +361,14 @@ def test_a_tier_taken_out_of_the_settings_is_shown_and_kept_but_never_chosen(
     rules = MembershipRules(tiers=retired, policy=DEFAULT_DUNNING)
     paid = _paid(sub_id, start, FactKind.FIRST_PAYMENT_SUCCEEDED, "in_1")
     _settle_with(uow_factory, paid, start, retired)
-    assert _is_member(uow_factory, "member-1", start + timedelta(days=1))
+    # Found in review: every unknown tier code gave member prices, a retired sponsorship too.
+    assert not _is_member(uow_factory, "member-1", start + timedelta(days=1))
 
     (view,) = memberships.my_memberships(
         uow_factory=uow_factory, caller=_buyer(), rules=rules, clock=clock
     )
     assert (view.tier_code, view.tier, view.status.value) == ("pro", None, "active")
-    assert view.member_pricing_until is not None
+    assert view.member_pricing_until is None
 
     with pytest.raises(InvalidRequest) as unknown:
         _change(uow_factory, gateway, clock, "pro", rules)

@@ -29,6 +29,7 @@ from typing import Any
 
 from eventpay.domain import Money
 from eventpay.domain.ledger import Account, AccountKind, LedgerTransaction, build
+from eventpay.domain.membership_disputes import dispute_status_after
 from eventpay.domain.membership_status import (
     DunningPolicy,
     MembershipStatus,
@@ -55,8 +56,8 @@ def member_pricing_until(
     m: Membership, *, tiers: Sequence[MembershipTier], policy: DunningPolicy
 ) -> datetime | None:
     """The instant member pricing ends if nothing more is paid (grace included); None when it
-    never applies (nothing paid yet, or a tier without member prices). A tier no longer in the
-    settings keeps what was paid for it (`domain.membership_tiers.member_pricing_of`)."""
+    never applies (nothing paid yet, or a tier without member prices, a tier no longer in the
+    settings included: `domain.membership_tiers.member_pricing_of`)."""
     if m.paid is None or not member_pricing_of(tiers, m.current_tier_code):
         return None
     end = m.paid.period.end
@@ -175,9 +176,10 @@ def apply_charge_event(
         return False
     details: dict[str, Any] = {"ref": event.ref, "charge": charge.ref, "status": event.status}
     if event.kind == "dispute":
-        if charge.dispute_status == event.status:
+        kept = dispute_status_after(charge.dispute_status, event.status)
+        if charge.dispute_status == kept:
             return True
-        charge.dispute_status = event.status
+        charge.dispute_status = kept
         uow.memberships.save_charge(charge)
         if event.amount is not None:
             details |= {"amount": event.amount.amount, "currency": event.amount.currency}
