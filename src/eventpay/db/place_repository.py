@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import CursorResult, exists, select, update
+from sqlalchemy import CursorResult, Executable, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,43 @@ def _record(row: PlaceRow) -> PlaceRecord:
 def _rowcount(result: object) -> int:
     assert isinstance(result, CursorResult)
     return result.rowcount
+
+
+def _class_glance_statement() -> Executable:
+    """Built once: in a rush it runs for every refused buyer, and building a statement of this
+    size costs more CPU than PostgreSQL spends answering it."""
+    lapsed = exists().where(
+        PlaceRow.stock_id == StockItemRow.id,
+        PlaceRow.status == PlaceStatus.HELD.value,
+        PlaceRow.expires_at <= bindparam("now"),
+    )
+    mine = exists().where(
+        PlaceRow.stock_id == StockItemRow.id,
+        PlaceRow.holder == bindparam("holder"),
+        PlaceRow.status.in_((PlaceStatus.HELD.value, PlaceStatus.CONFIRMED.value)),
+    )
+    return (
+        select(
+            CompetitionClassRow.id.label("class_id"),
+            StockItemRow.id,
+            StockItemRow.capacity,
+            StockItemRow.taken,
+            lapsed.label("lapsed"),
+            mine.label("mine"),
+            EventRow.name,
+            CompetitionClassRow.code,
+            EventRow.registration_opens_at,
+            EventRow.registration_closes_at,
+        )
+        .join(CompetitionClassRow, StockItemRow.id == "class:" + CompetitionClassRow.id)
+        .join(EventRow, EventRow.id == CompetitionClassRow.event_id)
+        .where(StockItemRow.id.in_(bindparam("stock_ids", expanding=True)))
+        .where(CompetitionClassRow.id.in_(bindparam("class_ids", expanding=True)))
+        .where(CompetitionClassRow.event_id == bindparam("event_id"))
+    )
+
+
+_CLASS_GLANCE = _class_glance_statement()
 
 
 class SqlPlaceRepository:
@@ -126,34 +163,15 @@ class SqlPlaceRepository:
     ) -> Mapping[str, ClassGlance]:
         if not class_ids:
             return {}
-        lapsed = exists().where(
-            PlaceRow.stock_id == StockItemRow.id,
-            PlaceRow.status == PlaceStatus.HELD.value,
-            PlaceRow.expires_at <= now,
-        )
-        mine = exists().where(
-            PlaceRow.stock_id == StockItemRow.id,
-            PlaceRow.holder == holder,
-            PlaceRow.status.in_((PlaceStatus.HELD.value, PlaceStatus.CONFIRMED.value)),
-        )
         rows = self._s.execute(
-            select(
-                CompetitionClassRow.id.label("class_id"),
-                StockItemRow.id,
-                StockItemRow.capacity,
-                StockItemRow.taken,
-                lapsed.label("lapsed"),
-                mine.label("mine"),
-                EventRow.name,
-                CompetitionClassRow.code,
-                EventRow.registration_opens_at,
-                EventRow.registration_closes_at,
-            )
-            .join(CompetitionClassRow, StockItemRow.id == "class:" + CompetitionClassRow.id)
-            .join(EventRow, EventRow.id == CompetitionClassRow.event_id)
-            .where(StockItemRow.id.in_([class_stock_id(c) for c in class_ids]))
-            .where(CompetitionClassRow.id.in_(list(class_ids)))
-            .where(CompetitionClassRow.event_id == event_id)
+            _CLASS_GLANCE,
+            {
+                "event_id": event_id,
+                "class_ids": list(class_ids),
+                "stock_ids": [class_stock_id(c) for c in class_ids],
+                "holder": holder,
+                "now": now,
+            },
         )
         return {
             r.class_id: ClassGlance(
