@@ -282,6 +282,15 @@ class SqlMembershipRepository:
         row.dispute_status = charge.dispute_status
         self._s.flush()
 
+    def charges_since(self, provider: ProviderName, *, since: datetime) -> list[ChargeRecord]:
+        row = MembershipChargeRow
+        stmt = (
+            select(row)
+            .where(row.provider == provider.value, row.created_at >= since)
+            .order_by(row.created_at, row.id)
+        )
+        return [_charge(r) for r in self._s.scalars(stmt)]
+
     def charges_without_fee(
         self, provider: ProviderName, *, now: datetime, created_after: datetime, limit: int
     ) -> list[ChargeRecord]:

@@ -93,6 +93,11 @@ class MembershipRepository(Protocol):
         ...
 
     def save_charge(self, charge: ChargeRecord) -> None: ...
+    def charges_since(self, provider: ProviderName, *, since: datetime) -> list[ChargeRecord]:
+        """The provider's membership charges recorded at or after ``since``, oldest first
+        (every recorded charge was paid: reconciliation's side of them)."""
+        ...
+
     def charges_without_fee(
         self, provider: ProviderName, *, now: datetime, created_after: datetime, limit: int
     ) -> list[ChargeRecord]:

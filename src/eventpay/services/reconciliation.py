@@ -4,10 +4,12 @@ Our side: every succeeded payment of the provider created since `since` (its mon
 the amount we counted and the fee we booked), every payment a sponsor invoice received (by the
 provider's id, on Stripe its charge, on PayPal its transaction; with the fee booked; not one
 the merchant recorded on a PayPal invoice, cash or cheque, `EXTR-...`: PayPal never moved that
-money and its transaction search does not list it) and every succeeded refund
-(negative). Their side: the provider's own list (`MovementSource.movements`), payments and
-refunds only. A movement the provider lists that is older on our side (an attempt started
-before `since`) is looked up by its id, so a window edge never reports a false "missing".
+money and its transaction search does not list it), every charge that paid a membership (a
+Stripe invoice's charge, a PayPal subscription's sale: `membership_charges`, its fee not
+compared) and every succeeded refund (negative). Their side: the provider's own list
+(`MovementSource.movements`), payments and refunds only. A movement the provider lists that
+is older on our side (an attempt started before `since`) is looked up by its id, so a window
+edge never reports a false "missing".
 `domain.reconciliation.compare` names each difference; the run is stored with them, and the
 same database gives the same answer.
 
@@ -56,6 +58,7 @@ from eventpay.ports import (
     UnitOfWorkFactory,
 )
 from eventpay.ports.capabilities import MovementReport, OrganizerMovementSource
+from eventpay.ports.memberships import ChargeRecord
 from eventpay.ports.sponsorships import SponsorPaymentRecord
 from eventpay.services.errors import InvalidRequest, NotFound
 from eventpay.services.settlement.ledger import fee_cause
@@ -119,6 +122,18 @@ def recorded_elsewhere(payment: SponsorPaymentRecord) -> bool:
     return prefix is not None and payment.payment_ref.startswith(prefix)
 
 
+def _membership_charge(charge: ChargeRecord) -> Movement:
+    """A charge that paid a membership invoice (Stripe) or a subscription's sale (PayPal).
+    Its fee is left out, as the bulk path's SQL leaves it out (`membership_charges` in
+    `db.reconciliation_repository`): comparing it one way only would make the two differ."""
+    return Movement(
+        ref=charge.ref,
+        kind="payment",
+        amount=Money(charge.amount, charge.currency),
+        our_id=charge.id,
+    )
+
+
 def _refund(refund: RefundRecord) -> Movement:
     assert refund.provider_refund_id is not None  # selected with one
     return Movement(
@@ -136,7 +151,13 @@ def _ours_for(uow: UnitOfWork, provider: ProviderName, movement: Movement) -> Mo
         if payment is not None and payment.status is PaymentStatus.SUCCEEDED:
             return _payment(uow, payment)
         sponsor = uow.sponsorships.payment(provider, movement.ref)
-        return None if sponsor is None else _sponsor_payment(uow, sponsor)
+        if sponsor is not None:
+            return _sponsor_payment(uow, sponsor)
+        charge = uow.memberships.charge(provider, movement.ref)
+        # `charge` also answers by its PaymentIntent; the provider lists the charge itself.
+        if charge is not None and charge.ref == movement.ref:
+            return _membership_charge(charge)
+        return None
     refund = uow.refunds.by_provider_ref(provider, movement.ref)
     if refund is not None and refund.status is RefundStatus.SUCCEEDED:
         return _refund(refund)
@@ -226,6 +247,10 @@ def reconcile(
                     _sponsor_payment(uow, p)
                     for p in uow.sponsorships.payments_received(provider, since=since)
                     if not recorded_elsewhere(p)
+                ),
+                *(
+                    _membership_charge(c)
+                    for c in uow.memberships.charges_since(provider, since=since)
                 ),
             ]
         }

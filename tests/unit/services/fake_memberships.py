@@ -114,6 +114,14 @@ class FakeMembershipRepository:
             raise LookupError(charge.id)
         self._t.charges[key] = replace(charge)
 
+    def charges_since(self, provider: ProviderName, *, since: datetime) -> list[ChargeRecord]:
+        found = [
+            replace(c)
+            for c in self._t.charges.values()
+            if c.provider is provider and c.created_at >= since
+        ]
+        return sorted(found, key=lambda c: (c.created_at, c.id))
+
     def charges_without_fee(
         self, provider: ProviderName, *, now: datetime, created_after: datetime, limit: int
     ) -> list[ChargeRecord]:
