@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import CursorResult, Executable, bindparam, exists, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, Executable, bindparam, exists, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from eventpay.db.models import CompetitionClassRow, EventRow
-from eventpay.db.stock_models import PlaceRow, StockItemRow
+from eventpay.db.stock_models import ACTIVE_PLACE, PlaceRow, StockItemRow
 from eventpay.domain.places import PlaceStatus, class_stock_id
 from eventpay.ports.places import ClassGlance, PlaceRecord, StockLevel
 
@@ -129,25 +129,29 @@ class SqlPlaceRepository:
         )
 
     def add(self, place: PlaceRecord, *, now: datetime) -> bool:
-        try:
-            with self._s.begin_nested():
-                self._s.add(
-                    PlaceRow(
-                        id=place.id,
-                        order_id=place.order_id,
-                        registration_id=place.registration_id,
-                        stock_id=place.stock_id,
-                        holder=place.holder,
-                        quantity=place.quantity,
-                        status=place.status.value,
-                        expires_at=place.expires_at,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        # One statement: the partial unique index on an active holder decides, no savepoint.
+        dialect = self._s.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = (
+            insert(PlaceRow)
+            .values(
+                id=place.id,
+                order_id=place.order_id,
+                registration_id=place.registration_id,
+                stock_id=place.stock_id,
+                holder=place.holder,
+                quantity=place.quantity,
+                status=place.status.value,
+                expires_at=place.expires_at,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(
+                index_elements=["stock_id", "holder"], index_where=text(ACTIVE_PLACE)
+            )
+            .returning(PlaceRow.id)
+        )
+        return self._s.execute(stmt).first() is not None
 
     def active_holder(self, stock_id: str, holder: str) -> PlaceRecord | None:
         row = self._s.scalar(

@@ -19,7 +19,6 @@ from collections.abc import Callable
 import anyio
 import anyio.to_thread
 from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -107,7 +106,7 @@ async def respond_idempotently(
     fingerprint = (
         "" if key is None else idempotency.fingerprint(request.method, request.url.path, body)
     )
-    status, text, headers = await run_in_threadpool(
+    status, text, headers = await anyio.to_thread.run_sync(
         _respond, container, caller.user_id, key, fingerprint, handler
     )
     return Response(text, status_code=status, media_type="application/json", headers=headers)
