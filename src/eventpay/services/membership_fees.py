@@ -14,20 +14,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import structlog
-
 from eventpay.domain import Money
-from eventpay.ports import (
-    Clock,
-    ProviderName,
-    ProviderOutcomeUnknown,
-    ProviderRegistry,
-    ProviderRejected,
-    UnitOfWorkFactory,
-)
+from eventpay.ports import Clock, ProviderName, ProviderRegistry, UnitOfWorkFactory
+from eventpay.services import fee_reads
 from eventpay.services.settlement.memberships import charge_fee_known
-
-log = structlog.get_logger(__name__)
 
 FEES_FOR = timedelta(days=30)
 BATCH = 50
@@ -49,39 +39,21 @@ def read_charge_fees(
         due = uow.memberships.charges_without_fee(
             ProviderName.STRIPE, now=now, created_after=now - FEES_FOR, limit=limit
         )
-    booked = 0
-    for listed in due:
-        fee: Money | None = None
-        try:
-            fee = gateway.retrieve_payment(listed.payment_ref).fee
-        except (ProviderOutcomeUnknown, ProviderRejected) as exc:
-            log.info("membership.fee_read_failed", charge=listed.ref, code=exc.code)
-        except Exception as exc:
-            # Any other failure reschedules this charge too, or the oldest one would block every
-            # later one. Only the error's type is logged: an SDK message may quote request data.
-            log.warning("membership.fee_read_error", charge=listed.ref, error=type(exc).__name__)
-        try:
-            booked += _book(uow_factory, listed.ref, fee, clock)
-        except Exception as exc:
-            log.warning("membership.fee_book_error", charge=listed.ref, error=type(exc).__name__)
-            if fee is not None:
-                _reschedule_quietly(uow_factory, listed.ref, clock)
-    return booked
+    return fee_reads.read_each(
+        due,
+        read=lambda listed: gateway.retrieve_payment(listed.payment_ref).fee,
+        book=lambda listed, fee: _book(uow_factory, listed.ref, fee, clock),
+        names=lambda listed: {"charge": listed.ref},
+        event="membership.fee",
+    )
 
 
-def _book(uow_factory: UnitOfWorkFactory, ref: str, fee: Money | None, clock: Clock) -> int:
-    """Book `fee` of the charge `ref` (None: schedule its next read); 1 when booked now."""
+def _book(uow_factory: UnitOfWorkFactory, ref: str, fee: Money | None, clock: Clock) -> bool:
+    """Book `fee` of the charge `ref` (None: schedule its next read); True when booked now."""
     with uow_factory() as uow:
         charge = uow.memberships.charge(ProviderName.STRIPE, ref, for_update=True)
         booked = charge is not None and charge_fee_known(
             uow, charge, fee, actor="janitor", now=clock()
         )
         uow.commit()
-    return int(booked)
-
-
-def _reschedule_quietly(uow_factory: UnitOfWorkFactory, ref: str, clock: Clock) -> None:
-    try:
-        _book(uow_factory, ref, None, clock)
-    except Exception as exc:
-        log.warning("membership.fee_reschedule_error", charge=ref, error=type(exc).__name__)
+    return booked

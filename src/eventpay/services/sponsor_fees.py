@@ -14,21 +14,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import structlog
-
 from eventpay.domain import Money
-from eventpay.ports import (
-    Clock,
-    ProviderName,
-    ProviderOutcomeUnknown,
-    ProviderRegistry,
-    ProviderRejected,
-    UnitOfWorkFactory,
-)
+from eventpay.ports import Clock, ProviderName, ProviderRegistry, UnitOfWorkFactory
 from eventpay.ports.sponsorships import InvoicePaymentFees, sponsor_invoices_of
+from eventpay.services import fee_reads
 from eventpay.services.settlement.sponsorships import payment_fee_known
-
-log = structlog.get_logger(__name__)
 
 FEES_FOR = timedelta(days=30)
 BATCH = 50
@@ -52,17 +42,26 @@ def read_payment_fees(
             due = uow.sponsorships.payments_without_fee(
                 name, now=now, received_after=now - FEES_FOR, limit=limit
             )
-        for listed in due:
-            fee: Money | None = None
-            try:
-                fee = gateway.payment_fee(listed.payment_ref)
-            except (ProviderOutcomeUnknown, ProviderRejected) as exc:
-                log.info("sponsorship.fee_read_failed", payment=listed.payment_ref, code=exc.code)
-            with uow_factory() as uow:
-                payment = uow.sponsorships.payment(name, listed.payment_ref, for_update=True)
-                if payment is not None and payment_fee_known(
-                    uow, payment, fee, actor="janitor", now=clock()
-                ):
-                    booked += 1
-                uow.commit()
+        booked += fee_reads.read_each(
+            due,
+            read=lambda listed, gateway=gateway: gateway.payment_fee(listed.payment_ref),
+            book=lambda listed, fee, name=name: _book(
+                uow_factory, name, listed.payment_ref, fee, clock
+            ),
+            names=lambda listed: {"payment": listed.payment_ref},
+            event="sponsorship.fee",
+        )
+    return booked
+
+
+def _book(
+    uow_factory: UnitOfWorkFactory, name: ProviderName, ref: str, fee: Money | None, clock: Clock
+) -> bool:
+    """Book `fee` of the payment `ref` (None: schedule its next read); True when booked now."""
+    with uow_factory() as uow:
+        payment = uow.sponsorships.payment(name, ref, for_update=True)
+        booked = payment is not None and payment_fee_known(
+            uow, payment, fee, actor="janitor", now=clock()
+        )
+        uow.commit()
     return booked
