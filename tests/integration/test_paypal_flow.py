@@ -669,3 +669,55 @@ def test_payout_item_webhooks_settle_payouts_once(world: PayPalWorld, stripe_san
         ]
     assert audit.count("payout.paid") == 1
     assert status(UNCLAIMED_ORGANIZER_ID) is PayoutStatus.UNCLAIMED
+
+
+def _lapse_with_one_place(world: PayPalWorld) -> tuple[dict[str, Any], str, str]:
+    """A member's PayPal order for the last place of SPL, approved only after it lapsed and its
+    place was released; returns the order, the PayPal token and the buyer's return URL."""
+    with world.container.uow_factory() as uow:
+        assert uow.places.ensure_stock(
+            "class:spring-spl", event_id="spring-sound-off", kind="class", capacity=1
+        )
+        uow.commit()
+    order = world.order()
+    _, token = world.pay_with_paypal(order["id"])
+    expired = world.api.post(
+        f"/v1/sandbox/orders/{order['id']}/expire", headers=bearer("ops", Role.ADMIN)
+    )
+    assert expired.status_code == 200, expired.text
+    janitor.release_expired(uow_factory=world.container.uow_factory, clock=world.container.clock)
+    return order, token, world.approve(token)
+
+
+def test_approved_paypal_money_is_not_taken_when_the_lapsed_orders_places_were_sold(
+    world: PayPalWorld,
+) -> None:
+    order, token, back_url = _lapse_with_one_place(world)
+    other = world.api.post("/v1/orders", json=registration(), headers=bearer("competitor-late"))
+    assert other.status_code == 201, other.text  # the released place went to someone else
+    back = world.browse(back_url)
+    assert back.status_code == 303
+    assert world.captures_at_paypal(token) == []  # nothing taken, so nothing to refund
+    view = world.view(order["id"])
+    assert view["status"] == "expired"
+    assert [p["status"] for p in view["payments"]] == ["canceled"]
+    assert view["refunds"] == []
+    actions = world.actions(order["id"])
+    assert "payment.not_captured_places_gone" in actions
+    assert "order.places_held_again" not in actions
+
+
+def test_approved_paypal_money_is_taken_when_the_lapsed_orders_places_are_free(
+    world: PayPalWorld,
+) -> None:
+    order, token, back_url = _lapse_with_one_place(world)
+    back = world.browse(back_url)
+    assert "status=succeeded" in back.headers["location"]
+    assert len(world.captures_at_paypal(token)) == 1
+    view = world.view(order["id"])
+    assert view["status"] == "paid"
+    assert view["refunds"] == []
+    assert "order.places_held_again" in world.actions(order["id"])
+    with world.container.uow_factory() as uow:
+        statuses = sorted(p.status.value for p in uow.places.for_order(order["id"]))
+    assert statuses == ["confirmed", "released"]

@@ -24,6 +24,7 @@ another caller's outcome is recorded, or after `SETTLE_WAIT_S` with the attempt 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import structlog
 
@@ -39,12 +40,16 @@ from eventpay.ports import (
     ProviderRejected,
     UnitOfWorkFactory,
 )
+from eventpay.services import audit
 from eventpay.services.errors import Conflict, NotFound
-from eventpay.services.settlement import end_attempt, record_provider_answer
+from eventpay.services.settlement import end_attempt, places, record_provider_answer
 from eventpay.services.views import order_status
 
 log = structlog.get_logger(__name__)
 
+# How long places taken again for a lapsed order's PayPal capture stay held should the capture
+# not settle (a capture that succeeds confirms them at once).
+HOLD_FOR_CAPTURE = timedelta(minutes=15)
 DONE = (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELED)
 WAITING_FOR_BUYER = (PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION)
 # Another caller records PayPal's answer one order read after getting it; its decline webhook
@@ -97,6 +102,17 @@ def capture_payment(
     status = order_status(uow_factory, payment.order_id, now=clock())
     if not collects_approved_payment(status):
         return _skip_capture(uow_factory, gateway, payment, status, actor=actor, clock=clock)
+    if not _places_held_again(uow_factory, payment, actor=actor, clock=clock):
+        return _skip_capture(
+            uow_factory,
+            gateway,
+            payment,
+            status,
+            actor=actor,
+            clock=clock,
+            reason="the order's places were sold after its reservation lapsed: the approved "
+            "money is not taken",
+        )
     try:
         answer = gateway.capture_payment(
             payment.provider_ref, idempotency_key=capture_key(payment.id)
@@ -113,6 +129,35 @@ def capture_payment(
     return record_provider_answer(
         uow_factory=uow_factory, payment_id=payment.id, answer=answer, actor=actor, now=clock()
     )
+
+
+def _places_held_again(
+    uow_factory: UnitOfWorkFactory, payment: PaymentRecord, *, actor: Principal | str, clock: Clock
+) -> bool:
+    """Whether the lapsed order's released places could all be held again for the capture
+    (`settlement.places.hold_again`); when not, nothing is kept and an audit row says which."""
+    now = clock()
+    with uow_factory() as uow:
+        lost = places.hold_again(
+            uow, payment.order_id, expires_at=now + HOLD_FOR_CAPTURE, actor=actor, now=now
+        )
+        if not lost:
+            uow.commit()
+            return True
+        uow.rollback()
+        audit.record(
+            uow,
+            entity_type="payment",
+            entity_id=payment.id,
+            payment_id=payment.id,
+            order_id=payment.order_id,
+            action="payment.not_captured_places_gone",
+            actor=actor,
+            now=now,
+            details={"places": [{"stock_id": p.stock_id, "holder": p.holder} for p in lost]},
+        )
+        uow.commit()
+        return False
 
 
 def _settled(payment: PaymentRecord) -> bool:
@@ -143,6 +188,7 @@ def _skip_capture(
     *,
     actor: Principal | str,
     clock: Clock,
+    reason: str | None = None,
 ) -> PaymentRecord:
     """End an attempt whose order needs no more money, once PayPal confirms nothing was taken.
 
@@ -169,6 +215,6 @@ def _skip_capture(
         now=clock(),
         source={
             "source": "capture_skipped",
-            "reason": f"the order is {status.value}: the approved money is not taken",
+            "reason": reason or f"the order is {status.value}: the approved money is not taken",
         },
     )

@@ -233,8 +233,9 @@ def confirm(
     """
     lost: list[PlaceRecord] = []
     retaken: list[PlaceRecord] = []
-    for place in uow.places.for_order(order.id):
-        if place.status is PlaceStatus.CONFIRMED:
+    rows = uow.places.for_order(order.id)
+    for place in rows:
+        if place.status is PlaceStatus.CONFIRMED or _replaced(place, rows):
             continue
         uow.places.lock(place.stock_id)
         if place.status is PlaceStatus.HELD and uow.places.move(
@@ -282,7 +283,62 @@ def _keep_promo_uses(
     uow.promos.settle_for_order(order.id)
 
 
-def _take_again(uow: UnitOfWork, place: PlaceRecord, *, now: datetime) -> PlaceRecord | None:
+def _replaced(place: PlaceRecord, rows: Sequence[PlaceRecord]) -> bool:
+    """A released place the order holds again in a newer row (`hold_again`)."""
+    return place.status is PlaceStatus.RELEASED and any(
+        other.stock_id == place.stock_id
+        and other.registration_id == place.registration_id
+        and other.status in (PlaceStatus.HELD, PlaceStatus.CONFIRMED)
+        for other in rows
+    )
+
+
+def hold_again(
+    uow: UnitOfWork, order_id: str, *, expires_at: datetime, actor: Principal | str, now: datetime
+) -> list[PlaceRecord]:
+    """Hold again, until `expires_at`, the places the order's lapsed reservation released;
+    the places that could not be had (empty: all held again, audited `order.places_held_again`).
+
+    For money a buyer approved but that is not taken yet (PayPal): taking it for an order whose
+    places were sold meanwhile would only mean refunding it, with the provider's fees lost both
+    ways. All or nothing: when one place is lost the caller rolls back and takes no money.
+    """
+    rows = uow.places.for_order(order_id)
+    active = {
+        (p.stock_id, p.registration_id)
+        for p in rows
+        if p.status in (PlaceStatus.HELD, PlaceStatus.CONFIRMED)
+    }
+    released = sorted(
+        (
+            p
+            for p in rows
+            if p.status is PlaceStatus.RELEASED and (p.stock_id, p.registration_id) not in active
+        ),
+        key=lambda p: (p.stock_id, p.id),
+    )
+    held: list[PlaceRecord] = []
+    lost: list[PlaceRecord] = []
+    for place in released:
+        uow.places.lock(place.stock_id)
+        again = _take_again(uow, place, now=now, status=PlaceStatus.HELD, expires_at=expires_at)
+        if again is None:
+            lost.append(place)
+        else:
+            held.append(again)
+    if not lost:
+        _audit_places(uow, order_id, "order.places_held_again", held, actor=actor, now=now)
+    return lost
+
+
+def _take_again(
+    uow: UnitOfWork,
+    place: PlaceRecord,
+    *,
+    now: datetime,
+    status: PlaceStatus = PlaceStatus.CONFIRMED,
+    expires_at: datetime | None = None,
+) -> PlaceRecord | None:
     if place.holder is not None and uow.places.active_holder(place.stock_id, place.holder):
         return None
     if not uow.places.take(place.stock_id, place.quantity):
@@ -294,8 +350,8 @@ def _take_again(uow: UnitOfWork, place: PlaceRecord, *, now: datetime) -> PlaceR
         stock_id=place.stock_id,
         holder=place.holder,
         quantity=place.quantity,
-        status=PlaceStatus.CONFIRMED,
-        expires_at=None,
+        status=status,
+        expires_at=expires_at,
     )
     if not uow.places.add(again, now=now):  # pragma: no cover - checked just above
         uow.places.give_back(place.stock_id, place.quantity)
