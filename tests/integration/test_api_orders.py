@@ -350,21 +350,25 @@ def test_the_catalog_stores_fee_policies_exactly(container: Container) -> None:
 def test_a_sold_out_class_replays_an_answered_key_and_refuses_new_buyers_early(
     client: TestClient, container: Container
 ) -> None:
-    """The buyer who took the last place retries with their key: they get their order back,
-    not the `sold_out` everyone after them is told (which is answered without claiming a key,
-    so nothing about it is stored)."""
+    """A buyer whose order was refused retries with their key after the class filled up: the
+    stored answer is replayed (the early `sold_out` reads the key before refusing), while a new
+    key is refused early with nothing stored."""
+    wanted = registration(OPEN_EVENT, "spring-sq")
+    headers = {**bearer(NON_MEMBER_ID), "Idempotency-Key": "refused-once"}
+    too_soon = client.post("/v1/orders", json=registration("no-such-event", "x"), headers=headers)
+    assert too_soon.status_code == 422  # answered and stored under the key
     with container.uow_factory() as uow:
         assert uow.places.ensure_stock(
             "class:spring-sq", event_id=OPEN_EVENT, kind="class", capacity=1
         )
         uow.commit()
-    wanted = registration(OPEN_EVENT, "spring-sq")
-    headers = {**bearer(MEMBER_ID), "Idempotency-Key": "last-place"}
-    first = client.post("/v1/orders", json=wanted, headers=headers)
-    assert first.status_code == 201, first.text
-    again = client.post("/v1/orders", json=wanted, headers=headers)
-    assert (again.status_code, again.content) == (201, first.content)
-    assert again.headers.get("idempotent-replayed") == "true"
+    taken = client.post("/v1/orders", json=wanted, headers=bearer(MEMBER_ID))
+    assert taken.status_code == 201, taken.text
+    again = client.post("/v1/orders", json=registration("no-such-event", "x"), headers=headers)
+    assert (again.status_code, again.content) == (422, too_soon.content)
+    reused = client.post("/v1/orders", json=wanted, headers=headers)
+    assert reused.status_code == 422
+    assert reused.json()["error"]["code"] == "idempotency_key_reused"
     before = _row_counts(container)
     late_headers = {**bearer(NON_MEMBER_ID), "Idempotency-Key": "too-late"}
     late = client.post("/v1/orders", json=wanted, headers=late_headers)

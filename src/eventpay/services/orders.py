@@ -233,48 +233,50 @@ def sold_out_early(
 
     In a rush almost every buyer comes for a class already full; checking that first spares
     them the idempotency key's claim, the pricing and the rolled-back writes. Only a basket of
-    single entries is looked at, and only a refusal the full path would give as well: a class
-    the event lacks, a closed window, the same class twice, a reservation that lapsed unswept
-    (the full path frees it) and a buyer who already holds the class (their reservation may give
-    way) all go the full way, as does a key that has an answer to replay. Nothing is written,
+    single entries of one event, each class with places counted, is looked at, and only a
+    refusal the full path would give as well, naming the same class: a class the event lacks
+    or does not count, a closed window, the same class twice, a reservation that lapsed
+    unswept (the full path frees it) and a buyer who already holds the class (their
+    reservation may give way) all go the full way, as does a key that has an answer to replay.
+    Nothing is written,
     so a retry is judged afresh; the conditional update in `places.reserve` stays the guard.
     """
     if not items or any(type(item) is not RegistrationItem for item in items):
         return None
     entries = [item for item in items if isinstance(item, RegistrationItem)]
     class_ids = [class_id for item in entries for class_id in item.class_ids]
-    if len(set(class_ids)) != len(class_ids):
+    if len(set(class_ids)) != len(class_ids) or len({item.event_id for item in entries}) != 1:
         return None
     with uow:
-        for index, item in enumerate(entries):
-            glances = uow.places.class_glance(
-                item.event_id, item.class_ids, holder=buyer.user_id, now=now
+        glances = uow.places.class_glance(
+            entries[0].event_id, class_ids, holder=buyer.user_id, now=now
+        )
+        if set(glances) != set(class_ids):
+            return None  # a class without places to count, or not the event's: the full way
+        first = next(iter(glances.values()))
+        window = window_state(first.registration_opens_at, first.registration_closes_at, now)
+        if window is not RegistrationWindow.OPEN:
+            return None
+        # As `places.refuse_if_short` does: the first short stock item in stock-id order.
+        for glance, index in sorted(
+            (
+                (glances[class_id], index)
+                for index, item in enumerate(entries)
+                for class_id in item.class_ids
+            ),
+            key=lambda pair: pair[0].level.stock_id,
+        ):
+            if glance.level.left is None or glance.level.left > 0:
+                continue
+            if glance.lapsed or glance.held_by_holder:
+                return None
+            if idempotency_key is not None and uow.idempotency.get(buyer.user_id, idempotency_key):
+                return None
+            return Conflict(
+                "sold_out",
+                f"{glance.label} is sold out.",
+                {"item": index, "stock_id": glance.level.stock_id, "places_left": 0, "wanted": 1},
             )
-            for class_id in item.class_ids:
-                glance = glances.get(class_id)
-                if glance is None or glance.level.left is None or glance.level.left > 0:
-                    continue
-                if glance.lapsed or glance.held_by_holder:
-                    return None
-                window = window_state(
-                    glance.registration_opens_at, glance.registration_closes_at, now
-                )
-                if window is not RegistrationWindow.OPEN:
-                    return None
-                if idempotency_key is not None and uow.idempotency.get(
-                    buyer.user_id, idempotency_key
-                ):
-                    return None
-                return Conflict(
-                    "sold_out",
-                    f"{glance.label} is sold out.",
-                    {
-                        "item": index,
-                        "stock_id": glance.level.stock_id,
-                        "places_left": 0,
-                        "wanted": 1,
-                    },
-                )
     return None
 
 

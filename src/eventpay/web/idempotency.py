@@ -96,7 +96,8 @@ async def respond_idempotently(
     refuse_early: EarlyRefusal | None = None,
 ) -> Response:
     key = request.headers.get("idempotency-key")
-    if refuse_early is not None:
+    if refuse_early is not None and (key is None or 1 <= len(key) <= 255):
+        # (A malformed key goes the full way, to be refused as such.)
         refusal = await anyio.to_thread.run_sync(refuse_early, key, limiter=_early_limiter)
         if refusal is not None:
             status, text, headers = _refusal(refusal)

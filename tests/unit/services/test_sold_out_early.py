@@ -106,3 +106,21 @@ def test_a_closed_window_is_answered_by_the_full_path(world: World) -> None:
     )
     assert early(world, item(SPRING, LIMITED), who=buyer(2)) is None
     assert full_refusal(world, item(SPRING, LIMITED), who=buyer(2)).code == "registration_closed"
+
+
+def test_another_bad_item_in_the_basket_is_left_to_the_full_path(world: World) -> None:
+    limit(world, 1)
+    world.place_order(item(SPRING, LIMITED), buyer=buyer(1))
+    assert early(world, item(SPRING, LIMITED, "no-such-class"), who=buyer(2)) is None
+    assert early(world, item(SPRING, LIMITED), item(SPRING, "no-such-class"), who=buyer(2)) is None
+
+
+def test_of_several_full_classes_the_same_one_is_named_as_by_the_full_path(world: World) -> None:
+    limit(world, 1)
+    limit(world, 1, "spring-spl")
+    world.place_order(item(SPRING, LIMITED, "spring-spl"), buyer=buyer(1))
+    wanted = (item(SPRING, LIMITED), item(SPRING, "spring-spl"))
+    refusal = early(world, *wanted, who=buyer(2))
+    assert refusal is not None
+    expected = full_refusal(world, *wanted, who=buyer(2))
+    assert (refusal.message, refusal.details) == (expected.message, expected.details)
